@@ -1,0 +1,81 @@
+"""What each gate check produced: one typed record per check, rendered by the summary, JSON and HTML alike."""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Family(enum.Enum):
+    """The check families; each has a pytest marker of the same name."""
+
+    GUARD = "guard"
+    LATENCY = "latency"
+    VRAM = "vram"
+    GOLDEN = "golden"
+    GLYPH = "glyph"
+
+
+class Outcome(enum.Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    UNSTABLE = "unstable"  # ran, but too noisy to judge: never counted as a pass
+    NOT_RUN = "not run"
+
+
+@dataclass(frozen=True)
+class CheckRecord:
+    """One check's result: its family, case, outcome, a sentence, and the measured values."""
+
+    family: Family
+    test_id: str
+    case: str
+    outcome: Outcome
+    message: str = ""
+    values: Mapping[str, Any] = field(default_factory=dict)
+    artifacts: Mapping[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "family": self.family.value, "test_id": self.test_id, "case": self.case,
+            "outcome": self.outcome.value, "message": self.message, "values": dict(self.values),
+            "artifacts": dict(self.artifacts),
+        }  # fmt: skip
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True, default=str)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CheckRecord:
+        return cls(
+            Family(data["family"]), str(data["test_id"]), str(data["case"]), Outcome(data["outcome"]),
+            str(data.get("message", "")), dict(data.get("values", {})), dict(data.get("artifacts", {})),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FamilySummary:
+    family: Family
+    counts: Mapping[Outcome, int]
+    not_run_reasons: tuple[str, ...]
+
+    def line(self) -> str:
+        parts = [f"{self.counts.get(o, 0)} {o.value}" for o in Outcome if self.counts.get(o, 0) or o in
+                 (Outcome.PASSED, Outcome.FAILED)]  # fmt: skip
+        return f"{self.family.value}: " + ", ".join(parts)
+
+
+def summarise(records: Iterable[CheckRecord]) -> list[FamilySummary]:
+    """Per family, in a fixed order: outcome counts and the distinct reasons for what did not run."""
+    by_family: dict[Family, list[CheckRecord]] = {f: [] for f in Family}
+    for record in records:
+        by_family[record.family].append(record)
+    summaries = []
+    for family, items in by_family.items():
+        counts = {o: sum(1 for r in items if r.outcome is o) for o in Outcome}
+        reasons = tuple(dict.fromkeys(r.message for r in items if r.outcome is Outcome.NOT_RUN))
+        summaries.append(FamilySummary(family, counts, reasons))
+    return summaries

@@ -1,0 +1,48 @@
+"""Pytester helpers: a throw-away project holding the real gate tests and a stub model."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+# Imported here, outside pytester's in-process runs: numpy and torch cannot be loaded twice in one process,
+# and pytester forgets modules first imported inside a run.
+import zqa_stubs  # noqa: F401
+
+HERE = Path(__file__).parent
+GATE = HERE.parent / "gate"
+
+pytest_plugins = ["pytester"]
+
+
+@pytest.fixture
+def gate_project(pytester: pytest.Pytester) -> Callable[..., pytest.Pytester]:
+    """`gate_project(stub="StubPipe(...)", files=("test_guards.py",))`: the real gate files, run on a stub."""
+
+    def make(
+        stub: str = "StubPipe()", files: tuple[str, ...] = ("test_guards.py",), config: str = ""
+    ) -> pytest.Pytester:
+        pytester.syspathinsert(HERE)
+        target = pytester.path / "gate"
+        target.mkdir()
+        for name in ("conftest.py", *files):
+            shutil.copy(GATE / name, target / name)
+        pytester.makeconftest(f"""
+from zqa_stubs import StubPipe, stub_loader, noise_picture
+import numpy as np
+LOADS = []
+PIPE = {stub}
+
+def pytest_zqa_loader():
+    return stub_loader(PIPE, LOADS)
+
+def pytest_sessionfinish(session):
+    print(f"\\nstub loads: {{len(LOADS)}}, generations: {{PIPE.calls}}")
+""")
+        pytester.makefile(".toml", pyproject=f"[tool.pytest.ini_options]\n{config}\n")
+        return pytester
+
+    return make

@@ -1,0 +1,92 @@
+"""From saved runs to series: one numpy array per benchmark x hardware group x metric, in run order."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from qa.history.files import SavedRun
+from qa.history.fingerprint import Fields
+from qa.history.metrics import Value
+from qa.history.records import Fingerprint, GroupInfo, RunRef
+from qa.history.steps import Array
+
+
+@dataclass(frozen=True, eq=False)
+class Series:
+    """One metric of one benchmark on one kind of machine, run by run (oldest first).
+
+    `values` are the per-run values; `lo`/`hi` the in-run quartiles (the plot's band); `se` the
+    in-run standard error of each value (0 where the run has no spread, such as NFE).
+    """
+
+    benchmark: str
+    metric: str
+    group: Fingerprint
+    runs: tuple[RunRef, ...]
+    values: Array = field(repr=False)
+    lo: Array = field(repr=False)
+    hi: Array = field(repr=False)
+    se: Array = field(repr=False)
+
+
+def build_series(runs: Sequence[SavedRun]) -> tuple[list[Series], list[GroupInfo]]:
+    """Series for every (group, benchmark, metric) seen, and one GroupInfo per hardware group.
+
+    `runs` must be in run order (as `load_runs` returns them); a run's index counts within its group.
+    """
+    fingerprints: dict[Fields, Fingerprint] = {}
+    group_runs: dict[Fingerprint, list[RunRef]] = {}
+    group_benchmarks: dict[Fingerprint, set[str]] = {}
+    # (group, benchmark) -> metric -> (run refs, points): the hot loop hashes short strings only
+    points: dict[tuple[Fields, str], dict[str, tuple[list[RunRef], list[Value]]]] = {}
+    for run in runs:
+        refs: dict[Fields, RunRef] = {}
+        for entry in run.entries:
+            fields = run.machine + entry.context if entry.context else run.machine
+            ref = refs.get(fields)
+            if ref is None:
+                group = fingerprints.get(fields)
+                if group is None:
+                    group = fingerprints[fields] = Fingerprint(fields)
+                listed = group_runs.setdefault(group, [])
+                ref = refs[fields] = RunRef(len(listed), run.file, run.commit, run.date)
+                listed.append(ref)
+            by_metric = points.get((fields, entry.fullname))
+            if by_metric is None:
+                by_metric = points[(fields, entry.fullname)] = {}
+            for metric, point in entry.metrics.items():
+                found = by_metric.get(metric)
+                if found is None:
+                    found = by_metric[metric] = ([], [])
+                found[0].append(ref)
+                found[1].append(point)
+    for fields, fullname in points:
+        group_benchmarks.setdefault(fingerprints[fields], set()).add(fullname)
+    series = [
+        _series(fingerprints[fields], fullname, metric, refs, values)
+        for (fields, fullname), by_metric in points.items()
+        for metric, (refs, values) in by_metric.items()
+    ]
+    series.sort(key=lambda s: (s.group.label, s.benchmark, s.metric != "median", s.metric))
+    groups = [
+        GroupInfo(g, len(listed), len(group_benchmarks[g]), listed[0], listed[-1])
+        for g, listed in group_runs.items()
+    ]
+    return series, groups
+
+
+def _series(
+    group: Fingerprint, benchmark: str, metric: str, refs: list[RunRef], values: list[Value]
+) -> Series:
+    n = len(values)
+    if all(type(v) is float for v in values):
+        x = np.fromiter(values, dtype=np.float64, count=n)
+        return Series(benchmark, metric, group, tuple(refs), x, x, x, np.zeros(n))
+    rows = ((v, v, v, 0.0) if type(v) is float else v for v in values)
+    flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.float64, count=4 * n)  # type: ignore[arg-type]
+    table = flat.reshape(n, 4)
+    return Series(benchmark, metric, group, tuple(refs), table[:, 0], table[:, 1], table[:, 2], table[:, 3])

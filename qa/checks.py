@@ -41,7 +41,7 @@ class Check:
         """Ran, but too noisy to judge: never a pass."""
         __tracebackhide__ = True
         self._set(Outcome.UNSTABLE, message, values)
-        pytest.skip(f"unstable: {message}")
+        pytest.skip(message if message.startswith("unstable") else f"unstable: {message}")
 
     def not_run(self, reason: str, *, needs_gpu: bool = False) -> None:
         """Cannot run here. A GPU-only check under --qa-require-gpu fails instead."""

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import QAUsageError
-from qa.measure.budget import LatencyBudget, MemoryCeiling, MemoryKind
+from qa.measure.budget import LatencyBudget, MemoryCeiling
+from qa.measure.memory import MemoryKind
 from qa.measure.units import parse_duration, parse_size
 
 if sys.version_info >= (3, 11):
@@ -117,9 +118,13 @@ class QAConfig:
     budgets: tuple[BudgetSet, ...]
     run_by_profile: Mapping[str, RunSettings]
     run_default: RunSettings
+    thresholds_by_profile: Mapping[str, Thresholds] = field(default_factory=dict)
 
     def run_for(self, profile: str) -> RunSettings:
         return self.run_by_profile.get(profile, self.run_default)
+
+    def thresholds_for(self, profile: str) -> Thresholds:
+        return self.thresholds_by_profile.get(profile, self.thresholds)
 
     def budgets_for(self, profile: str, device_name: str) -> BudgetSet | None:
         """The exact-name match first, then the first pattern that matches."""
@@ -254,6 +259,25 @@ def _cases(raw: Any, key: str, source: str, read: Any) -> tuple[Any, ...]:
     return cases
 
 
+def _per_profile(
+    root: _Table, key: str, read: Any, default: Any, keep: tuple[str, ...] = ()
+) -> tuple[Any, dict[str, Any]]:
+    """A table of defaults whose sub-tables (other than `keep`) override it per profile: [run.reference]."""
+    table = _Table(root.get(key, dict, {}), key, root.source)
+    per_profile = {k: v for k, v in table.data.items() if isinstance(v, dict) and k not in keep}
+    table.seen.update(per_profile)
+    base = read(table, default)
+    return base, {
+        name: read(_Table(sub, f"{key}.{name}", root.source), base) for name, sub in per_profile.items()
+    }
+
+
+def _checked_run(t: _Table, base: RunSettings) -> RunSettings:
+    settings = _run_settings(t, base)
+    t.done()
+    return settings
+
+
 def _run_settings(t: _Table, base: RunSettings) -> RunSettings:
     return RunSettings(
         warmup=t.count("warmup", base.warmup, minimum=0), rounds=t.count("rounds", base.rounds, minimum=2),
@@ -286,14 +310,21 @@ def _budget_set(t: _Table) -> BudgetSet:
     return BudgetSet(profile, device, load_s, first_s, scenarios)
 
 
-def _thresholds(t: _Table) -> Thresholds:
+def _thresholds(t: _Table, base: Thresholds) -> Thresholds:
     result = Thresholds(
-        max_rel_iqr=t.number("max_rel_iqr", 0.10), drift_max_creep=t.number("drift_max_creep", 0.10),
-        drift_max_jitter_ms=t.number("drift_max_jitter_ms", 150.0),
-        leak_tolerance_bytes=t.convert("leak_tolerance", parse_size, 64 * 2**20),
-        golden=t.get("golden", dict, {}), glyph=t.get("glyph", dict, {}),
+        max_rel_iqr=t.number("max_rel_iqr", base.max_rel_iqr),
+        drift_max_creep=t.number("drift_max_creep", base.drift_max_creep),
+        drift_max_jitter_ms=t.number("drift_max_jitter_ms", base.drift_max_jitter_ms),
+        leak_tolerance_bytes=t.convert("leak_tolerance", parse_size, base.leak_tolerance_bytes),
+        golden=t.get("golden", dict, base.golden), glyph=t.get("glyph", dict, base.glyph),
     )  # fmt: skip
     t.done()
+    from qa.golden.thresholds import Thresholds as GoldenThresholds
+
+    try:
+        GoldenThresholds.from_mapping(dict(result.golden))
+    except QAUsageError as exc:
+        raise QAUsageError(f"{t.source}: thresholds.golden: {exc}") from None
     return result
 
 
@@ -339,23 +370,18 @@ def parse_config(data: Mapping[str, Any], source: str) -> QAConfig:
         t.done()
         return GlyphCase(**fields, expect=expect, min_score=min_score)
 
-    run_table = _Table(root.get("run", dict, {}), "run", source)
-    per_profile = {k: v for k, v in run_table.data.items() if isinstance(v, dict)}
-    run_table.seen.update(per_profile)
-    run_default = _run_settings(run_table, RunSettings())
-    run_table.done()
-    run_by_profile = {}
-    for name, table in per_profile.items():
-        sub = _Table(table, f"run.{name}", source)
-        run_by_profile[name] = _run_settings(sub, run_default)
-        sub.done()
+    run_default, run_by_profile = _per_profile(
+        root, "run", lambda t, base: _checked_run(t, base), RunSettings()
+    )
+    thresholds, thresholds_by_profile = _per_profile(root, "thresholds", _thresholds, Thresholds(),
+                                                     keep=("golden", "glyph"))  # fmt: skip
 
     config = QAConfig(
         source=source, guidance=guidance, scheduler=scheduler,
         scenarios=_cases(root.get("scenarios", list, []), "scenarios", source, scenario),
         golden=_cases(root.get("golden", list, []), "golden", source, golden),
         glyphs=_cases(root.get("glyphs", list, []), "glyphs", source, glyph),
-        thresholds=_thresholds(_Table(root.get("thresholds", dict, {}), "thresholds", source)),
+        thresholds=thresholds, thresholds_by_profile=thresholds_by_profile,
         budgets=tuple(
             _budget_set(_Table(item, f"budgets[{i}]", source))
             for i, item in enumerate(root.get("budgets", list, []))

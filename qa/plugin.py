@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +12,11 @@ import pytest
 
 from qa import hookspecs
 from qa.checks import Check
-from qa.config import Case, QAConfig, load_config
+from qa.config import BudgetSet, Case, QAConfig, load_config
 from qa.errors import QAUsageError
 from qa.models.profiles import LoadedModel, resolve_spec
 from qa.records import Family
+from qa.runner import ScenarioRunner
 from qa.session import GateOptions, GateSession, GoldenUpdate, new_plan
 from qa.summary import RECORD_PROP, GateResults
 
@@ -113,7 +116,7 @@ def pytest_configure(config: pytest.Config) -> None:
     session = GateSession(options, qa_config, spec, **({"loader": loader} if loader else {}))
     config.stash[SESSION_KEY] = session
     config.stash[RESULTS_KEY] = GateResults()
-    config.pluginmanager.register(GateReporter(config.stash[RESULTS_KEY]), "zimage-qa-reporter")
+    config.pluginmanager.register(GateReporter(config.stash[RESULTS_KEY], session), "zimage-qa-reporter")
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -152,8 +155,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 class GateReporter:
     """Registered once per run: turns gate test reports into records and prints the family lines."""
 
-    def __init__(self, results: GateResults) -> None:
+    def __init__(self, results: GateResults, session: GateSession) -> None:
         self.results = results
+        self.session = session
+        self.started = time.perf_counter()
+
+    def pytest_sessionstart(self) -> None:
+        self.started = time.perf_counter()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         family = dict(report.user_properties).get(FAMILY_PROP)
@@ -168,6 +176,9 @@ class GateReporter:
             terminalreporter.section("zimage-qa")
             for line in lines:
                 terminalreporter.write_line(line)
+            cost = self.session.cost_line(time.perf_counter() - self.started)
+            if cost:
+                terminalreporter.write_line(cost)
 
 
 @pytest.fixture(scope="session")
@@ -193,6 +204,28 @@ def qa_model(qa_gate: GateSession) -> LoadedModel:
     except QAUsageError as exc:
         pytest.fail(f"zimage-qa: {exc}", pytrace=False)
     return model
+
+
+@pytest.fixture(scope="session")
+def qa_runner(qa_gate: GateSession, qa_model: LoadedModel) -> Iterator[ScenarioRunner]:
+    """Times and watches generations of the session model (hooks installed once)."""
+    runner = ScenarioRunner(qa_model, qa_gate.config.guidance)
+    yield runner
+    runner.close()
+
+
+@pytest.fixture(scope="session")
+def qa_budgets(qa_gate: GateSession, qa_model: LoadedModel) -> BudgetSet | None:
+    """The budgets of this profile on this device class, or None when the config has none."""
+    return qa_gate.config.budgets_for(qa_gate.spec.profile, qa_gate.device_name())
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict[str, Any]) -> None:
+    """The environment fingerprint goes into every saved run, so runs on other hardware never compare."""
+    from qa.measure.fingerprint import fingerprint
+
+    machine_info["zimage_qa"] = fingerprint().to_dict()
 
 
 @pytest.fixture

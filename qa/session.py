@@ -15,6 +15,7 @@ from typing import Any
 
 from qa.config import Case, QAConfig
 from qa.errors import QAUsageError
+from qa.measure.memory import MemoryReading, cuda_context_bytes, read_memory
 from qa.models.profiles import LoadedModel, ModelSpec, load_model
 
 
@@ -58,6 +59,9 @@ class GateSession:
     warmed_sizes: set[tuple[int, int]] = field(default_factory=set)
     planned_cases: list[Case] = field(default_factory=list)
     fatal: str | None = None  # a sticky device error: every later GPU check reports it as not run
+    memory_idle: MemoryReading | None = None  # before anything touched CUDA
+    memory_loaded: MemoryReading | None = None
+    context_bytes: int | None = None  # the CUDA context's share of device memory
     _model: LoadedModel | None = None
 
     @property
@@ -68,7 +72,12 @@ class GateSession:
         """The session's model, loaded on first use and never again."""
         if self._model is None:
             self.load_count += 1
+            device = "cuda:0" if self.options.device == "auto" else self.options.device
+            self.memory_idle = read_memory(device)
+            if self.memory_idle.nvml_used_bytes is not None and self.spec.profile != "reference":
+                self.context_bytes = cuda_context_bytes(self.memory_idle.nvml_used_bytes, device)
             self._model = self.loader(self.spec, self.options.device, self.options.dtype)
+            self.memory_loaded = read_memory(self._model.device)
         return self._model
 
     def gpu_reason(self) -> str | None:
@@ -108,6 +117,16 @@ class GateSession:
                 if self.first_image_s is None:
                     self.first_image_s = time.perf_counter() - started
             self.warmed_sizes.add(size)
+
+    def cost_line(self, wall_s: float) -> str | None:
+        """What the run cost against the model work it did: wall vs load plus generations."""
+        if self._model is None:
+            return None
+        work = self._model.load_s + self._model.generation_s
+        return (
+            f"session: wall {wall_s:.1f} s; load {self._model.load_s:.1f} s + {self._model.generations} "
+            f"generations {self._model.generation_s:.1f} s = {work:.1f} s (wall / work {wall_s / work:.2f})"
+        )
 
     def device_name(self) -> str:
         model = self.model()

@@ -33,19 +33,25 @@ def confined(root: Path, *parts: str) -> Path:
     return path
 
 
+LOCK_NAME = ".zqa.lock"
+
+
 @contextlib.contextmanager
 def locked(path: Path, timeout: float = 60.0) -> Iterator[None]:
-    """Hold `<path>.lock` while the block runs; waits at most `timeout` seconds."""
+    """Hold the lock of `path`'s folder (one hidden `.zqa.lock` per folder, git-ignored) while the block
+    runs; waits at most `timeout` seconds."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(path) + ".lock", timeout=timeout):
+    with FileLock(str(path.parent / LOCK_NAME), timeout=timeout):
         yield
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Replace `path` with `data` so that readers see the old file or the new one, never a part."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, mode)  # mkstemp makes 0600; keep the old file's mode, or the usual 0644
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

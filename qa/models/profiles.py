@@ -135,6 +135,7 @@ class LoadedModel:
     dtype: Any
     load_s: float
     generations: int = field(default=0)
+    generation_s: float = field(default=0.0)  # wall time spent inside generate(), all calls
 
     @property
     def dtype_name(self) -> str:
@@ -151,12 +152,14 @@ class LoadedModel:
         """One image as a PIL picture; inference mode, no progress bar."""
         import torch
 
+        started = time.perf_counter()
         with torch.inference_mode():
             result = self.pipe(
                 prompt, height=height, width=width, num_inference_steps=steps, guidance_scale=guidance,
                 generator=self.generator(seed), output_type="pil",
             )  # fmt: skip
         self.generations += 1
+        self.generation_s += time.perf_counter() - started  # PIL output: the device work is done
         return result.images[0]
 
 

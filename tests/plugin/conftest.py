@@ -15,8 +15,6 @@ import zqa_stubs  # noqa: F401
 HERE = Path(__file__).parent
 GATE = HERE.parent / "gate"
 
-pytest_plugins = ["pytester"]
-
 
 @pytest.fixture
 def gate_project(pytester: pytest.Pytester) -> Callable[..., pytest.Pytester]:
@@ -31,7 +29,7 @@ def gate_project(pytester: pytest.Pytester) -> Callable[..., pytest.Pytester]:
         for name in ("conftest.py", *files):
             shutil.copy(GATE / name, target / name)
         pytester.makeconftest(f"""
-from zqa_stubs import StubPipe, stub_loader, noise_picture
+from zqa_stubs import StubPipe, stub_loader, noise_picture, text_picture
 import numpy as np
 LOADS = []
 PIPE = {stub}
@@ -42,7 +40,10 @@ def pytest_zqa_loader():
 def pytest_sessionfinish(session):
     print(f"\\nstub loads: {{len(LOADS)}}, generations: {{PIPE.calls}}")
 """)
-        pytester.makefile(".toml", pyproject=f"[tool.pytest.ini_options]\n{config}\n")
+        # importlib mode: the outer run has already imported tests/gate/test_*.py under the same names.
+        pytester.makefile(
+            ".toml", pyproject=f'[tool.pytest.ini_options]\naddopts = "--import-mode=importlib"\n{config}\n'
+        )
         return pytester
 
     return make

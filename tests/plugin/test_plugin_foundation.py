@@ -72,11 +72,10 @@ def test_require_gpu_from_the_environment(gate_project: Project, monkeypatch: py
     gate_project().runpytest("-m", "gpu").assert_outcomes(errors=6)
 
 
-def test_require_gpu_fails_a_real_model_on_a_machine_without_cuda(
-    gate_project: Project, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    folder = tmp_path_factory.mktemp("weights")
-    result = gate_project().runpytest("-m", "gpu", "--qa-require-gpu", "--qa-model", str(folder))
+def test_require_gpu_fails_a_real_model_on_a_machine_without_cuda(gate_project: Project) -> None:
+    project = gate_project()
+    (project.path / "weights").mkdir()
+    result = project.runpytest("-m", "gpu", "--qa-require-gpu", "--qa-model", "weights")
     result.assert_outcomes(errors=6)
     result.stdout.fnmatch_lines(["*--qa-require-gpu: no CUDA device (none visible)*"])
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -89,3 +90,19 @@ def stub_loader(
         return LoadedModel(spec, pipe, "cpu", torch.float32, 0.01)
 
     return load
+
+
+FONT = Path(__file__).resolve().parents[1] / "fonts" / "zqa-sans.otf"
+
+
+def text_picture(text: str, width: int, height: int) -> np.ndarray:
+    """`text` in black on a light background, large and centred: what a model that renders text draws."""
+    from PIL import ImageDraw, ImageFont
+
+    canvas = Image.new("RGB", (width, height), (236, 228, 210))
+    draw = ImageDraw.Draw(canvas)
+    font = ImageFont.truetype(str(FONT), size=max(24, width // (len(text) + 2)))
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+    draw.text(((width - (right - left)) / 2 - left, (height - (bottom - top)) / 2 - top), text, font=font,
+              fill=(20, 20, 20))  # fmt: skip
+    return np.asarray(canvas)

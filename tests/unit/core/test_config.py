@@ -8,7 +8,7 @@ import pytest
 
 from qa.config import load_config
 from qa.errors import QAUsageError
-from qa.measure.budget import MemoryKind
+from qa.measure.memory import MemoryKind
 
 
 def write(tmp_path: Path, text: str, name: str = "qa.toml") -> Path:

@@ -1,0 +1,11 @@
+"""Measurement core of the latency and VRAM gate. Import the submodule you need; this package imports
+nothing heavy (torch and NVML load on first use).
+
+- `stages`: StageRecorder (total, stage split, NFE per generation), count_forwards
+- `memory`: torch peaks, NvmlSampler, MemoryWatch, readings by stage, leak_check; `oom`: OomGuard
+- `gpu_state`: clocks, power, temperature, clock-event reasons, other processes; throttled/shared
+- `fingerprint`: the environment for machine_info and `zqa doctor`; device_class
+- `roofline`: FLOPs of a DiT forward, measured matmul peak, achieved TFLOP/s
+- `budget`, `units`: LatencyBudget, MemoryCeiling, parse_duration, parse_size; `stats`: pure math
+- `overhead`: what the gate's own measurement costs; `workload`, `selftest`: GPU self-checks
+"""

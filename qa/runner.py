@@ -1,0 +1,170 @@
+"""Timed and watched generations of the session model: stage split, NFE, memory peaks, GPU state, roofline.
+
+`ScenarioRunner` hooks the pipeline once for the whole session (a `StageRecorder`) and hands out
+`ScenarioRun`s. A run's `generate` is what pytest-benchmark times; the run also keeps each
+generation's stage split and, around all of them, the allocator and NVML peaks and the GPU state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from qa.config import Case
+from qa.measure.gpu_state import GpuState
+from qa.measure.memory import MemoryWatch, PeakMemory
+from qa.measure.roofline import FlopCache, Roofline, capture_first_forward, forward_flops, matmul_peak_tflops
+from qa.measure.stages import GenerationTiming, StageRecorder
+from qa.measure.stats import Summary, summarize
+from qa.models.profiles import LoadedModel
+
+GIB = 2**30
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    """Warm rounds of one scenario: latency statistics, stage medians, NFE, peaks, GPU state."""
+
+    case: Case
+    timings: tuple[GenerationTiming, ...]
+    summary: Summary  # seconds, from the synchronised totals
+    peak: PeakMemory | None
+    gpu_state: GpuState | None
+    roofline: Roofline | None
+
+    @property
+    def times_s(self) -> tuple[float, ...]:
+        return tuple(t.total_ms / 1000.0 for t in self.timings)
+
+    @property
+    def stages_ms(self) -> dict[str, float]:
+        from statistics import median
+
+        return {k: median(t.stages_ms[k] for t in self.timings) for k in self.timings[0].stages_ms}
+
+    @property
+    def nfe(self) -> int:
+        return max(t.nfe for t in self.timings)
+
+    @property
+    def coverage(self) -> float:
+        """Share of the median total that the median stages account for."""
+        return sum(self.stages_ms.values()) / (self.summary.median * 1000.0) if self.summary.median else 0.0
+
+    def extra_info(self, device: str, model: str) -> dict[str, Any]:
+        """What each latency benchmark record carries (pytest-benchmark `extra_info`)."""
+        info: dict[str, Any] = {
+            "stages_ms": {k: round(v, 3) for k, v in self.stages_ms.items()},
+            "nfe": self.nfe, "device": device, "model": model, "resolution": self.case.size,
+            "width": self.case.width, "height": self.case.height, "steps": self.case.steps,
+            "seed": self.case.seed, "stage_coverage": round(self.coverage, 4),
+            "rounds_s": [round(t, 5) for t in self.times_s],
+            "clock": self.timings[0].clock,
+        }  # fmt: skip
+        if self.peak is not None:
+            info["vram"] = {
+                name: round(value / GIB, 3)
+                for name, value in (
+                    ("peak_allocated_gib", self.peak.allocated_bytes),
+                    ("peak_reserved_gib", self.peak.reserved_bytes),
+                    ("nvml_peak_gib", self.peak.nvml_bytes),
+                )
+                if value is not None
+            }
+        if self.gpu_state is not None:
+            info["gpu_state"] = self.gpu_state.to_dict()
+        if self.roofline is not None:
+            info["roofline"] = self.roofline.to_dict()
+        return info
+
+
+@dataclass
+class ScenarioRun:
+    """Collects the generations of one scenario; `generate` is the benchmarked callable."""
+
+    runner: ScenarioRunner
+    case: Case
+    warmup: int
+    timings: list[GenerationTiming] = field(default_factory=list)
+
+    def generate(self) -> None:
+        with self.runner.recorder.generation() as handle:
+            self.runner.model.generate(self.case.prompt, self.case.width, self.case.height, self.case.steps,
+                                       self.case.seed, self.runner.guidance)  # fmt: skip
+        self.timings.append(handle.timing)
+
+    @property
+    def measured(self) -> tuple[GenerationTiming, ...]:
+        return tuple(self.timings[self.warmup :])
+
+
+class ScenarioRunner:
+    """One per session: the stage hooks, the FLOP counts per size and the matmul peak are made once."""
+
+    def __init__(self, model: LoadedModel, guidance: float = 0.0) -> None:
+        self.model = model
+        self.guidance = guidance
+        self.recorder = StageRecorder(model.device).attach(model.pipe)
+        self.flops = FlopCache()
+        self.results: dict[str, ScenarioResult] = {}
+        self._peak_tflops: float | None = None
+
+    @property
+    def on_cuda(self) -> bool:
+        return self.model.device.startswith("cuda")
+
+    @contextlib.contextmanager
+    def run(self, case: Case, warmup: int = 1) -> Iterator[ScenarioRun]:
+        """Generations inside the block are collected; peaks and GPU state cover all of them."""
+        run = ScenarioRun(self, case, warmup)
+        if self.on_cuda:
+            self._release_cache()  # else "peak reserved" is the cache left by a larger earlier size
+        watch = MemoryWatch(self.model.device) if self.on_cuda else None
+        with watch if watch is not None else contextlib.nullcontext():
+            yield run
+        if not run.measured:
+            return
+        result = ScenarioResult(
+            case, run.measured, summarize([t.total_ms / 1000.0 for t in run.measured]),
+            watch.peak if watch is not None else None,
+            watch.nvml.gpu_state if watch is not None else None,
+            self.roofline(case, run.measured),
+        )  # fmt: skip
+        self.results[case.id] = result
+
+    def roofline(self, case: Case, timings: tuple[GenerationTiming, ...]) -> Roofline | None:
+        """Achieved DiT TFLOP/s against the measured matmul peak (FLOPs counted once per size)."""
+        from statistics import median
+
+        dit_ms = median(t.dit_forward_ms for t in timings)
+        if dit_ms <= 0:
+            return None
+        flops = self.flops.get((case.width, case.height), lambda: self._count_flops(case))
+        return Roofline(float(flops), max(t.nfe for t in timings), dit_ms, self.peak_tflops())
+
+    def _count_flops(self, case: Case) -> int:
+        transformer = self.model.pipe.transformer
+        call = capture_first_forward(
+            transformer,
+            lambda: self.model.generate(case.prompt, case.width, case.height, 1, case.seed, self.guidance),
+        )
+        return forward_flops(transformer, call.args, call.kwargs)
+
+    def _release_cache(self) -> None:
+        import gc
+
+        import torch
+
+        gc.collect()
+        torch.cuda.synchronize(self.model.device)
+        torch.cuda.empty_cache()
+
+    def peak_tflops(self) -> float:
+        if self._peak_tflops is None:
+            self._peak_tflops = matmul_peak_tflops(self.model.device)
+        return self._peak_tflops
+
+    def close(self) -> None:
+        self.recorder.detach()

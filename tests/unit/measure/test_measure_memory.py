@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from qa.errors import QAUsageError
+from qa.measure.memory import (
+    MemoryKind,
+    MemoryReading,
+    MemorySnapshot,
+    MemoryWatch,
+    NvmlSampler,
+    PeakMemory,
+    cuda_context_bytes,
+    leak_check,
+    nvml_used_bytes,
+    read_memory,
+)
+
+GiB, MiB = 2**30, 2**20
+
+
+def test_sampler_catches_a_short_peak_every_few_ms(fake_nvml):
+    with NvmlSampler(device_index=0, interval_s=0.002) as sampler:
+        time.sleep(0.03)
+        fake_nvml.used = 25 * GiB  # a 20 ms peak in the middle of the span
+        time.sleep(0.02)
+        fake_nvml.used = 20 * GiB
+        time.sleep(0.03)
+    result = sampler.result
+    assert result.peak_used_bytes == 25 * GiB
+    assert result.samples >= 10
+    assert result.mean_interval_ms <= 10.0
+    assert result.duration_s >= 0.08
+    assert 0.0 <= result.busy_fraction < 1.0
+    assert result.gpu_state is not None
+    assert result.gpu_state.name == "NVIDIA H100 80GB HBM3"
+
+
+def test_sampler_stops_its_thread(fake_nvml):
+    before = threading.active_count()
+    with NvmlSampler(state_interval_s=None) as sampler:
+        pass
+    assert threading.active_count() == before
+    assert sampler.result.gpu_state is None
+    assert sampler.result.samples >= 2  # one before, one after, however short the span
+    calls = fake_nvml.memory_calls
+    time.sleep(0.02)
+    assert fake_nvml.memory_calls == calls
+
+
+def test_sampler_without_nvml_records_nothing(no_nvml):
+    with NvmlSampler() as sampler:
+        time.sleep(0.01)
+    assert not sampler.available
+    assert sampler.result.peak_used_bytes is None
+    assert sampler.result.samples == 0
+    assert nvml_used_bytes(0) is None
+
+
+def test_sampler_usage_errors(fake_nvml):
+    with pytest.raises(QAUsageError, match="interval"):
+        NvmlSampler(interval_s=0.0)
+    sampler = NvmlSampler()
+    with pytest.raises(QAUsageError, match="after the sampler stopped"):
+        _ = sampler.result
+    with sampler, pytest.raises(QAUsageError, match="already running"):
+        sampler.start()
+
+
+def test_memory_watch_on_cpu_has_only_the_nvml_number(fake_nvml):
+    fake_nvml.used = 3 * GiB
+    with MemoryWatch("cpu") as watch:
+        pass
+    assert watch.peak == PeakMemory(None, None, 3 * GiB, watch.peak.nvml_samples)
+    assert watch.peak.get(MemoryKind.NVML) == 3 * GiB
+    assert watch.nvml.samples >= 2
+
+
+def test_readings_without_cuda(no_nvml):
+    assert read_memory("cpu") == MemoryReading(None, None, None)
+    assert cuda_context_bytes(idle_used_bytes=None) is None
+    assert cuda_context_bytes(idle_used_bytes=0, device="cpu") is None
+
+
+def test_snapshot_rows():
+    reading = MemoryReading(1, 2, 3)
+    snap = MemorySnapshot(reading, reading, PeakMemory(4, 5, 6), reading, context_bytes=7)
+    assert [r[0] for r in snap.rows()] == [
+        "idle",
+        "after load",
+        "during generation (peak)",
+        "after generation",
+    ]
+    assert snap.rows()[2] == ("during generation (peak)", 4, 5, 6)
+    assert snap.to_dict()["cuda_context_bytes"] == 7
+
+
+def test_leak_check_passes_when_memory_returns():
+    readings = [20 * GiB + d * MiB for d in (3, 1, 4, 1, 5, 2, 3, 1)]
+    assert leak_check(readings, baseline=20 * GiB, tolerance_bytes=16 * MiB) is None
+
+
+def test_leak_check_fails_when_memory_stays_up():
+    message = leak_check([20 * GiB + 512 * MiB] * 8, baseline=20 * GiB, tolerance_bytes=64 * MiB)
+    assert message is not None
+    assert message.startswith(
+        "allocated memory after 8 generations is 20.50 GiB, 512.0 MiB above the post-warm-up 20.00 GiB "
+        "(tolerance 64.0 MiB)"
+    )
+    assert "grows" not in message
+
+
+def test_leak_check_fails_when_memory_grows_with_n():
+    readings = [20 * GiB + i * 12 * MiB for i in range(8)]  # 84 MiB over the run, 12 MiB each time
+    message = leak_check(readings, baseline=20 * GiB + 80 * MiB, tolerance_bytes=64 * MiB)
+    assert message is not None
+    assert message.startswith("allocated memory grows 12.0 MiB per generation over 8 generations (84.0 MiB")
+
+
+def test_leak_check_usage_errors():
+    with pytest.raises(QAUsageError, match="none"):
+        leak_check([], 0, 0)
+    with pytest.raises(QAUsageError, match="negative"):
+        leak_check([1], 0, -1)

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import weakref
+
+import pytest
+import torch
+
+from qa.measure.oom import OomGuard, is_oom, oom_failure
+
+MESSAGE = (
+    "CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of 79.19 GiB of which "
+    "1.10 GiB is free. Of the allocated memory 76.10 GiB is allocated by PyTorch"
+)
+
+
+def _generate_and_run_out(refs: list[weakref.ref[torch.Tensor]]) -> None:
+    latents = torch.ones(256, 1024)  # what a failed generation would still hold in its frames
+    refs.append(weakref.ref(latents))
+    raise torch.OutOfMemoryError(MESSAGE)
+
+
+def test_traceback_frames_keep_tensors_alive_until_released():
+    refs: list[weakref.ref[torch.Tensor]] = []
+    try:
+        _generate_and_run_out(refs)
+    except torch.OutOfMemoryError as exc:
+        kept = exc  # pytest, loggers and reports keep exceptions like this
+    assert refs[0]() is not None  # the control: without the helper the tensor survives
+    message = oom_failure(kept, context="2048x2048/simple on cpu", device="cpu")
+    assert refs[0]() is None
+    assert message == (
+        "out of memory for 2048x2048/simple on cpu: asked 2.00 GiB with 1.10 GiB free; released"
+    )
+
+
+def test_guard_turns_oom_into_a_failure_and_the_session_goes_on():
+    refs: list[weakref.ref[torch.Tensor]] = []
+    with OomGuard("1024x1024/simple on cpu", device="cpu") as guard:
+        _generate_and_run_out(refs)
+    assert guard.failure is not None
+    assert guard.failure.startswith("out of memory for 1024x1024/simple on cpu: asked 2.00 GiB")
+    assert refs[0]() is None
+    with guard:
+        pass
+    assert guard.failure is None
+
+
+def test_guard_passes_other_errors_through():
+    with pytest.raises(ValueError, match="not memory"), OomGuard():
+        raise ValueError("not memory")
+
+
+def test_is_oom():
+    assert is_oom(torch.OutOfMemoryError("x"))
+    assert is_oom(RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 10 bytes"))
+    assert not is_oom(RuntimeError("shape mismatch"))
+    assert not is_oom(MemoryError())  # Python's own: not a torch allocation
+    assert "an unknown amount" in oom_failure(torch.OutOfMemoryError("no numbers"), device="cpu")

@@ -52,4 +52,6 @@ def build_reference_pipeline(device: str = "cpu", dtype: Any = None) -> Any:
     pipe.set_progress_bar_config(disable=True)
     for module in (transformer, text_encoder, vae):
         module.eval()
-    return pipe.to(device=device, dtype=dtype or torch.float32)
+    if dtype not in (None, torch.float32):
+        pipe.to(dtype=dtype)  # built in float32; cast only when asked (diffusers warns about casts)
+    return pipe if device == "cpu" else pipe.to(device)

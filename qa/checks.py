@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -32,18 +32,18 @@ class Check:
     def passed(self, message: str = "", **values: Any) -> None:
         self._set(Outcome.PASSED, message, values)
 
-    def fail(self, message: str, **values: Any) -> None:
+    def fail(self, message: str, **values: Any) -> NoReturn:
         __tracebackhide__ = True
         self._set(Outcome.FAILED, message, values)
         pytest.fail(message, pytrace=False)
 
-    def unstable(self, message: str, **values: Any) -> None:
+    def unstable(self, message: str, **values: Any) -> NoReturn:
         """Ran, but too noisy to judge: never a pass."""
         __tracebackhide__ = True
         self._set(Outcome.UNSTABLE, message, values)
         pytest.skip(message if message.startswith("unstable") else f"unstable: {message}")
 
-    def not_run(self, reason: str, *, needs_gpu: bool = False) -> None:
+    def not_run(self, reason: str, *, needs_gpu: bool = False) -> NoReturn:
         """Cannot run here. A GPU-only check under --qa-require-gpu fails instead."""
         __tracebackhide__ = True
         if needs_gpu and self.gate.options.require_gpu:

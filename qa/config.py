@@ -21,6 +21,7 @@ from qa.errors import QAUsageError
 from qa.measure.budget import LatencyBudget, MemoryCeiling
 from qa.measure.memory import MemoryKind
 from qa.measure.units import parse_duration, parse_size
+from qa.storage import safe_name
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -252,10 +253,13 @@ def _cases(raw: Any, key: str, source: str, read: Any) -> tuple[Any, ...]:
     if not isinstance(raw, list):
         raise QAUsageError(f"{source}: {key} must be an array of tables ([[{key}]]); see the README")
     cases = tuple(read(_Table(item, f"{key}[{i}]", source)) for i, item in enumerate(raw))
-    ids = [c.id for c in cases]
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    ids = [safe_name(c.id) for c in cases]  # ids name files: two that map to one file name clash too
+    duplicates = sorted({c.id for c, i in zip(cases, ids, strict=True) if ids.count(i) > 1})
     if duplicates:
-        raise QAUsageError(f"{source}: {key}: id {duplicates[0]!r} is used twice; give each case its own id")
+        raise QAUsageError(
+            f"{source}: {key}: id {duplicates[0]!r} is used twice (ids name files, so 'a/b' and 'a_b' are "
+            "one); give each case its own id"
+        )
     return cases
 
 

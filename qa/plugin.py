@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,11 +15,12 @@ import pytest
 from qa import hookspecs
 from qa.checks import Check
 from qa.config import BudgetSet, Case, QAConfig, load_config
-from qa.errors import QAUsageError
-from qa.models.profiles import LoadedModel, resolve_spec
+from qa.errors import QACheckError, QAUsageError
+from qa.models.profiles import LoadedModel, ProfileKind, resolve_spec
 from qa.records import Family
 from qa.runner import ScenarioRunner
-from qa.session import GateOptions, GateSession, GoldenUpdate, new_plan
+from qa.session import GateOptions, GateSession, GoldenUpdate, GpuLock, HangWatchdog, new_plan
+from qa.storage import DeviceLock, check_writable_dir
 from qa.summary import RECORD_PROP, GateResults
 
 SESSION_KEY = pytest.StashKey[GateSession]()
@@ -40,7 +43,11 @@ OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
     ("update-golden", "string", "off", "write golden records: changed (new and changed; they still fail) or all"),
     ("ocr-engine", "string", "rapidocr", "rapidocr, easyocr or both"),
     ("easyocr-dir", "string", None, "folder of EasyOCR model files (loaded only when their hashes match)"),
+    ("timeout", "string", "900", "seconds a GPU test may run before it fails (pytest-timeout); 0 turns it off"),
+    ("gpu-lock", "string", "wait", "when another zimage-qa run holds this device: wait, fail, or off (no lock; "
+     "ZQA_LOCK_DIR moves the lock files from the temp folder)"),
 )  # fmt: skip
+HANG_GRACE_S = 60.0  # how long after --qa-timeout a test stuck in native code ends the process
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -92,14 +99,38 @@ def options_from_config(config: pytest.Config) -> GateOptions:
     engine = str(option(config, "ocr-engine")).lower()
     if engine not in ("rapidocr", "easyocr", "both"):
         raise QAUsageError(f"--qa-ocr-engine {engine!r} is not known; use rapidocr, easyocr or both")
+    lock = str(option(config, "gpu-lock")).lower()
+    if lock not in {m.value for m in GpuLock}:
+        raise QAUsageError(f"--qa-gpu-lock {lock!r} is not known; use wait, fail or off")
+    report = path("report") or root / "qa-report"
+    check_writable_dir(report, "--qa-report")
+    easyocr = path("easyocr-dir")
+    if easyocr is not None and not easyocr.is_dir():
+        raise QAUsageError(
+            f"--qa-easyocr-dir {easyocr} is not a folder; give the folder holding the EasyOCR .pth files"
+        )
     return GateOptions(
         model=str(option(config, "model")), revision=option(config, "revision") or None,
         device=str(option(config, "device")), dtype=str(option(config, "dtype")),
         config_path=path("config"), scenarios=option(config, "scenarios") or None,
-        require_gpu=bool(option(config, "require-gpu")), report_dir=path("report") or root / "qa-report",
+        require_gpu=bool(option(config, "require-gpu")), report_dir=report,
         golden_dir=path("golden-dir") or root / "golden", update_golden=GoldenUpdate(update),
-        ocr_engine=engine, easyocr_dir=path("easyocr-dir"),
+        ocr_engine=engine, easyocr_dir=easyocr, timeout_s=_timeout(option(config, "timeout")),
+        gpu_lock=GpuLock(lock),
     )  # fmt: skip
+
+
+def _timeout(value: Any) -> float:
+    text = str(value).strip().lower().removesuffix("s").strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise QAUsageError(
+            f"--qa-timeout {value!r} is not a number of seconds >= 0; use e.g. 900, or 0 for none"
+        )
+    return seconds
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -110,9 +141,13 @@ def pytest_configure(config: pytest.Config) -> None:
         options = options_from_config(config)
         qa_config = load_config(options.config_path, config.rootpath / "pyproject.toml")
         spec = resolve_spec(options.model, options.revision)
+        loader = config.pluginmanager.hook.pytest_zqa_loader()
+        if loader is None and spec.kind is ProfileKind.LOCAL:
+            from qa.models.pretrained import check_pipeline_dir
+
+            check_pipeline_dir(Path(spec.source))  # a folder without a pipeline fails now, not per test
     except QAUsageError as exc:
         raise pytest.UsageError(f"zimage-qa: {exc}") from None
-    loader = config.pluginmanager.hook.pytest_zqa_loader()
     session = GateSession(options, qa_config, spec, **({"loader": loader} if loader else {}))
     config.stash[SESSION_KEY] = session
     config.stash[RESULTS_KEY] = GateResults()
@@ -149,7 +184,100 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.user_properties.append((FAMILY_PROP, family.value))
             params = getattr(item, "callspec", None)
             planned.extend(params.params.values() if params else ())
+        timeout = session.options.timeout_s
+        if timeout and item.get_closest_marker("gpu") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(timeout))  # pytest-timeout's configured method applies
     session.planned_cases = new_plan(planned)
+
+
+LOCK_KEY = pytest.StashKey[DeviceLock]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """Behind pytest-timeout, a GPU test stuck in a native call ends the process (the hang watchdog)."""
+    timeout = item.config.stash[SESSION_KEY].options.timeout_s
+    if not timeout or not item.get_closest_marker("gpu"):
+        return (yield)
+    capture = item.config.pluginmanager.get_plugin("capturemanager")
+    suspend = (lambda: capture.suspend_global_capture(in_=True)) if capture is not None else None
+    with HangWatchdog(timeout + min(HANG_GRACE_S, timeout), item.nodeid, before=suspend):
+        return (yield)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    lock = session.config.stash.get(LOCK_KEY, None)
+    if lock is not None:
+        lock.release()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Any:
+    if not item.get_closest_marker("gpu"):
+        return (yield)
+    session = item.config.stash[SESSION_KEY]
+    reason = session.not_run_reason()
+    if reason:
+        pytest.skip(reason)
+    _lock_device(item, session)
+    with _faults_as_failures(session, item.nodeid):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    if not item.get_closest_marker("gpu"):
+        return (yield)
+    try:
+        with _faults_as_failures(item.config.stash[SESSION_KEY], item.nodeid):
+            return (yield)
+    except pytest.fail.Exception:
+        if "benchmark" in getattr(item, "fixturenames", ()):
+            # A fault came before the timing. pytest restores the filters after this item's protocol.
+            warnings.filterwarnings("ignore", "Benchmark fixture was not used")
+        raise
+
+
+def _lock_device(item: pytest.Item, session: GateSession) -> None:
+    """From the first GPU test to the end of the session, this run alone measures its device."""
+    lock = item.config.stash.get(LOCK_KEY, None)
+    if session.options.gpu_lock is GpuLock.OFF or (lock is not None and lock.held):
+        return
+    if lock is None:
+        lock = item.config.stash[LOCK_KEY] = DeviceLock(
+            session.device_key(), f"zimage-qa in {item.config.rootpath}"
+        )
+    reporter = item.config.pluginmanager.get_plugin("terminalreporter")
+
+    def say(line: str) -> None:
+        if reporter is not None:
+            reporter.write_line(f"zimage-qa: {line}")
+
+    try:
+        lock.acquire(session.options.gpu_lock is GpuLock.WAIT, say)
+    except QACheckError as exc:
+        item.session.shouldstop = f"zimage-qa: {exc}"
+        pytest.fail(str(exc), pytrace=False)
+
+
+@contextlib.contextmanager
+def _faults_as_failures(session: GateSession, where: str) -> Iterator[None]:
+    """Out of memory, a sticky CUDA error, an invalid picture or a timeout: one clear failure line."""
+    __tracebackhide__ = True
+    try:
+        yield
+    except pytest.fail.Exception as exc:
+        if not str(exc).startswith("Timeout (>"):
+            raise
+        raise pytest.fail.Exception(
+            f"{where}: no result after {session.options.timeout_s:g} s (--qa-timeout): the generation hangs or "
+            "is far slower than budgeted; the stacks above show where it waited", pytrace=False,
+        ) from None  # fmt: skip
+    except Exception as exc:
+        message = session.absorb(exc, where)
+        if message is None:
+            raise
+        raise pytest.fail.Exception(message, pytrace=False) from None
 
 
 class GateReporter:
@@ -170,15 +298,44 @@ class GateReporter:
         self.results.add(report.nodeid, Family(str(family)), report.outcome, report.user_properties,
                          report.longreprtext)  # fmt: skip
 
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """The review report and, in GitHub Actions, the job summary and annotations (controller only)."""
+        if not self.results.records or hasattr(session.config, "workerinput"):
+            return
+        self.wall_s = time.perf_counter() - self.started
+        try:
+            self.report_lines = write_run_report(self.session, self.results.records, self.wall_s,
+                                                 session.config.rootpath)  # fmt: skip
+        except (OSError, QAUsageError) as exc:
+            self.report_lines = [f"report: not written ({exc})"]
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         lines = self.results.summary_lines()
         if lines:
             terminalreporter.section("zimage-qa")
             for line in lines:
                 terminalreporter.write_line(line)
-            cost = self.session.cost_line(time.perf_counter() - self.started)
+            cost = self.session.cost_line(getattr(self, "wall_s", time.perf_counter() - self.started))
             if cost:
                 terminalreporter.write_line(cost)
+            for line in getattr(self, "report_lines", []):
+                terminalreporter.write_line(line)
+
+
+def write_run_report(session: GateSession, records: list[Any], wall_s: float, root: Path) -> list[str]:
+    """Write qa-report/ and publish to GitHub; returns the lines to print (the report path, annotations)."""
+    from qa.measure.fingerprint import fingerprint
+    from qa.report import write_report
+    from qa.report.github import publish
+
+    device = session.device_name() if session.loaded else session.options.device
+    header = {"model": session.spec.label, "profile": session.spec.profile, "device": device,
+              "config": str(session.config.source),
+              "session": (session.cost_line(wall_s) or "").removeprefix("session: ")}  # fmt: skip
+    page = write_report(
+        session.options.report_dir, records, fingerprint=fingerprint().to_dict(), header=header
+    )
+    return [f"report: {page}", *publish(records, header=header, report=str(page), root=root)]
 
 
 @pytest.fixture(scope="session")
@@ -200,7 +357,7 @@ def qa_model(qa_gate: GateSession) -> LoadedModel:
         if problem:
             pytest.fail(problem, pytrace=False)
         model = qa_gate.model()
-        qa_gate.warm()
+        qa_gate.warm(skip_oom=True)
     except QAUsageError as exc:
         pytest.fail(f"zimage-qa: {exc}", pytrace=False)
     return model

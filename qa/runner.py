@@ -19,6 +19,7 @@ from qa.measure.roofline import FlopCache, Roofline, capture_first_forward, forw
 from qa.measure.stages import GenerationTiming, StageRecorder
 from qa.measure.stats import Summary, summarize
 from qa.models.profiles import LoadedModel
+from qa.session import InvalidPicture, picture_problem
 
 GIB = 2**30
 
@@ -88,11 +89,14 @@ class ScenarioRun:
     case: Case
     warmup: int
     timings: list[GenerationTiming] = field(default_factory=list)
+    last_image: Any = None  # judged for validity after the timed rounds, outside the timing
+    nonfinite: bool = False
 
     def generate(self) -> None:
         with self.runner.recorder.generation() as handle:
-            self.runner.model.generate(self.case.prompt, self.case.width, self.case.height, self.case.steps,
-                                       self.case.seed, self.runner.guidance)  # fmt: skip
+            self.last_image = self.runner.model.generate(self.case.prompt, self.case.width, self.case.height,
+                                                         self.case.steps, self.case.seed, self.runner.guidance)  # fmt: skip
+        self.nonfinite = self.nonfinite or self.runner.model.nonfinite_output
         self.timings.append(handle.timing)
 
     @property
@@ -124,6 +128,11 @@ class ScenarioRunner:
         watch = MemoryWatch(self.model.device) if self.on_cuda else None
         with watch if watch is not None else contextlib.nullcontext():
             yield run
+        if run.last_image is not None:
+            problem = picture_problem(run.last_image, run.nonfinite)
+            if problem:
+                raise InvalidPicture(f"{case.size}/{case.id}: the pipeline produced an invalid picture: {problem}; "
+                                     "check the weights, dtype and VAE (NaN latents show as black)")  # fmt: skip
         if not run.measured:
             return
         result = ScenarioResult(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,6 +137,7 @@ class LoadedModel:
     load_s: float
     generations: int = field(default=0)
     generation_s: float = field(default=0.0)  # wall time spent inside generate(), all calls
+    nonfinite_output: bool = field(default=False)  # the last generate() cast NaN/inf pixels to 8 bits
 
     @property
     def dtype_name(self) -> str:
@@ -153,14 +155,28 @@ class LoadedModel:
         import torch
 
         started = time.perf_counter()
-        with torch.inference_mode():
+        with torch.inference_mode(), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             result = self.pipe(
                 prompt, height=height, width=width, num_inference_steps=steps, guidance_scale=guidance,
                 generator=self.generator(seed), output_type="pil",
             )  # fmt: skip
+        self.nonfinite_output = _replay_warnings(caught)
         self.generations += 1
         self.generation_s += time.perf_counter() - started  # PIL output: the device work is done
         return result.images[0]
+
+
+def _replay_warnings(caught: list[warnings.WarningMessage]) -> bool:
+    """Re-issue what the pipeline warned, except numpy's NaN-to-uint8 cast (diffusers' `numpy_to_pil`
+    on NaN latents), which is reported as True: the picture that came out of NaN is only black."""
+    nonfinite = False
+    for item in caught:
+        if issubclass(item.category, RuntimeWarning) and "invalid value encountered" in str(item.message):
+            nonfinite = True
+            continue
+        warnings.warn_explicit(item.message, item.category, item.filename, item.lineno, source=item.source)
+    return nonfinite
 
 
 def load_model(spec: ModelSpec, device: str = "auto", dtype: str = "auto") -> LoadedModel:

@@ -13,12 +13,12 @@ import pytest
 from qa.checks import Check
 from qa.config import GlyphCase
 from qa.errors import QAUsageError
-from qa.session import GateSession
+from qa.session import GateSession, InvalidPicture, checked_picture
 from qa.storage import confined, write_bytes_atomic
 
 pytestmark = [pytest.mark.gpu, pytest.mark.glyph]
 
-Reading = tuple[Any, "Future[Any]"]
+Reading = tuple[Any, "Future[Any] | None", "str | None"]  # picture, OCR lines, why it cannot be read
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +45,12 @@ def glyph_readings(qa_gate: GateSession) -> Iterator[tuple[Any, dict[str, Readin
             image = model.generate(
                 case.prompt, case.width, case.height, case.steps, case.seed, qa_gate.config.guidance
             )
-            readings[case.id] = (image, reader.submit(image))
+            try:
+                checked_picture(model, image, case.id)
+            except InvalidPicture as exc:  # each glyph case fails with the diagnosis, not the fixture
+                readings[case.id] = (image, None, str(exc))
+                continue
+            readings[case.id] = (image, reader.submit(image), None)
         yield engine, readings
 
 
@@ -66,7 +71,9 @@ def test_glyph_text_is_legible(
     from qa.glyphs.verdict import judge
 
     engine, readings = glyph_readings
-    image, future = readings[qa_glyph_case.id]
+    image, future, problem = readings[qa_glyph_case.id]
+    if future is None:
+        qa_check.fail(problem or "no picture")
     lines = future.result()
     verdict = judge(qa_glyph_case.expect, lines, qa_glyph_case.min_score, engine.info)
     qa_check.note(**verdict.to_dict(), engine_info=engine.info.to_dict())

@@ -16,7 +16,7 @@ from qa.golden.store import GoldenStore, device_class
 from qa.golden.thresholds import Thresholds
 from qa.measure.fingerprint import package_version
 from qa.models.profiles import LoadedModel
-from qa.session import GateSession
+from qa.session import GateSession, checked_picture
 
 pytestmark = [pytest.mark.gpu, pytest.mark.golden]
 
@@ -35,7 +35,9 @@ def provenance(gate: GateSession, model: LoadedModel) -> Provenance:
 
 
 def generate(model: LoadedModel, case: Case, guidance: float) -> np.ndarray:
-    return np.asarray(model.generate(case.prompt, case.width, case.height, case.steps, case.seed, guidance))
+    """One picture; a NaN, black or flat one fails the check with that diagnosis (InvalidPicture)."""
+    image = model.generate(case.prompt, case.width, case.height, case.steps, case.seed, guidance)
+    return np.asarray(checked_picture(model, image, case.id))
 
 
 def test_golden_image(

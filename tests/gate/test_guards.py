@@ -9,14 +9,16 @@ from qa.checks import Check
 from qa.config import Case, QAConfig
 from qa.measure.stages import count_forwards
 from qa.models.profiles import LoadedModel
+from qa.session import checked_picture
 
 pytestmark = [pytest.mark.gpu, pytest.mark.guard]
 
 
 def _generate(model: LoadedModel, case: Case, config: QAConfig, seed: int | None = None) -> np.ndarray:
-    image = model.generate(case.prompt, case.width, case.height, case.steps, case.seed if seed is None else seed,
-                           config.guidance)  # fmt: skip
-    return np.asarray(image)
+    """One picture; a NaN, black or flat one fails the guard with that diagnosis (InvalidPicture)."""
+    seed = case.seed if seed is None else seed
+    image = model.generate(case.prompt, case.width, case.height, case.steps, seed, config.guidance)
+    return np.asarray(checked_picture(model, image, f"{case.id} (seed {seed})"))
 
 
 def test_scheduler_is_flowmatch_euler(qa_model: LoadedModel, qa_config: QAConfig, qa_check: Check) -> None:

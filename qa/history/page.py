@@ -16,6 +16,7 @@ from urllib.parse import quote
 from qa.history.records import Blip, Change, GroupInfo, HistoryReport
 from qa.history.view import Row, blip_line, fmt_change, fmt_value, rows
 from qa.storage import locked, write_text_atomic
+from qa.templating import render
 
 Key = tuple[str, str, str]
 
@@ -95,16 +96,7 @@ def _order(row: Row) -> tuple[int, str]:
 
 
 def render_page(view: PageView) -> str:
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("qa.history", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return env.get_template("history.html.j2").render(view=view, report=view.report)
+    return render("qa.history", "history.html.j2", view=view, report=view.report)
 
 
 def embedded(png: bytes) -> str:

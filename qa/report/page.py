@@ -18,22 +18,14 @@ from qa.records import CheckRecord
 from qa.report.results import dumps, payload
 from qa.report.view import ReportView, build_view
 from qa.storage import locked, write_text_atomic
+from qa.templating import render
 
 INDEX = "index.html"
 RESULTS = "results.json"
 
 
 def render_page(view: ReportView) -> str:
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("qa.report", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return env.get_template("report.html.j2").render(view=view)
+    return render("qa.report", "report.html.j2", view=view)
 
 
 def write_report(

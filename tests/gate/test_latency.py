@@ -47,6 +47,11 @@ def test_latency(
     if result.nfe != qa_scenario.nfe:
         qa_check.fail(f"{qa_scenario.id}: {result.nfe} DiT forwards per image, the configuration promises "
                       f"{qa_scenario.nfe}: latency is not comparable")  # fmt: skip
+    coverage = qa_gate.config.thresholds_for(qa_gate.spec.profile).min_stage_coverage
+    if result.coverage < coverage:
+        qa_check.fail(f"{qa_scenario.id}: the stages cover {result.coverage:.1%} of the median, under "
+                      f"{coverage:.0%}: the stage hooks miss work (a renamed pipeline component?), so the "
+                      f"split {result.stages_ms} cannot be trusted")  # fmt: skip
     state = result.gpu_state
     notes = [f"GPU {state.describe()}"] if state is not None and state.verdict is not GpuVerdict.CLEAN else []
     budget = qa_budgets.for_scenario(qa_scenario.id) if qa_budgets else None

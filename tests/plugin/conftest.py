@@ -35,7 +35,7 @@ def gate_project(
         for name in ("conftest.py", *files):
             shutil.copy(GATE / name, target / name)
         pytester.makeconftest(f"""
-from zqa_stubs import StubPipe, stub_loader, noise_picture, text_picture, oom_at, sticky_from, hang
+from zqa_stubs import StubPipe, stub_loader, noise_picture, text_picture, Ramp, Jitter, oom_at, sticky_from, hang
 from zqa_stubs import nan_picture, flat_picture
 import numpy as np
 LOADS = []

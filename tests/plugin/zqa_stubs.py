@@ -22,7 +22,9 @@ from qa.models.profiles import LoadedModel, ModelSpec
 
 
 class _Sleeper(torch.nn.Module):
-    def __init__(self, seconds: float) -> None:
+    """Sleeps `seconds` per call, or `seconds()` when it is a callable (a changing speed)."""
+
+    def __init__(self, seconds: float | Callable[[], float]) -> None:
         super().__init__()
         self.seconds = seconds
         self.weight = torch.nn.Parameter(torch.zeros(1))
@@ -32,7 +34,7 @@ class _Sleeper(torch.nn.Module):
         return self.weight.dtype
 
     def forward(self, *args: Any, **kwargs: Any) -> torch.Tensor:
-        time.sleep(self.seconds)
+        time.sleep(self.seconds() if callable(self.seconds) else self.seconds)
         return self.weight
 
 
@@ -53,7 +55,7 @@ class StubPipe:
     """`picture(prompt, seed, width, height) -> uint8 array` decides what comes out."""
 
     encode_s: float = 0.001
-    forward_s: float = 0.002
+    forward_s: float | Callable[[], float] = 0.002
     decode_s: float = 0.001
     forwards_per_step: int = 1
     picture: Callable[[str, int, int, int], np.ndarray] = lambda p, s, w, h: noise_picture(s, w, h)
@@ -161,3 +163,25 @@ def nan_picture(seed: int, width: int, height: int) -> np.ndarray:
 
 def flat_picture(width: int, height: int, level: int = 128) -> np.ndarray:
     return np.full((height, width, 3), level, dtype=np.uint8)
+
+
+class Ramp:
+    """A per-call time that grows by `step` seconds each call: a pipeline that slows down as it runs."""
+
+    def __init__(self, start: float, step: float) -> None:
+        self.value, self.step = start, step
+
+    def __call__(self) -> float:
+        self.value += self.step
+        return self.value
+
+
+class Jitter:
+    """Alternates a fast and a slow per-call time, image by image (`per_image` calls each)."""
+
+    def __init__(self, fast: float, slow: float, per_image: int = 8) -> None:
+        self.times, self.per_image, self.calls = (fast, slow), per_image, 0
+
+    def __call__(self) -> float:
+        self.calls += 1
+        return self.times[(self.calls // self.per_image) % 2]

@@ -165,7 +165,7 @@ CASES = [
 ]  # fmt: skip
 
 
-def _zqa(case: Bad, folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def assert_zqa_refuses(case: Bad, folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = qa.cli.main(case.make(folder))
     err = capsys.readouterr().err
     assert code == 2, err
@@ -174,7 +174,7 @@ def _zqa(case: Bad, folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _matches(err, case.message), err
 
 
-def _pytest(case: Bad, pytester: pytest.Pytester) -> None:
+def assert_pytest_refuses(case: Bad, pytester: pytest.Pytester) -> None:
     args = case.make(pytester.path)
     result = pytester.runpytest("-p", "no:cacheprovider", *args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stderr.str()
@@ -195,9 +195,9 @@ def test_bad_input_is_one_line_and_no_traceback(
     case: Bad, tmp_path: Path, request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str]
 ) -> None:
     if case.surface == "zqa":
-        _zqa(case, tmp_path, capsys)
+        assert_zqa_refuses(case, tmp_path, capsys)
     else:
-        _pytest(case, request.getfixturevalue("pytester"))
+        assert_pytest_refuses(case, request.getfixturevalue("pytester"))
 
 
 def test_the_census_holds_at_least_25_distinct_bad_inputs() -> None:

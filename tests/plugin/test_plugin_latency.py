@@ -1,0 +1,128 @@
+"""The latency gate on stub pipelines that sleep known amounts: budgets pass when met and fail when
+exceeded, noise is unstable (never a pass), drift and a stage split that misses work fail, cold start
+has its own budget, and every record carries the fields the history and report read."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+
+Project = Callable[..., pytest.Pytester]
+
+CONFIG = """
+[run]
+warmup = 1
+rounds = 5
+drift_images = 6
+drift_scenario = "tiny"
+leak_scenario = "tiny"
+
+[thresholds]
+max_rel_iqr = 0.25
+drift_max_creep = 0.20
+drift_max_jitter_ms = 150.0
+min_stage_coverage = 0.5
+
+[[scenarios]]
+id = "tiny"
+prompt = "A red apple on a table"
+size = "256x256"
+
+[[budgets]]
+profile = "reference"
+device = "cpu"
+load = "{load}"
+first_image = "30s"
+scenarios."*" = {{ median = "{median}", worst = "{worst}" }}
+"""
+
+
+def project(
+    gate_project: Project, stub: str, median: str = "2s", worst: str = "3s", load: str = "30s"
+) -> pytest.Pytester:
+    made = gate_project(stub, files=("test_latency.py",))
+    made.makefile(".toml", qa=CONFIG.format(median=median, worst=worst, load=load))
+    return made
+
+
+def run(made: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return made.runpytest("-m", "gpu", "-rs", "--qa-config", "qa.toml", *args)
+
+
+def test_within_budget_passes_and_records_the_fields(gate_project: Project) -> None:
+    made = project(gate_project, "StubPipe(forward_s=0.005)")
+    result = run(made, "-k", "tiny", "--benchmark-json", "bench.json")
+    result.assert_outcomes(passed=1)
+    record = json.loads((made.path / "bench.json").read_text())["benchmarks"][0]
+    info = record["extra_info"]
+    assert set(info["stages_ms"]) == {"text_encode", "denoise", "vae_decode"}
+    assert info["nfe"] == 8 and info["device"] == "cpu" and info["model"] == "reference"
+    assert info["resolution"] == "256x256" and info["steps"] == 8
+    assert 30 <= info["stages_ms"]["denoise"] <= 200  # 8 forwards of 5 ms, plus sleep overshoot
+    assert info["stage_coverage"] >= 0.7
+    assert record["stats"]["rounds"] == 5
+    assert "zimage_qa" in json.loads((made.path / "bench.json").read_text())["machine_info"]
+
+
+def test_over_budget_fails_with_both_numbers_and_the_stages(gate_project: Project) -> None:
+    made = project(gate_project, "StubPipe(forward_s=0.01)", median="20ms", worst="1s")
+    result = run(made, "-k", "tiny")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*p50 latency * > budget 20* ms (+*%) for 256x256/tiny on cpu*denoise*"])
+
+
+def test_worst_round_over_budget_fails(gate_project: Project) -> None:
+    made = project(gate_project, "StubPipe(forward_s=0.005)", median="1s", worst="10ms")
+    result = run(made, "-k", "tiny")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*worst round * > budget 10* ms*"])
+
+
+def test_too_noisy_to_judge_is_unstable_not_a_pass(gate_project: Project) -> None:
+    made = project(gate_project, "StubPipe(forward_s=Jitter(0.002, 0.03))")
+    result = run(made, "-k", "tiny")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["latency: 0 passed, 0 failed, 1 unstable"])
+    result.stdout.fnmatch_lines(["*unstable: relative IQR * > limit 25.0 %*"])
+
+
+def test_stage_split_that_misses_work_fails(gate_project: Project) -> None:
+    stub = "StubPipe(forward_s=0.001, fault=lambda p, w, h: __import__('time').sleep(0.05))"
+    result = run(project(gate_project, stub), "-k", "tiny")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*the stages cover *% of the median, under 50%*"])
+
+
+def test_back_to_back_creep_fails_and_steady_passes(gate_project: Project) -> None:
+    creeping = run(project(gate_project, "StubPipe(forward_s=Ramp(0.002, 0.0004))"), "-k", "drift")
+    creeping.assert_outcomes(failed=1)
+    creeping.stdout.fnmatch_lines(["*back-to-back latency creeps up*"])
+
+
+def test_steady_back_to_back_passes(gate_project: Project) -> None:
+    run(project(gate_project, "StubPipe(forward_s=0.003)"), "-k", "drift").assert_outcomes(passed=1)
+
+
+def test_cold_start_budget_fails_when_loading_is_slower(gate_project: Project) -> None:
+    made = project(gate_project, "StubPipe()", load="1ms")
+    result = run(made, "-k", "cold_start")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*cold start on cpu: load * > budget 1* ms*"])
+    run(project_again(made), "-k", "cold_start").assert_outcomes(passed=1)
+
+
+def project_again(made: pytest.Pytester) -> pytest.Pytester:
+    made.makefile(".toml", qa=CONFIG.format(median="2s", worst="3s", load="30s"))
+    return made
+
+
+def test_no_budget_for_this_device_is_not_run_with_the_measurement(gate_project: Project) -> None:
+    made = gate_project("StubPipe()", files=("test_latency.py",))
+    made.makefile(".toml", qa="budgets = []\n" + CONFIG.split("[[budgets]]")[0])
+    result = run(made, "-k", "tiny")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(
+        ["*no latency budget for tiny (reference on cpu); measured median *: add one*"]
+    )

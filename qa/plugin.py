@@ -157,8 +157,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> str:
     session = config.stash[SESSION_KEY]
     return (
-        f"zimage-qa: model {session.spec.label} (device {session.options.device}, dtype "
-        f"{session.options.dtype}), config {session.config.source}"
+        f"zimage-qa: model {session.spec.label} on {session.expected_device()} (dtype {session.options.dtype}), "
+        f"config {session.config.source}"
     )
 
 

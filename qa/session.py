@@ -139,6 +139,20 @@ class GateSession:
             if self.first_image_s is None:
                 self.first_image_s = time.perf_counter() - started
 
+    def expected_device(self) -> str:
+        """Where the model will run, said before loading and without importing torch (NVML names GPUs)."""
+        from qa.measure.fingerprint import fingerprint
+
+        if (
+            self.spec.profile == "reference" and self.options.device == "auto"
+        ) or self.options.device == "cpu":
+            return "cpu"
+        gpus = fingerprint(use_torch=False).gpus
+        if not gpus:
+            return "cpu (no CUDA device visible)"
+        index = int(self.options.device.split(":")[1]) if self.options.device.startswith("cuda:") else 0
+        return next((f"cuda:{index} {g.name}" for g in gpus if g.index == index), f"cuda:{index}")
+
     def cost_line(self, wall_s: float) -> str | None:
         """What the run cost against the model work it did: wall vs load plus generations."""
         if self._model is None:

@@ -13,7 +13,7 @@ def test_gate_passes_on_a_sound_model_and_prints_the_family_line(gate_project: P
     result = gate_project().runpytest("-m", "gpu", "-s")
     result.assert_outcomes(passed=6)
     result.stdout.fnmatch_lines([
-        "zimage-qa: model reference (device auto, dtype auto), config *",
+        "zimage-qa: model reference on cpu (dtype auto), config *",
         "*= zimage-qa =*",
         "guard: 6 passed, 0 failed",
     ])  # fmt: skip

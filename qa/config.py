@@ -12,7 +12,7 @@ import math
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -461,10 +461,3 @@ def load_config(path: Path | None = None, pyproject: Path | None = None) -> QACo
             _prune_builtin_budgets(merged, user["scenarios"])
         merged.update(user)
     return parse_config(merged, source)
-
-
-def with_run(config: QAConfig, profile: str, **changes: Any) -> QAConfig:
-    """A copy whose run settings for `profile` are changed (used by tests and the CLI)."""
-    runs = dict(config.run_by_profile)
-    runs[profile] = replace(config.run_for(profile), **changes)
-    return replace(config, run_by_profile=runs)

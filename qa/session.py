@@ -310,10 +310,6 @@ def _synchronize(device: str) -> None:
         torch.cuda.synchronize(device)
 
 
-def plan_sizes(cases: Iterable[Case]) -> list[tuple[int, int]]:
-    return sorted({(c.width, c.height) for c in cases})
-
-
 def new_plan(cases: Iterable[Any]) -> list[Case]:
     """The distinct cases a run will generate, first of each size kept (warm-up needs one per size)."""
     seen: dict[tuple[int, int], Case] = {}

@@ -20,6 +20,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("qa.golden.command", "compare a candidate image with a golden image"),
     "glyph-check": ("qa.glyphs.command", "OCR an image and check it shows the expected text"),
     "history": ("qa.history.command", "read pytest-benchmark saved runs and find regressions"),
+    "gate": (
+        "qa.fleet.command",
+        "run the gate on several GPUs at once (one process per GPU) and merge the reports",
+    ),
 }
 
 

@@ -64,6 +64,9 @@ class GlyphCase(Case):
 class RunSettings:
     warmup: int = 1
     rounds: int = 5
+    max_rounds: int = 15  # a too noisy latency run is re-measured up to this many rounds before "unstable"
+    time_budget_s: float = 120.0  # a slow deployment (offloaded) gets fewer rounds, never under min_rounds
+    min_rounds: int = 3
     drift_images: int = 8
     leak_images: int = 8
     drift_scenario: str = "1024-simple"
@@ -89,16 +92,23 @@ class ScenarioBudget:
 
 @dataclass(frozen=True)
 class BudgetSet:
-    """Budgets for one profile on one device class (exact name, glob pattern, or `cpu`)."""
+    """Budgets for one profile and deployment variant on one device class (exact name, glob, or `cpu`)."""
 
     profile: str
     device: str
     load_s: float | None
     first_image_s: float | None
     scenarios: Mapping[str, ScenarioBudget]
+    variant: str = "eager"
+    compile_s: float | None = None  # first call per shape minus a warm call, compiled variants only
+    source: str = ""
 
-    def matches(self, profile: str, device_name: str) -> bool:
-        return self.profile == profile and fnmatch.fnmatchcase(device_name, self.device)
+    def matches(self, profile: str, device_name: str, variant: str = "eager") -> bool:
+        return (
+            self.profile == profile
+            and self.variant == variant
+            and fnmatch.fnmatchcase(device_name, self.device)
+        )
 
     @property
     def is_pattern(self) -> bool:
@@ -128,9 +138,9 @@ class QAConfig:
     def thresholds_for(self, profile: str) -> Thresholds:
         return self.thresholds_by_profile.get(profile, self.thresholds)
 
-    def budgets_for(self, profile: str, device_name: str) -> BudgetSet | None:
+    def budgets_for(self, profile: str, device_name: str, variant: str = "eager") -> BudgetSet | None:
         """The exact-name match first, then the first pattern that matches."""
-        matching = [b for b in self.budgets if b.matches(profile, device_name)]
+        matching = [b for b in self.budgets if b.matches(profile, device_name, variant)]
         exact = [b for b in matching if not b.is_pattern]
         ranked = exact or matching
         return ranked[0] if ranked else None
@@ -150,6 +160,10 @@ class QAConfig:
                 f"known: {', '.join(known)} (or 'all')"
             )
         return tuple(known[w] for w in wanted)
+
+    def cases_by_id(self) -> dict[str, Case]:
+        """Every configured case (scenario, golden, glyph) by id; ids are unique within each kind."""
+        return {c.id: c for c in (*self.glyphs, *self.golden, *self.scenarios)}
 
     def scenario(self, scenario_id: str) -> Scenario:
         for scenario in self.scenarios:
@@ -284,8 +298,12 @@ def _checked_run(t: _Table, base: RunSettings) -> RunSettings:
 
 
 def _run_settings(t: _Table, base: RunSettings) -> RunSettings:
+    rounds = t.count("rounds", base.rounds, minimum=2)
     return RunSettings(
-        warmup=t.count("warmup", base.warmup, minimum=0), rounds=t.count("rounds", base.rounds, minimum=2),
+        warmup=t.count("warmup", base.warmup, minimum=0), rounds=rounds,
+        max_rounds=max(rounds, t.count("max_rounds", base.max_rounds, minimum=2)),
+        time_budget_s=t.number("time_budget_s", base.time_budget_s),
+        min_rounds=t.count("min_rounds", base.min_rounds, minimum=2),
         drift_images=t.count("drift_images", base.drift_images, minimum=3),
         leak_images=t.count("leak_images", base.leak_images, minimum=2),
         drift_scenario=t.get("drift_scenario", str, base.drift_scenario),
@@ -296,8 +314,10 @@ def _run_settings(t: _Table, base: RunSettings) -> RunSettings:
 def _budget_set(t: _Table) -> BudgetSet:
     profile = t.get("profile", str, required=True)
     device = t.get("device", str, required=True)
+    variant = t.get("variant", str, "eager")
     load_s = t.convert("load", parse_duration)
     first_s = t.convert("first_image", parse_duration)
+    compile_s = t.convert("compile", parse_duration)
     scenarios: dict[str, ScenarioBudget] = {}
     raw = t.get("scenarios", dict, {})
     for scenario_id, entry in raw.items():
@@ -312,7 +332,7 @@ def _budget_set(t: _Table) -> BudgetSet:
         s.done()
         scenarios[scenario_id] = ScenarioBudget(latency, ceilings)
     t.done()
-    return BudgetSet(profile, device, load_s, first_s, scenarios)
+    return BudgetSet(profile, device, load_s, first_s, scenarios, variant, compile_s, t.source)
 
 
 def _thresholds(t: _Table, base: Thresholds) -> Thresholds:
@@ -414,6 +434,20 @@ def _check_references(config: QAConfig) -> None:
                     f"{config.source}: budgets for {budget.profile}/{budget.device}: scenario "
                     f"{scenario_id!r} does not exist; use one of {', '.join(ids)} or '*'"
                 )
+
+
+def read_budget_file(path: Path) -> tuple[BudgetSet, ...]:
+    """A runner's own budgets (written by --qa-update-budgets): `[[budgets]]` tables only."""
+    data = read_toml(path)
+    unknown = sorted(set(data) - {"budgets"})
+    if unknown:
+        raise QAUsageError(
+            f"{path}: {unknown[0]} is not known in a budgets file; it holds [[budgets]] tables only"
+        )
+    return tuple(
+        _budget_set(_Table(item, f"budgets[{i}]", str(path)))
+        for i, item in enumerate(data.get("budgets", []))
+    )
 
 
 def read_toml(path: Path) -> dict[str, Any]:

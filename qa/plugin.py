@@ -8,45 +8,27 @@ import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
 from qa import hookspecs
-from qa.checks import Check
-from qa.config import BudgetSet, Case, QAConfig, load_config
+from qa.config import BudgetSet, Case, GlyphCase, QAConfig, Scenario, load_config
 from qa.errors import QACheckError, QAUsageError
+from qa.faults import HangWatchdog
 from qa.models.profiles import LoadedModel, ProfileKind, resolve_spec
-from qa.records import Family
+from qa.options import OPTIONS, GateOptions, GpuLock, Shard, resolve
+from qa.records import CheckRecord, Family
 from qa.runner import ScenarioRunner
-from qa.session import GateOptions, GateSession, GoldenUpdate, GpuLock, HangWatchdog, new_plan
+from qa.session import GateSession, new_plan
 from qa.storage import DeviceLock, check_writable_dir
 from qa.summary import RECORD_PROP, GateResults
+from qa.verdict import Status, Verdict
 
 SESSION_KEY = pytest.StashKey[GateSession]()
 RESULTS_KEY = pytest.StashKey[GateResults]()
+LOCK_KEY = pytest.StashKey[DeviceLock]()
 FAMILY_PROP = "zqa_family"
-
-# name, ini type, default, help. Precedence: command line > environment (ZQA_<NAME>) > ini > default.
-OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
-    ("model", "string", "reference",
-     "what to load: reference (tiny CPU model), synthetic (full-size random weights, GPU), a pipeline folder, "
-     "an org/name Hugging Face id or modelscope:org/name"),
-    ("revision", "string", None, "revision (branch, tag or commit) of a hub model"),
-    ("device", "string", "auto", "auto, cpu, cuda or cuda:N"),
-    ("dtype", "string", "auto", "auto (bf16 on GPU, fp32 on CPU), bf16, fp16 or fp32"),
-    ("config", "string", None, "a TOML file (or pyproject.toml) overriding the built-in scenarios and budgets"),
-    ("scenarios", "string", None, "comma list of latency scenario ids, or all (opt-in ones included)"),
-    ("require-gpu", "bool", False, "fail, not skip, when there is no CUDA device or the profile is reference"),
-    ("report", "string", "qa-report", "folder for the review report and the images of failed checks"),
-    ("golden-dir", "string", "golden", "folder of committed golden records"),
-    ("update-golden", "string", "off", "write golden records: changed (new and changed; they still fail) or all"),
-    ("ocr-engine", "string", "rapidocr", "rapidocr, easyocr or both"),
-    ("easyocr-dir", "string", None, "folder of EasyOCR model files (loaded only when their hashes match)"),
-    ("timeout", "string", "900", "seconds a GPU test may run before it fails (pytest-timeout); 0 turns it off"),
-    ("gpu-lock", "string", "wait", "when another zimage-qa run holds this device: wait, fail, or off (no lock; "
-     "ZQA_LOCK_DIR moves the lock files from the temp folder)"),
-)  # fmt: skip
 HANG_GRACE_S = 60.0  # how long after --qa-timeout a test stuck in native code ends the process
 
 
@@ -56,81 +38,32 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("zimage-qa", "zimage-qa: the Z-Image-Turbo regression gate")
-    for name, kind, default, help_text in OPTIONS:
-        dest = "qa_" + name.replace("-", "_")
-        if kind == "bool":
-            group.addoption(f"--qa-{name}", action="store_true", default=None, dest=dest, help=help_text)
-        elif name == "update-golden":
-            group.addoption(f"--qa-{name}", nargs="?", const="changed", default=None, dest=dest,
-                            metavar="changed|all", help=help_text)  # fmt: skip
+    for option in OPTIONS:
+        flag = f"--qa-{option.name}"
+        if option.kind == "bool":
+            group.addoption(flag, action="store_true", default=None, dest=option.dest, help=option.help)
+        elif option.const is not None:
+            group.addoption(flag, nargs="?", const=option.const, default=None, dest=option.dest,
+                            metavar=option.metavar, help=option.help)  # fmt: skip
         else:
-            group.addoption(f"--qa-{name}", default=None, dest=dest, metavar="VALUE", help=help_text)
-        if kind == "bool":
-            parser.addini(dest, help_text, type="bool", default=default)
+            group.addoption(flag, default=None, dest=option.dest, metavar=option.metavar, help=option.help)
+        if option.kind == "bool":
+            parser.addini(option.dest, option.help, type="bool", default=option.default)
         else:
-            parser.addini(dest, help_text, type="string", default=default)
+            parser.addini(option.dest, option.help, type="string", default=option.default)
 
 
-def option(config: pytest.Config, name: str) -> Any:
-    """One option's value by the documented precedence."""
-    dest = "qa_" + name.replace("-", "_")
-    value = config.getoption(dest)
-    if value is None:
-        value = os.environ.get("ZQA_" + name.upper().replace("-", "_")) or None
-        if value is not None and name == "require-gpu":
-            value = value.lower() in ("1", "true", "yes", "on")
-    if value is None:
-        value = config.getini(dest)
-    return value
+def user_root(config: pytest.Config) -> Path:
+    """The user's project folder: where the ini file is, else where pytest was started (so that
+    `pytest --pyargs qa.gate` from any folder reads and writes there, never inside site-packages)."""
+    return config.inipath.parent if config.inipath is not None else config.invocation_params.dir
 
 
-def options_from_config(config: pytest.Config) -> GateOptions:
-    root = config.rootpath
-
-    def path(name: str) -> Path | None:
-        value = option(config, name)
-        return None if not value else (root / Path(value).expanduser())
-
-    update = str(option(config, "update-golden") or "off").lower()
-    if update not in {u.value for u in GoldenUpdate}:
-        raise QAUsageError(
-            f"--qa-update-golden={update!r} is not known; use changed or all (or leave it off)"
-        )
-    engine = str(option(config, "ocr-engine")).lower()
-    if engine not in ("rapidocr", "easyocr", "both"):
-        raise QAUsageError(f"--qa-ocr-engine {engine!r} is not known; use rapidocr, easyocr or both")
-    lock = str(option(config, "gpu-lock")).lower()
-    if lock not in {m.value for m in GpuLock}:
-        raise QAUsageError(f"--qa-gpu-lock {lock!r} is not known; use wait, fail or off")
-    report = path("report") or root / "qa-report"
-    check_writable_dir(report, "--qa-report")
-    easyocr = path("easyocr-dir")
-    if easyocr is not None and not easyocr.is_dir():
-        raise QAUsageError(
-            f"--qa-easyocr-dir {easyocr} is not a folder; give the folder holding the EasyOCR .pth files"
-        )
-    return GateOptions(
-        model=str(option(config, "model")), revision=option(config, "revision") or None,
-        device=str(option(config, "device")), dtype=str(option(config, "dtype")),
-        config_path=path("config"), scenarios=option(config, "scenarios") or None,
-        require_gpu=bool(option(config, "require-gpu")), report_dir=report,
-        golden_dir=path("golden-dir") or root / "golden", update_golden=GoldenUpdate(update),
-        ocr_engine=engine, easyocr_dir=easyocr, timeout_s=_timeout(option(config, "timeout")),
-        gpu_lock=GpuLock(lock),
-    )  # fmt: skip
-
-
-def _timeout(value: Any) -> float:
-    text = str(value).strip().lower().removesuffix("s").strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = -1.0
-    if not 0 <= seconds < float("inf"):
-        raise QAUsageError(
-            f"--qa-timeout {value!r} is not a number of seconds >= 0; use e.g. 900, or 0 for none"
-        )
-    return seconds
+def gate_options(config: pytest.Config) -> GateOptions:
+    """Every option by the documented precedence, validated (qa.options owns the rules)."""
+    cli = {o.name: config.getoption(o.dest) for o in OPTIONS}
+    ini = {o.name: config.getini(o.dest) for o in OPTIONS}
+    return resolve(cli, os.environ, ini, user_root(config))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -138,8 +71,9 @@ def pytest_configure(config: pytest.Config) -> None:
     for family in Family:
         config.addinivalue_line("markers", f"{family.value}: zimage-qa {family.value} checks")
     try:
-        options = options_from_config(config)
-        qa_config = load_config(options.config_path, config.rootpath / "pyproject.toml")
+        options = gate_options(config)
+        check_writable_dir(options.report_dir, "--qa-report")
+        qa_config = load_config(options.config_path, user_root(config) / "pyproject.toml")
         spec = resolve_spec(options.model, options.revision)
         loader = config.pluginmanager.hook.pytest_zqa_loader()
         if loader is None and spec.kind is ProfileKind.LOCAL:
@@ -156,41 +90,58 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str:
     session = config.stash[SESSION_KEY]
+    strict = ", strict" if session.options.strict_outcomes else ""
     return (
-        f"zimage-qa: model {session.spec.label} on {session.expected_device()} (dtype {session.options.dtype}), "
-        f"config {session.config.source}"
+        f"zimage-qa: model {session.spec.label} on {session.expected_device()} (dtype {session.options.dtype}"
+        f"{strict}), config {session.config.source}"
     )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Cases are parametrised by id (serialisable in pytest-benchmark's JSON); fixtures map id -> case."""
     session = metafunc.config.stash[SESSION_KEY]
     cases: dict[str, tuple[Case, ...]] = {
-        "qa_scenario": session.config.select_scenarios(session.options.scenarios) if "qa_scenario" in
-        metafunc.fixturenames else (),
+        "qa_scenario": session.config.select_scenarios(session.options.scenarios)
+        if "qa_scenario" in metafunc.fixturenames else (),
         "qa_golden_case": session.config.golden,
         "qa_glyph_case": session.config.glyphs,
     }  # fmt: skip
     for name, values in cases.items():
         if name in metafunc.fixturenames:
-            metafunc.parametrize(name, values, ids=[c.id for c in values])
+            ids = [c.id for c in values]
+            metafunc.parametrize(name, ids, ids=ids, indirect=True)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     session = config.stash[SESSION_KEY]
+    if session.options.shard is not None:
+        items[:] = _this_shard(config, session, items, session.options.shard)
     planned: list[Any] = []
+    by_id = session.config.cases_by_id()
     for item in items:
         family = next((f for f in Family if item.get_closest_marker(f.value)), None)
         if family is not None and item.get_closest_marker("gpu"):
             item.user_properties.append((FAMILY_PROP, family.value))
             params = getattr(item, "callspec", None)
-            planned.extend(params.params.values() if params else ())
+            planned.extend(by_id[v] for v in (params.params.values() if params else ()) if v in by_id)
         timeout = session.options.timeout_s
         if timeout and item.get_closest_marker("gpu") and not item.get_closest_marker("timeout"):
             item.add_marker(pytest.mark.timeout(timeout))  # pytest-timeout's configured method applies
     session.planned_cases = new_plan(planned)
 
 
-LOCK_KEY = pytest.StashKey[DeviceLock]()
+def _this_shard(
+    config: pytest.Config, session: GateSession, items: list[pytest.Item], shard: Shard
+) -> list[pytest.Item]:
+    from qa.fleet.shard import select_shard
+
+    spec = session.spec
+    keep = select_shard([item.nodeid for item in items], shard, session.config,
+                        profile=spec.profile, looks=spec.judged_for_looks, renders_text=spec.renders_text)  # fmt: skip
+    deselected = [item for item in items if item.nodeid not in keep]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+    return [item for item in items if item.nodeid in keep]
 
 
 @pytest.hookimpl(wrapper=True)
@@ -220,7 +171,11 @@ def pytest_runtest_setup(item: pytest.Item) -> Any:
     if reason:
         pytest.skip(reason)
     _lock_device(item, session)
-    with _faults_as_failures(session, item.nodeid):
+    with (
+        session.solo_hold(item.nodeid, call=False),
+        _faults_as_failures(session, item.nodeid),
+        session.warnings.capture(item.nodeid),
+    ):
         return (yield)
 
 
@@ -228,14 +183,28 @@ def pytest_runtest_setup(item: pytest.Item) -> Any:
 def pytest_runtest_call(item: pytest.Item) -> Any:
     if not item.get_closest_marker("gpu"):
         return (yield)
+    session = item.config.stash[SESSION_KEY]
     try:
-        with _faults_as_failures(item.config.stash[SESSION_KEY], item.nodeid):
+        with (
+            session.solo_hold(item.nodeid, call=True),
+            _faults_as_failures(session, item.nodeid),
+            session.warnings.capture(item.nodeid),
+        ):
             return (yield)
     except pytest.fail.Exception:
         if "benchmark" in getattr(item, "fixturenames", ()):
             # A fault came before the timing. pytest restores the filters after this item's protocol.
             warnings.filterwarnings("ignore", "Benchmark fixture was not used")
         raise
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    if not item.get_closest_marker("gpu"):
+        return (yield)
+    session = item.config.stash[SESSION_KEY]
+    with session.solo_hold(item.nodeid, call=False), session.warnings.capture(item.nodeid):
+        return (yield)
 
 
 def _lock_device(item: pytest.Item, session: GateSession) -> None:
@@ -245,7 +214,7 @@ def _lock_device(item: pytest.Item, session: GateSession) -> None:
         return
     if lock is None:
         lock = item.config.stash[LOCK_KEY] = DeviceLock(
-            session.device_key(), f"zimage-qa in {item.config.rootpath}"
+            session.device_key(), f"zimage-qa in {user_root(item.config)}"
         )
     reporter = item.config.pluginmanager.get_plugin("terminalreporter")
 
@@ -303,17 +272,25 @@ class GateReporter:
         if not self.results.records or hasattr(session.config, "workerinput"):
             return
         self.wall_s = time.perf_counter() - self.started
+        self.report_lines = []
         try:
-            self.report_lines = write_run_report(self.session, self.results.records, self.wall_s,
-                                                 session.config.rootpath)  # fmt: skip
+            written = self.session.write_budgets()
+            self.report_lines += [written] if written else []
         except (OSError, QAUsageError) as exc:
-            self.report_lines = [f"report: not written ({exc})"]
+            self.report_lines += [f"budgets: not written ({exc})"]
+        try:
+            self.report_lines += write_run_report(self.session, self.results.records, self.wall_s,
+                                                 user_root(session.config))  # fmt: skip
+        except (OSError, QAUsageError) as exc:
+            self.report_lines += [f"report: not written ({exc})"]
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         lines = self.results.summary_lines()
         if lines:
             terminalreporter.section("zimage-qa")
             for line in lines:
+                terminalreporter.write_line(line)
+            for line in self.session.warning_lines():
                 terminalreporter.write_line(line)
             cost = self.session.cost_line(getattr(self, "wall_s", time.perf_counter() - self.started))
             if cost:
@@ -328,14 +305,14 @@ def write_run_report(session: GateSession, records: list[Any], wall_s: float, ro
     from qa.report import write_report
     from qa.report.github import publish
 
-    device = session.device_name() if session.loaded else session.options.device
-    header = {"model": session.spec.label, "profile": session.spec.profile, "device": device,
-              "config": str(session.config.source),
-              "session": (session.cost_line(wall_s) or "").removeprefix("session: ")}  # fmt: skip
+    header = session.report_header(wall_s)
     page = write_report(
         session.options.report_dir, records, fingerprint=fingerprint().to_dict(), header=header
     )
     return [f"report: {page}", *publish(records, header=header, report=str(page), root=root)]
+
+
+# Fixtures -------------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -373,8 +350,34 @@ def qa_runner(qa_gate: GateSession, qa_model: LoadedModel) -> Iterator[ScenarioR
 
 @pytest.fixture(scope="session")
 def qa_budgets(qa_gate: GateSession, qa_model: LoadedModel) -> BudgetSet | None:
-    """The budgets of this profile on this device class, or None when the config has none."""
-    return qa_gate.config.budgets_for(qa_gate.spec.profile, qa_gate.device_name())
+    """This runner's budgets (`--qa-update-budgets` wrote them) when it has them, else the config's
+    budgets of this profile on this device class, else None."""
+    return qa_gate.budgets()
+
+
+@pytest.fixture(scope="session")
+def guard_case(qa_gate: GateSession) -> Case:
+    """The cheapest case the session has already warmed: guards add no new size to the run."""
+    cases = qa_gate.planned_cases or list(qa_gate.config.scenarios)
+    return min(cases, key=lambda c: c.width * c.height)
+
+
+@pytest.fixture
+def qa_scenario(request: pytest.FixtureRequest, qa_gate: GateSession) -> Scenario:
+    return qa_gate.config.scenario(str(request.param))
+
+
+@pytest.fixture
+def qa_golden_case(request: pytest.FixtureRequest, qa_gate: GateSession) -> Case:
+    return qa_gate.config.cases_by_id()[str(request.param)]
+
+
+@pytest.fixture
+def qa_glyph_case(request: pytest.FixtureRequest, qa_gate: GateSession) -> GlyphCase:
+    case = qa_gate.config.cases_by_id()[str(request.param)]
+    if not isinstance(case, GlyphCase):
+        raise QAUsageError(f"{request.param} is not a glyph case")
+    return case
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -385,25 +388,59 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
     machine_info["zimage_qa"] = fingerprint().to_dict()
 
 
+class Conclusion:
+    """Bound to one gate test: the one place where a `Verdict` becomes a pytest outcome and a record.
+
+    PASSED returns; FAILED fails; UNSTABLE and NOT_RUN skip with their reason, or fail under
+    --qa-strict (implied by --qa-require-gpu). Values reach the JUnit XML as `zqa_*` properties.
+    """
+
+    def __init__(self, item: pytest.Item, family: Family, case: str, strict: bool) -> None:
+        self.item, self.family, self.case, self.strict = item, family, case, strict
+        self.record: CheckRecord | None = None
+
+    def conclude(self, verdict: Verdict) -> None:
+        __tracebackhide__ = True
+        if verdict.status in (Status.UNSTABLE, Status.NOT_RUN) and self.strict:
+            verdict = Verdict(Status.FAILED, f"--qa-strict: {verdict.status.value}: {verdict.message}",
+                              verdict.values, verdict.artefacts)  # fmt: skip
+        self.record = CheckRecord(self.family, self.item.nodeid, self.case, verdict.status, verdict.message,
+                                  dict(verdict.values), dict(verdict.artefacts))  # fmt: skip
+        self.item.user_properties.append((RECORD_PROP, self.record.to_json()))
+        self.item.user_properties.extend(junit_properties(verdict))
+        if verdict.status is Status.PASSED:
+            return
+        self._end(verdict)
+
+    def _end(self, verdict: Verdict) -> NoReturn:
+        __tracebackhide__ = True
+        if verdict.status is Status.FAILED:
+            pytest.fail(verdict.message, pytrace=False)
+        prefix = "unstable: " if verdict.status is Status.UNSTABLE else ""
+        pytest.skip(prefix + verdict.message)
+
+
+def junit_properties(verdict: Verdict) -> list[tuple[str, object]]:
+    """The verdict, its reason and every scalar value (one level of nesting flattened) as properties."""
+    props: list[tuple[str, object]] = [("zqa_verdict", verdict.status.value), ("zqa_reason", verdict.message)]
+    for key, value in verdict.values.items():
+        if isinstance(value, dict):
+            props.extend((f"zqa_{key}.{k}", v) for k, v in value.items() if _scalar(v))
+        elif _scalar(value):
+            props.append((f"zqa_{key}", value))
+    return props
+
+
+def _scalar(value: object) -> bool:
+    return isinstance(value, (str, int, float, bool)) and not (isinstance(value, str) and len(value) > 500)
+
+
 @pytest.fixture
-def qa_check(request: pytest.FixtureRequest, qa_gate: GateSession) -> Check:
-    """Records this test's verdict; `fail`, `not_run` and `unstable` end the test the pytest way."""
+def qa_verdict(request: pytest.FixtureRequest, qa_gate: GateSession) -> Conclusion:
+    """`qa_verdict.conclude(verdict)` ends the test the pytest way and records the verdict."""
     family = next((f for f in Family if request.node.get_closest_marker(f.value)), Family.GUARD)
-    return Check(family, request.node.nodeid, _case_id(request), qa_gate)
-
-
-def _case_id(request: pytest.FixtureRequest) -> str:
     callspec = getattr(request.node, "callspec", None)
-    for value in callspec.params.values() if callspec else ():
-        if isinstance(value, Case):
-            return value.id
-    return request.node.name
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    report = yield
-    check = getattr(item, "funcargs", {}).get("qa_check")
-    if isinstance(check, Check) and check.record is not None and call.when == "call":
-        report.user_properties.append((RECORD_PROP, check.record.to_json()))
-    return report
+    ids = [str(v) for v in callspec.params.values()] if callspec else []
+    return Conclusion(
+        request.node, family, ids[0] if ids else request.node.name, qa_gate.options.strict_outcomes
+    )

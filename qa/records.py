@@ -8,6 +8,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from qa.verdict import Status
+
 
 class Family(enum.Enum):
     """The check families; each has a pytest marker of the same name."""
@@ -19,11 +21,7 @@ class Family(enum.Enum):
     GLYPH = "glyph"
 
 
-class Outcome(enum.Enum):
-    PASSED = "passed"
-    FAILED = "failed"
-    UNSTABLE = "unstable"  # ran, but too noisy to judge: never counted as a pass
-    NOT_RUN = "not run"
+Outcome = Status  # the pytest-facing name of a verdict's status (one type: qa.verdict.Status)
 
 
 @dataclass(frozen=True)
@@ -61,6 +59,7 @@ class FamilySummary:
     family: Family
     counts: Mapping[Outcome, int]
     not_run_reasons: tuple[str, ...]
+    unstable: tuple[str, ...] = ()  # "case: reason" of each check that stayed unstable
 
     def line(self) -> str:
         parts = [f"{self.counts.get(o, 0)} {o.value}" for o in Outcome if self.counts.get(o, 0) or o in
@@ -77,5 +76,6 @@ def summarise(records: Iterable[CheckRecord]) -> list[FamilySummary]:
     for family, items in by_family.items():
         counts = {o: sum(1 for r in items if r.outcome is o) for o in Outcome}
         reasons = tuple(dict.fromkeys(r.message for r in items if r.outcome is Outcome.NOT_RUN))
-        summaries.append(FamilySummary(family, counts, reasons))
+        unstable = tuple(f"{r.case}: {r.message}" for r in items if r.outcome is Outcome.UNSTABLE)
+        summaries.append(FamilySummary(family, counts, reasons, unstable))
     return summaries

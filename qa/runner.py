@@ -19,7 +19,7 @@ from qa.measure.roofline import FlopCache, Roofline, capture_first_forward, forw
 from qa.measure.stages import GenerationTiming, StageRecorder
 from qa.measure.stats import Summary, summarize
 from qa.models.profiles import LoadedModel
-from qa.session import InvalidPicture, picture_problem
+from qa.picture import InvalidPicture, picture_problem
 
 GIB = 2**30
 
@@ -74,6 +74,9 @@ class ScenarioResult:
                 )
                 if value is not None
             }
+            host = getattr(self.peak, "host_bytes", None)
+            if host is not None:
+                info["host_peak_gib"] = round(host / GIB, 3)
         if self.gpu_state is not None:
             info["gpu_state"] = self.gpu_state.to_dict()
         if self.roofline is not None:
@@ -125,8 +128,8 @@ class ScenarioRunner:
         run = ScenarioRun(self, case, warmup)
         if self.on_cuda:
             self._release_cache()  # else "peak reserved" is the cache left by a larger earlier size
-        watch = MemoryWatch(self.model.device) if self.on_cuda else None
-        with watch if watch is not None else contextlib.nullcontext():
+        watch = MemoryWatch(self.model.device)  # host RAM everywhere; allocator and NVML peaks on CUDA
+        with watch:
             yield run
         if run.last_image is not None:
             problem = picture_problem(run.last_image, run.nonfinite)
@@ -137,8 +140,8 @@ class ScenarioRunner:
             return
         result = ScenarioResult(
             case, run.measured, summarize([t.total_ms / 1000.0 for t in run.measured]),
-            watch.peak if watch is not None else None,
-            watch.nvml.gpu_state if watch is not None else None,
+            watch.peak,
+            watch.nvml.gpu_state if self.on_cuda else None,
             self.roofline(case, run.measured),
         )  # fmt: skip
         self.results[case.id] = result
@@ -154,7 +157,7 @@ class ScenarioRunner:
         return Roofline(float(flops), max(t.nfe for t in timings), dit_ms, self.peak_tflops())
 
     def _count_flops(self, case: Case) -> int:
-        transformer = self.model.pipe.transformer
+        transformer = getattr(self.model.pipe.transformer, "_orig_mod", self.model.pipe.transformer)
         call = capture_first_forward(
             transformer,
             lambda: self.model.generate(case.prompt, case.width, case.height, 1, case.seed, self.guidance),

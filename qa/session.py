@@ -6,51 +6,23 @@ can build one with explicit values.
 
 from __future__ import annotations
 
-import enum
+import contextlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qa.config import Case, QAConfig
-from qa.errors import QACheckError, QAUsageError
+from qa.errors import QAUsageError
 from qa.measure.memory import MemoryReading, cuda_context_bytes, read_memory
+from qa.measure.warnings_log import WarningsLog
 from qa.models.profiles import LoadedModel, ModelSpec, load_model
+from qa.options import GateOptions, GoldenUpdate  # noqa: F401  (GoldenUpdate: until qa.golden.gate imports it from qa.options)
 
-
-class GpuLock(enum.Enum):
-    """What a run does when another zimage-qa run holds the same device."""
-
-    WAIT = "wait"
-    FAIL = "fail"
-    OFF = "off"
-
-
-class GoldenUpdate(enum.Enum):
-    OFF = "off"
-    CHANGED = "changed"  # write new and changed records; those tests still fail, naming what was written
-    ALL = "all"  # rewrite every record; the run passes
-
-
-@dataclass(frozen=True)
-class GateOptions:
-    """Every `--qa-*` choice, resolved (marker > command line > environment > ini > default)."""
-
-    model: str = "reference"
-    revision: str | None = None
-    device: str = "auto"
-    dtype: str = "auto"
-    config_path: Path | None = None
-    scenarios: str | None = None
-    require_gpu: bool = False
-    report_dir: Path = Path("qa-report")
-    golden_dir: Path = Path("golden")
-    update_golden: GoldenUpdate = GoldenUpdate.OFF
-    ocr_engine: str = "rapidocr"
-    easyocr_dir: Path | None = None
-    timeout_s: float = 900.0  # per GPU test; 0 turns it off
-    gpu_lock: GpuLock = GpuLock.WAIT
+if TYPE_CHECKING:
+    from qa.budgets import BudgetDraft
+    from qa.config import BudgetSet
 
 
 Loader = Callable[[ModelSpec, str, str], LoadedModel]
@@ -72,7 +44,15 @@ class GateSession:
     memory_idle: MemoryReading | None = None  # before anything touched CUDA
     memory_loaded: MemoryReading | None = None
     context_bytes: int | None = None  # the CUDA context's share of device memory
+    warnings: WarningsLog = field(default_factory=WarningsLog)
+    budget_draft: BudgetDraft | None = None  # --qa-update-budgets: what this run measured
+    compile_s: float | None = None  # compiled variants: the first call per shape minus a warm call
+    warm_times: dict[tuple[int, int], tuple[float, float]] = field(default_factory=dict)  # first, warm (s)
+    mode: str = "solo"  # "concurrent" when sibling gate processes share the host (zqa gate --gpus)
     _model: LoadedModel | None = None
+    _barrier: Any = None
+    _baseline: Any = None
+    _solo_units: dict[str, Any] = field(default_factory=dict)
 
     @property
     def loaded(self) -> bool:
@@ -82,12 +62,17 @@ class GateSession:
         """The session's model, loaded on first use and never again."""
         if self._model is None:
             self.load_count += 1
-            device = "cuda:0" if self.options.device == "auto" else self.options.device
+            device = self.options.device.resolved(self.spec.profile)
             self.memory_idle = read_memory(device)
             if self.memory_idle.nvml_used_bytes is not None and self.spec.profile != "reference":
                 self.context_bytes = cuda_context_bytes(self.memory_idle.nvml_used_bytes, device)
-            self._model = self.loader(self.spec, self.options.device, self.options.dtype)
-            self.memory_loaded = read_memory(self._model.device)
+            model = self.loader(self.spec, str(self.options.device), self.options.dtype)
+            if self.options.variant and getattr(model, "variant", None) is None:
+                from qa.models.variant import Variant
+
+                model.variant = Variant.parse(self.options.variant).apply(model.pipe, model.device)
+            self._model = model
+            self.memory_loaded = read_memory(model.device)
         return self._model
 
     def gpu_reason(self) -> str | None:
@@ -132,25 +117,33 @@ class GateSession:
             self.warmed_sizes.add(size)
 
     def _warm_size(self, model: LoadedModel, case: Case) -> None:
-        for _ in range(max(1, self.config.run_for(self.spec.profile).warmup)):
+        """The first generation at a size compiles (compiled variants) or initialises lazily; a second,
+        warm one at the same size says how much of the first was that (the compile time), and both
+        plan the size's rounds."""
+        times: list[float] = []
+        for _ in range(max(2, self.config.run_for(self.spec.profile).warmup)):
             started = time.perf_counter()
             model.generate(case.prompt, case.width, case.height, case.steps, case.seed, self.config.guidance)
             _synchronize(model.device)
-            if self.first_image_s is None:
-                self.first_image_s = time.perf_counter() - started
+            times.append(time.perf_counter() - started)
+        self.warm_times[(case.width, case.height)] = (times[0], min(times[1:]))
+        if self.first_image_s is None:
+            from qa.measure.rounds import compile_seconds
+
+            self.first_image_s = times[0]
+            compiled = getattr(getattr(model, "variant", None), "compiled", False)
+            self.compile_s = compile_seconds(times[0], min(times[1:])) if compiled else None
 
     def expected_device(self) -> str:
         """Where the model will run, said before loading and without importing torch (NVML names GPUs)."""
         from qa.measure.fingerprint import fingerprint
 
-        if (
-            self.spec.profile == "reference" and self.options.device == "auto"
-        ) or self.options.device == "cpu":
+        if self.options.device.resolved(self.spec.profile) == "cpu":
             return "cpu"
         gpus = fingerprint(use_torch=False).gpus
         if not gpus:
             return "cpu (no CUDA device visible)"
-        index = int(self.options.device.split(":")[1]) if self.options.device.startswith("cuda:") else 0
+        index = self.options.device.index
         return next((f"cuda:{index} {g.name}" for g in gpus if g.index == index), f"cuda:{index}")
 
     def cost_line(self, wall_s: float) -> str | None:
@@ -178,13 +171,11 @@ class GateSession:
 
     def device_key(self) -> str:
         """What the per-device lock is keyed by: `cpu`, or the GPU's UUID (whatever its CUDA index)."""
-        if self.spec.profile == "reference" and self.options.device in ("auto", "cpu"):
-            return "cpu"
-        if self.options.device == "cpu":
+        if self.options.device.resolved(self.spec.profile) == "cpu":
             return "cpu"
         from qa.measure import _nvml
 
-        index = _nvml.cuda_index(self.options.device)
+        index = self.options.device.index
         handle = _nvml.handle(index)
         uuid = _nvml.call("nvmlDeviceGetUUID", handle) if handle is not None else None
         return _nvml.text(uuid) if uuid else f"cuda{_nvml._visible_entry(index) or index}"
@@ -192,7 +183,9 @@ class GateSession:
     def absorb(self, exc: BaseException, where: str) -> str | None:
         """The failure sentence for a fault the gate survives (out of memory, a sticky device error,
         an invalid picture), or None for any other exception. A sticky error sets `fatal`."""
+        from qa.faults import first_line, is_sticky_device_error
         from qa.measure.oom import is_oom, oom_failure
+        from qa.picture import InvalidPicture
 
         if isinstance(exc, InvalidPicture):
             return str(exc)
@@ -200,7 +193,7 @@ class GateSession:
         if is_oom(exc):
             return oom_failure(exc, where, device)
         if is_sticky_device_error(exc):
-            first = _first_line(exc)
+            first = first_line(exc)
             self.fatal = (
                 f"a sticky CUDA error in {where} ({first}) left the CUDA context unusable; "
                 "restart the process, and check the driver and the card (nvidia-smi, dmesg) before trusting "
@@ -209,98 +202,150 @@ class GateSession:
             return f"sticky CUDA error: {first}; every remaining GPU check of this run is not run"
         return None
 
+    @property
+    def variant(self) -> str:
+        """The deployment variant's label ("eager" when served as loaded)."""
+        if not self.options.variant:
+            return "eager"
+        from qa.models.variant import Variant
+
+        return str(Variant.parse(self.options.variant).label)
+
+    def device_class(self) -> str:
+        from qa.golden.store import device_class
+
+        name = self.device_name()
+        return device_class(None if name == "cpu" else name)
+
+    def budget_file(self) -> Path:
+        from qa.budgets import budget_path
+
+        return budget_path(self.options.golden_dir, self.spec.profile, self.variant, self.device_class())
+
+    def budgets(self) -> BudgetSet | None:
+        """This runner's own budgets (budgets.toml beside its golden set) first, then the config's."""
+        from qa.budgets import BudgetDraft, read_runner_budgets
+
+        if self.options.update_budgets and self.budget_draft is None:
+            self.budget_draft = BudgetDraft(self.spec.profile, self.variant, self.device_name())
+        own = [
+            b
+            for b in read_runner_budgets(self.budget_file())
+            if b.matches(self.spec.profile, self.device_name(), self.variant)
+        ]
+        return own[0] if own else self.config.budgets_for(self.spec.profile, self.device_name(), self.variant)
+
+    def write_budgets(self) -> str | None:
+        """At the end of an --qa-update-budgets run: merge what was measured into the runner's file."""
+        draft = self.budget_draft
+        if draft is None or not (draft.scenarios or draft.load_s):
+            return None
+        path = draft.write(self.budget_file(), f"{self.spec.label} on {self.device_name()}")
+        return (
+            f"budgets: written to {path} ({len(draft.scenarios)} scenarios); review with git diff and commit"
+        )
+
+    @contextlib.contextmanager
+    def solo_hold(self, test_name: str, call: bool) -> Iterator[None]:
+        """With sibling gate processes (zqa gate --gpus): a solo check's call runs while they wait; every
+        other phase shares the barrier. The mode each record carries says which."""
+        if self.options.solo_barrier is None:
+            yield
+            return
+        from qa.fleet.shard import plan_units
+        from qa.fleet.solo import SoloBarrier, SoloPolicy
+
+        if self._barrier is None:
+            self._barrier = SoloBarrier(self.options.solo_barrier)
+            self._solo_units = {u.id: u for u in plan_units(self.config, self.spec.profile, "all",
+                                looks=self.spec.judged_for_looks, renders_text=self.spec.renders_text)}  # fmt: skip
+        solo = call and SoloPolicy.parse(self.options.solo).is_solo(test_name, self._solo_units)
+        with self._barrier.hold(solo) as mode:
+            if call:
+                self.mode = mode.value
+            yield
+
+    def record_identity(self) -> dict[str, str]:
+        """What every record carries besides the label: the variant, the weights that loaded, the mode."""
+        identity = {"variant": self.variant, "mode": self.mode}
+        weights = getattr(self._model, "identity", None) if self._model is not None else None
+        if weights is not None:
+            identity["weights"] = weights.text
+            identity["weights_kind"] = weights.kind.value
+        return identity
+
+    def baseline(self) -> Any:
+        """The --qa-baseline runs of this runner, read once (None without the option)."""
+        if self.options.baseline is None:
+            return None
+        if self._baseline is None:
+            from qa.checks.baseline import read
+            from qa.measure.fingerprint import fingerprint
+
+            self._baseline = read(self.options.baseline, fingerprint().to_dict())
+        return self._baseline
+
+    def baseline_verdicts(self, case: Case, result: Any) -> list[Any]:
+        """Verdicts against --qa-baseline for this scenario's latency rounds."""
+        baseline = self.baseline()
+        if baseline is None:
+            return []
+        from qa.checks.baseline import latency_against
+
+        return [
+            latency_against(
+                baseline.get(case.id), case.id, result.times_s, result.nfe, self.options.min_effect
+            )
+        ]
+
+    def memory_baseline_verdicts(self, case: Case, result: Any) -> list[Any]:
+        """Verdicts of this scenario's memory peaks against --qa-baseline."""
+        baseline = self.baseline()
+        if baseline is None or result.peak is None:
+            return []
+        from qa.checks.baseline import memory_against
+
+        peaks = result.extra_info(self.device_name(), self.spec.label).get("vram", {})
+        return [memory_against(baseline.get(case.id), case.id, peaks)]
+
+    def warning_lines(self) -> list[str]:
+        """The summary's lines on library warnings: recorded, never failures; new ones since the baseline."""
+        records = self.warnings.records
+        if not records:
+            return []
+        lines = [
+            f"warnings: {len(records)} distinct library warnings recorded during model work (not failures)"
+        ]
+        new = self.new_warnings()
+        if new is not None:
+            lines.append(f"    new since the baseline: {len(new)}")
+            lines.extend(f"    new: {r.describe()}" for r in new[:5])
+        else:
+            lines.extend(f"    {r.describe()}" for r in records[:3])
+        return lines
+
+    def new_warnings(self) -> tuple[Any, ...] | None:
+        """Warnings of this run that the --qa-baseline run did not record (None without a baseline)."""
+        baseline = self.baseline()
+        if baseline is None:
+            return None
+        from qa.measure.warnings_log import new_warnings
+
+        return new_warnings(self.warnings.records, baseline_warnings(baseline.files))
+
+    def report_header(self, wall_s: float) -> dict[str, str]:
+        device = self.device_name() if self.loaded else self.expected_device()
+        header = {"model": self.spec.label, "profile": self.spec.profile, "variant": self.variant,
+                  "device": device, "config": str(self.config.source),
+                  "session": (self.cost_line(wall_s) or "").removeprefix("session: ")}  # fmt: skip
+        identity = getattr(self._model, "identity", None) if self._model is not None else None
+        if identity is not None:
+            header["weights"] = identity.text
+        return header
+
     def not_run_reason(self) -> str | None:
         """Why a GPU check must not start (a sticky device error earlier in the run), or None."""
         return f"not run: {self.fatal}" if self.fatal else None
-
-
-class HangWatchdog:
-    """The backstop behind pytest-timeout's signal method, which cannot interrupt a native call (a CUDA
-    kernel or synchronise that never returns): after `seconds`, say which test hung, dump every
-    thread's stack, and end the process so that a CI runner is freed instead of hanging for hours."""
-
-    def __init__(
-        self, seconds: float, test_id: str, exit_code: int = 3, before: Callable[[], object] | None = None
-    ) -> None:
-        import threading
-
-        self.seconds, self.test_id, self.exit_code, self.before = seconds, test_id, exit_code, before
-        self._timer = threading.Timer(seconds, self._fire)
-        self._timer.daemon = True
-
-    def __enter__(self) -> HangWatchdog:
-        if self.seconds > 0:
-            self._timer.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
-
-    def _fire(self) -> None:
-        import faulthandler
-        import os
-        import sys
-
-        if self.before is not None:  # e.g. stop pytest's output capture, so that the lines reach the terminal
-            self.before()
-        stream = sys.__stderr__ or sys.stderr
-        stream.write(
-            f"\nzimage-qa: {self.test_id} is still running after {self.seconds:.0f} s, stuck inside a native "
-            "call that the per-test timeout cannot interrupt; stopping the process (files already written are "
-            "intact). Stacks of every thread follow.\n"
-        )
-        stream.flush()
-        faulthandler.dump_traceback(file=stream, all_threads=True)
-        stream.flush()
-        os._exit(self.exit_code)
-
-
-class InvalidPicture(QACheckError):
-    """The pipeline produced a picture no check can judge: NaN, black or flat."""
-
-
-# Errors after which the CUDA context is unusable: every later call on it fails the same way.
-_STICKY = (
-    "illegal memory access", "device-side assert", "unspecified launch failure", "misaligned address",
-    "illegal instruction", "an illegal address", "uncorrectable ecc", "cuda error: launch failure",
-    "cudaerrorlaunchfailure", "device not ready", "gpu has fallen off the bus", "cublas_status_execution_failed",
-)  # fmt: skip
-
-
-def is_sticky_device_error(exc: BaseException) -> bool:
-    """A CUDA error that poisons the context (device-side assert, illegal address, Xid), not an OOM."""
-    text = str(exc).lower()
-    return isinstance(exc, RuntimeError) and "out of memory" not in text and any(s in text for s in _STICKY)
-
-
-def picture_problem(image: Any, nonfinite: bool = False) -> str | None:
-    """Why `image` cannot be judged (NaN in the decoded output, black, flat), or None when it is valid."""
-    from qa.golden.pixels import as_pixels
-    from qa.golden.validity import invalid_reasons
-
-    pixels = as_pixels(image)
-    reasons = invalid_reasons(pixels)
-    if nonfinite or pixels.nonfinite:
-        return "NaN or infinite values in the decoded picture" + (
-            f" (so it is {reasons[0]})" if reasons else ""
-        )
-    return reasons[0] if reasons else None
-
-
-def checked_picture(model: LoadedModel, image: Any, what: str) -> Any:
-    """`image`, or InvalidPicture naming `what` and the diagnosis."""
-    problem = picture_problem(image, bool(getattr(model, "nonfinite_output", False)))
-    if problem:
-        raise InvalidPicture(
-            f"the pipeline produced an invalid picture for {what}: {problem}; check the weights, dtype and "
-            "VAE (NaN latents show as black)"
-        )
-    return image
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[0] if lines else type(exc).__name__
 
 
 def _synchronize(device: str) -> None:
@@ -308,6 +353,23 @@ def _synchronize(device: str) -> None:
         import torch
 
         torch.cuda.synchronize(device)
+
+
+def baseline_warnings(files: Iterable[str]) -> list[tuple[str, str]]:
+    """(category, message) of the warnings that saved runs recorded in their latency extra_info."""
+    import json
+
+    seen: list[tuple[str, str]] = []
+    for name in files:
+        try:
+            data = json.loads(Path(name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        for bench in data.get("benchmarks", []) if isinstance(data, dict) else []:
+            for item in (bench.get("extra_info") or {}).get("warnings", []) or []:
+                if isinstance(item, dict) and "category" in item and "message" in item:
+                    seen.append((str(item["category"]), str(item["message"])))
+    return seen
 
 
 def new_plan(cases: Iterable[Any]) -> list[Case]:

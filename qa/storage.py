@@ -54,15 +54,22 @@ def check_writable_dir(path: Path, what: str) -> None:
         )
 
 
-LOCK_NAME = ".zqa.lock"
+def folder_lock_path(folder: Path) -> Path:
+    """The lock of one folder, kept outside it (`<temp>/zimage-qa-locks/<hash>.lock`, `ZQA_LOCK_DIR`
+    moves it), so that `git add golden/` in a user's repository never picks up a lock file."""
+    import hashlib
+
+    key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:24]
+    base = Path(os.environ.get("ZQA_LOCK_DIR") or tempfile.gettempdir()) / "zimage-qa-locks"
+    base.mkdir(parents=True, exist_ok=True)
+    return base / f"{key}.lock"
 
 
 @contextlib.contextmanager
 def locked(path: Path, timeout: float = 60.0) -> Iterator[None]:
-    """Hold the lock of `path`'s folder (one hidden `.zqa.lock` per folder, git-ignored) while the block
-    runs; waits at most `timeout` seconds."""
+    """Hold the lock of `path`'s folder while the block runs; waits at most `timeout` seconds."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(path.parent / LOCK_NAME), timeout=timeout):
+    with FileLock(str(folder_lock_path(path.parent)), timeout=timeout):
         yield
 
 

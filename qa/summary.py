@@ -41,6 +41,7 @@ class GateResults:
                 continue
             lines.append(summary.line())
             lines.extend(f"    not run: {reason}" for reason in summary.not_run_reasons)
+            lines.extend(f"    unstable: {entry}" for entry in summary.unstable)
         return lines
 
 

@@ -79,6 +79,15 @@ def _from_array(array: np.ndarray) -> Pixels:
 
 def load_image(path: Path, role: str = "image") -> Image.Image:
     """Open and fully decode an image file, or raise QAUsageError naming the file and the fix."""
+    return decode_image(open_image(path, role), path, role)
+
+
+def open_image(path: Path, role: str = "image") -> Image.Image:
+    """Read an image file's header (size and format), refusing what is missing, empty or too large.
+
+    Decoding is left to `decode_image`, which may run in another thread: Pillow's decoders release
+    the GIL, so two files decode in parallel while the caller does other work.
+    """
     from PIL import Image, UnidentifiedImageError
 
     if not path.is_file():
@@ -89,9 +98,7 @@ def load_image(path: Path, role: str = "image") -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as handle:
-                handle.load()
-                return handle.convert("RGB")
+            return Image.open(path)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise QAUsageError(
             f"{role} {path} is too large to compare safely ({exc}); compare images of at most "
@@ -99,6 +106,18 @@ def load_image(path: Path, role: str = "image") -> Image.Image:
         ) from None
     except UnidentifiedImageError:
         raise QAUsageError(f"{role} {path} is not an image Pillow can read: give a PNG or JPEG") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise QAUsageError(
+            f"{role} {path} cannot be decoded ({_one_line(exc)}); it may be truncated: regenerate it"
+        ) from None
+
+
+def decode_image(handle: Image.Image, path: Path, role: str = "image") -> Image.Image:
+    """Decode an image opened by `open_image` into RGB and close the file; QAUsageError if it is broken."""
+    try:
+        with handle:
+            handle.load()
+            return handle.convert("RGB")
     except (OSError, SyntaxError, ValueError) as exc:
         raise QAUsageError(
             f"{role} {path} cannot be decoded ({_one_line(exc)}); it may be truncated: regenerate it"

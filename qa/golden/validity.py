@@ -7,9 +7,14 @@ random-weight model still has a spread of several levels, so "flat" means essent
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from qa.golden.colour import luma
 from qa.golden.outcome import Bound, Measure, measure
 from qa.golden.pixels import Pixels
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def validity_measures(pixels: Pixels, flat_std: float, black_level: float) -> tuple[Measure, ...]:
@@ -18,7 +23,7 @@ def validity_measures(pixels: Pixels, flat_std: float, black_level: float) -> tu
 
     bad = pixels.nonfinite
     u8 = pixels.u8[::2, ::2].astype(np.float32)  # every other pixel: plenty to tell "constant"
-    peak = float(np.percentile(luma(u8), 99.5))
+    peak = _percentile(luma(u8).ravel(), 99.5)
     spread = float(u8.std())
     return (
         measure("non-finite", bad, 0, "NaN or infinite pixel values"),
@@ -33,3 +38,14 @@ def invalid_reasons(pixels: Pixels, flat_std: float = 1.0, black_level: float = 
         if not item.passed:
             return (item.reason(),)
     return ()
+
+
+def _percentile(values: np.ndarray, percent: float) -> float:
+    """np.percentile (linear interpolation) by one partition: a quarter of its time on 0.26 Mpx."""
+    import numpy as np
+
+    position = percent / 100.0 * (values.size - 1)
+    low = int(position)
+    high = min(low + 1, values.size - 1)
+    ordered = np.partition(values, (low, high))
+    return float(ordered[low] + (position - low) * (ordered[high] - ordered[low]))

@@ -107,7 +107,7 @@ def _write_outputs(
     images: dict[tuple[str, str, str], str] = {}
     if plot_dir is not None:
         _writable_dir(plot_dir)
-        paths = write_plots(analysis.pairs(), plot_dir)
+        paths = write_plots(analysis.pairs(), plot_dir, analysis.report.events)
         written.append(f"wrote {len(paths)} plot(s) to {plot_dir}")
         if html is not None:
             images = {key: linked(path, html) for key, path in paths.items()}
@@ -115,7 +115,8 @@ def _write_outputs(
         if html.is_dir():
             raise QAUsageError(f"--html {html} is a folder; give a file name such as {html / 'history.html'}")
         if not images:
-            images = {v.key: embedded(render_plot(s, v)) for s, v in analysis.pairs()}
+            events = analysis.report.events
+            images = {v.key: embedded(render_plot(s, v, events)) for s, v in analysis.pairs()}
         write_page(build_view(analysis.report, values, images), html)
         written.append(f"wrote {html}")
     return written

@@ -35,7 +35,7 @@ def judge(series: Series, policy: MetricPolicy) -> SeriesVerdict:
     direction = policy.direction_for(series.metric)
     if n < 2 * m:
         last = float(x[-1])
-        return _verdict(series, policy, Status.SHORT, float(np.median(x)), last, 0.0, ())
+        return _verdict(series, policy, Status.SHORT, float(x[0]), last, 0.0, ())  # baseline: the first run
     cuts, sigma = fit_levels(x, series.se, m, policy.z)
     bounds = segment_bounds(cuts, n)
     levels = tuple(Level(a, b, float(np.median(x[a:b]))) for a, b in bounds)

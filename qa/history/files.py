@@ -9,6 +9,7 @@ artifacts of one chain) is read once.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,17 +17,20 @@ from pathlib import Path
 from typing import NamedTuple
 
 from qa.errors import QAUsageError
-from qa.history.fingerprint import Fields, benchmark_fields, machine_fields
+from qa.history.fingerprint import Fields, benchmark_fields, machine_fields, software_fields, weights_of
 from qa.history.metrics import PRIMARY, MetricPolicy, Value, flatten_extra, stats_point
 from qa.history.records import Skipped
 
 
 class Entry(NamedTuple):
-    """One benchmark of one saved run: its full name, model/device fields and tracked metrics."""
+    """One benchmark of one saved run: full name, profile/device fields, tracked metrics, the warm
+    rounds of its primary metric (seconds; `extra_info.rounds_s`, else `stats.data`) and its weights."""
 
     fullname: str
     context: Fields
     metrics: dict[str, Value]
+    rounds: tuple[float, ...] | None = None
+    weights: str | None = None
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ class SavedRun:
     date: str | None
     machine: Fields
     entries: tuple[Entry, ...]
+    software: Fields = ()
 
     @property
     def order(self) -> tuple[float, str]:
@@ -88,7 +93,7 @@ def load_runs(paths: Sequence[str | Path], policy: MetricPolicy) -> Loaded:
     files = find_files(paths)
     runs: list[SavedRun] = []
     skipped: list[Skipped] = []
-    seen: set[tuple[str, str, str]] = set()
+    seen: set[tuple[str, str, str, str]] = set()
     duplicates = 0
     tracked: dict[str, bool] = {}
     for path in files:
@@ -97,7 +102,7 @@ def load_runs(paths: Sequence[str | Path], policy: MetricPolicy) -> Loaded:
         except _NotARun as exc:
             skipped.append(Skipped(str(path), str(exc)))
             continue
-        key = (run.date or "", run.commit or "", repr(run.machine))
+        key = (run.date or "", run.commit or "", repr(run.machine), repr(run.software))
         if run.date and key in seen:
             duplicates += 1
             continue
@@ -137,6 +142,7 @@ def _read(path: Path, policy: MetricPolicy, tracked: dict[str, bool]) -> SavedRu
         date=_opt_text(date) or _opt_text(commit.get("time")),
         machine=machine_fields(data.get("machine_info")),
         entries=tuple(entries),
+        software=software_fields(data.get("machine_info")),
     )
 
 
@@ -159,7 +165,20 @@ def _entry(bench: object, policy: MetricPolicy, tracked: dict[str, bool]) -> Ent
             keep = _tracks(name, policy, tracked)
         if keep:
             metrics[name] = value
-    return Entry(bench["fullname"], benchmark_fields(extra), metrics)
+    return Entry(
+        bench["fullname"], benchmark_fields(extra), metrics, _rounds(extra, stats), weights_of(extra)
+    )
+
+
+def _rounds(extra: object, stats: object) -> tuple[float, ...] | None:
+    """The warm rounds behind the median: the gate's `extra_info.rounds_s`, else pytest-benchmark's data."""
+    for source, key in ((extra, "rounds_s"), (stats, "data")):
+        values = source.get(key) if type(source) is dict else None
+        if type(values) is list and len(values) >= 2:
+            numbers = [float(v) for v in values if type(v) in (int, float) and math.isfinite(v) and v > 0]
+            if len(numbers) == len(values):
+                return tuple(numbers)
+    return None
 
 
 def _tracks(metric: str, policy: MetricPolicy, cache: dict[str, bool]) -> bool:

@@ -3,7 +3,8 @@
 A saved pytest-benchmark entry gives one primary metric, `median` (stats.median, seconds), with its
 in-run spread (q1, q3, iqr or stddev, and the raw `data` when saved), plus every numeric value in
 `extra_info`, flattened to dotted keys: `stages_ms.denoise`, `nfe`, `vram.peak_reserved_gib`,
-`glyph.score`. A list of numbers (per-round samples) counts as one value, its median, with its spread.
+`glyph.score`. Lists (`rounds_s`, `times_s`: per-round samples) are data, not metrics: the rounds of
+the primary metric are read apart (`qa.history.files`) and judged with the rank test.
 """
 
 from __future__ import annotations
@@ -20,8 +21,21 @@ from qa.history.records import Direction
 
 PRIMARY = "median"
 
-# Settings rather than measurements: a change in them is not a regression.
-DEFAULT_IGNORED = ("seed", "*.seed", "width", "height", "steps", "num_inference_steps", "guidance*", "rounds")
+# Settings rather than measurements, and facts about the run (the GPU's clocks and temperature, the
+# roofline's inputs, the stage coverage): a change in them is not a regression.
+DEFAULT_IGNORED = (
+    "seed",
+    "*.seed",
+    "width",
+    "height",
+    "steps",
+    "num_inference_steps",
+    "guidance*",
+    "rounds",
+    "gpu_state.*",
+    "roofline.*",
+    "stage_coverage",
+)
 # Scores, rates and similarities get better upwards; times, memory, distances and NFE get better downwards.
 DEFAULT_HIGHER_IS_BETTER = (
     "glyph*",
@@ -91,10 +105,6 @@ def flatten_extra(extra: object, prefix: str = "") -> list[tuple[str, Value]]:
                 found.append((prefix + key, float(value)))
         elif kind is dict:
             found.extend(flatten_extra(value, f"{prefix}{key}."))
-        elif kind is list and value:
-            samples = _numbers(value)
-            if samples is not None:
-                found.append((prefix + key, _sample_point(samples, statistics.median(samples))))
     return found
 
 

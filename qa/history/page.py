@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from qa.history.records import Blip, Change, GroupInfo, HistoryReport
-from qa.history.view import Row, blip_line, fmt_change, fmt_value, rows
+from qa.history.metrics import PRIMARY
+from qa.history.records import Blip, Change, ChangePoint, GroupInfo, HistoryReport
+from qa.history.view import Row, blip_line, fmt_change, fmt_value, moved_lines, rows, short_name
 from qa.storage import locked, write_text_atomic
 from qa.templating import render
 
@@ -44,10 +45,32 @@ class PageView:
         return self.report.open_regressions
 
     @property
-    def history(self) -> list[Change]:
-        """Recovered regressions and improvements: what happened, not an alarm."""
-        closed = [c for c in self.report.regressions if not c.open]
-        return closed + self.report.improvements
+    def change_points(self) -> list[ChangePoint]:
+        return self.report.change_points
+
+    @property
+    def trends(self) -> list[tuple[Row, str]]:
+        """The median chart of every benchmark, worst first: what a reviewer looks at first."""
+        found = []
+        for group in self.groups:
+            for bench in group.benchmarks:
+                for row in bench.rows:
+                    src = self.images.get(row.verdict.key)
+                    if row.verdict.metric == PRIMARY and src:
+                        found.append((row, src))
+        return found
+
+    def detail_image(self, row: Row) -> str | None:
+        """Charts of the other metrics, below the tables (the median ones are at the top)."""
+        return None if row.verdict.metric == PRIMARY else self.images.get(row.verdict.key)
+
+    @staticmethod
+    def moved(point: ChangePoint) -> list[str]:
+        return moved_lines(point)
+
+    @staticmethod
+    def short(benchmark: str) -> str:
+        return short_name(benchmark)
 
     @property
     def blips(self) -> list[tuple[str, Blip]]:

@@ -9,14 +9,14 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from qa.history.metrics import PRIMARY
-from qa.history.records import ChangeKind, SeriesVerdict
+from qa.history.records import ChangeKind, Event, SeriesVerdict
 from qa.history.series import Series
 from qa.history.view import fmt_change
 from qa.storage import locked, safe_name, write_bytes_atomic
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 _WORSE, _BETTER, _BLIP, _POINT, _LEVEL = "#c62828", "#2e7d32", "#ef6c00", "#1f4e79", "#555555"
+_EVENT = "#6a1b9a"
 
 
 def plot_name(verdict: SeriesVerdict) -> str:
@@ -35,7 +36,8 @@ def plot_name(verdict: SeriesVerdict) -> str:
     )
 
 
-def render_plot(series: Series, verdict: SeriesVerdict) -> bytes:
+def render_plot(series: Series, verdict: SeriesVerdict, events: Sequence[Event] = ()) -> bytes:
+    """The trend PNG: values, in-run band, levels, change marks, spikes, and each upgrade as a dotted line."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -49,6 +51,7 @@ def render_plot(series: Series, verdict: SeriesVerdict) -> bytes:
     for level in verdict.levels:
         ax.hlines(level.value, x[level.start] - 0.5, x[level.stop - 1] + 0.5, color=_LEVEL, lw=1.5, zorder=2)
     _marks(ax, x, series, verdict)
+    _events(ax, series, events)
     ax.set_title(_plain(f"{verdict.benchmark} · {verdict.metric}"), fontsize=9, loc="left", parse_math=False)
     ax.set_xlabel("run", fontsize=8)
     unit = " (s)" if verdict.metric == PRIMARY else ""
@@ -89,6 +92,26 @@ def _marks(ax: Axes, x: np.ndarray, series: Series, verdict: SeriesVerdict) -> N
         ax.plot(x[span], series.values[span], "x", ms=7, mew=1.5, color=_BLIP, zorder=4)
 
 
+def _events(ax: Axes, series: Series, events: Sequence[Event]) -> None:
+    first, last = series.runs[0].index, series.runs[-1].index
+    for event in events:
+        if event.group == series.group.id and first < event.run.index <= last:
+            at = event.run.index + 0.5  # between the last run before and the first after (1-based x)
+            ax.axvline(at, color=_EVENT, ls=":", lw=1.2)
+            label = "; ".join(f"{u.name} {u.after}" for u in event.upgrades)
+            ax.annotate(
+                _plain(label[:40]),
+                (at, 0.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(3, 3),
+                textcoords="offset points",
+                color=_EVENT,
+                fontsize=7,
+                rotation=90,
+                va="bottom",
+            )
+
+
 def _vline(ax: Axes, at: float, color: str, style: str, text: str) -> None:
     ax.axvline(at, color=color, ls=style, lw=1.2)
     ax.annotate(
@@ -108,13 +131,13 @@ def _plain(text: str) -> str:
 
 
 def write_plots(
-    pairs: Iterable[tuple[Series, SeriesVerdict]], directory: Path
+    pairs: Iterable[tuple[Series, SeriesVerdict]], directory: Path, events: Sequence[Event] = ()
 ) -> dict[tuple[str, str, str], Path]:
     """Render and write one PNG per series into `directory`; returns the path per series key."""
     written: dict[tuple[str, str, str], Path] = {}
     with locked(directory / ".zqa-history"):
         for series, verdict in pairs:
             path = directory / plot_name(verdict)
-            write_bytes_atomic(path, render_plot(series, verdict))
+            write_bytes_atomic(path, render_plot(series, verdict, events))
             written[verdict.key] = path
     return written

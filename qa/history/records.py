@@ -118,6 +118,10 @@ class Change:
     direction: Direction
     threshold: float
     recovered_at: RunRef | None = None
+    attribution: str | None = None  # the upgrade at this run: 'diffusers 0.42.1 → 0.43.0, torch ...'
+    method: str = "levels"  # "levels": runs before vs after; "rounds": the rounds of the runs either side
+    ci_low: float = math.nan  # "rounds" only: the interval of the change
+    ci_high: float = math.nan
 
     @property
     def sentence(self) -> str:
@@ -148,6 +152,97 @@ class Change:
             "direction": self.direction.value,
             "threshold": self.threshold,
             "recovered_at": self.recovered_at.to_dict() if self.recovered_at else None,
+            "attribution": self.attribution,
+            "method": self.method,
+            "ci_low": _json_float(self.ci_low),
+            "ci_high": _json_float(self.ci_high),
+        }
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """One software field that changed between two runs of a group: 'diffusers 0.42.1 → 0.43.0'."""
+
+    name: str
+    before: str | None
+    after: str | None
+
+    @property
+    def text(self) -> str:
+        return f"{self.name} {self.before or 'none'} → {self.after or 'none'}"
+
+
+@dataclass(frozen=True)
+class Event:
+    """An upgrade on a group's timeline: the first run with the new software, and what changed."""
+
+    group: str
+    run: RunRef
+    upgrades: tuple[Upgrade, ...]
+
+    @property
+    def attribution(self) -> str:
+        return ", ".join(u.text for u in self.upgrades)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "group": self.group,
+            "run": self.run.to_dict(),
+            "upgrades": [{"name": u.name, "before": u.before, "after": u.after} for u in self.upgrades],
+            "attribution": self.attribution,
+        }
+
+
+@dataclass(frozen=True)
+class ChangePoint:
+    """One run where things moved (or software changed): everything it moved, every benchmark and metric."""
+
+    group: str
+    run: RunRef
+    event: Event | None
+    changes: tuple[Change, ...]
+
+    @property
+    def open(self) -> bool:
+        return any(c.open and c.kind is ChangeKind.REGRESSION for c in self.changes)
+
+    @property
+    def headline(self) -> str:
+        """'at run 7: diffusers 0.42.1 → 0.43.0, torch 2.11.0 → 2.12.0: +12.0% median' and the like."""
+        cause = self.event.attribution if self.event else "no software change recorded"
+        primary = [c.change for c in self.changes if c.metric == "median"]
+        if primary:
+            low, high = min(primary), max(primary)
+            size = _pct(low) if _pct(low) == _pct(high) else f"{_pct(low)} to {_pct(high)}"
+            moved = f"{size} median"
+        elif self.changes:
+            moved = ", ".join(sorted({f"{c.metric} {_pct(c.change)}" for c in self.changes}))
+        else:
+            moved = "no lasting change"
+        state = " (open)" if self.open else ""
+        return f"at run {self.run.index + 1}: {cause}: {moved}{state}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "group": self.group,
+            "run": self.run.to_dict(),
+            "attribution": self.event.attribution if self.event else None,
+            "upgrades": self.event.to_dict()["upgrades"] if self.event else [],
+            "headline": self.headline,
+            "open": self.open,
+            "moved": [
+                {
+                    "benchmark": c.benchmark,
+                    "metric": c.metric,
+                    "kind": c.kind.value,
+                    "change": _json_float(c.change),
+                    "before": _json_float(c.before),
+                    "after": _json_float(c.after),
+                    "open": c.open,
+                    "method": c.method,
+                }
+                for c in self.changes
+            ],
         }
 
 
@@ -266,6 +361,23 @@ class HistoryReport:
     skipped: tuple[Skipped, ...] = ()
     duplicates: int = 0
     settings: dict[str, Any] = field(default_factory=dict)
+    events: tuple[Event, ...] = ()
+
+    @property
+    def change_points(self) -> list[ChangePoint]:
+        """One entry per run where software changed or something lasting moved, open ones first."""
+        by_run: dict[tuple[str, int], list[Change]] = {}
+        for verdict in self.verdicts:
+            for change in verdict.changes:
+                by_run.setdefault((change.group, change.run.index), []).append(change)
+        events = {(e.group, e.run.index): e for e in self.events}
+        points = []
+        for key in {**dict.fromkeys(events), **dict.fromkeys(by_run)}:
+            changes = sorted(by_run.get(key, []), key=lambda c: (c.benchmark, c.metric != "median", c.metric))
+            event = events.get(key)
+            run = event.run if event else changes[0].run
+            points.append(ChangePoint(key[0], run, event, tuple(changes)))
+        return sorted(points, key=lambda p: (not p.open, p.group, p.run.index))
 
     @property
     def regressions(self) -> list[Change]:
@@ -301,6 +413,7 @@ class HistoryReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "regressions": [c.to_dict() for c in self.regressions],
+            "events": [p.to_dict() for p in self.change_points],
             "improvements": [c.to_dict() for c in self.improvements],
             "open": len(self.open_regressions),
             "spikes": [s.to_dict() for s in self.spikes],

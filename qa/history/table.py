@@ -6,10 +6,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from qa.history.records import Blip, Change, HistoryReport
-from qa.history.view import Row, fmt_change, fmt_value, rows
+from qa.history.records import Blip, HistoryReport
+from qa.history.view import Row, fmt_change, fmt_value, moved_lines, rows
 
-_Item = TypeVar("_Item", Change, Blip)
+_Item = TypeVar("_Item", bound=Blip)
 
 _ASCII = str.maketrans({"↑": "^", "↓": "v", "→": "-", "µ": "u"})
 _MAX_BLIPS = 12
@@ -78,19 +78,14 @@ def _grid(shown: list[Row], several: bool, unicode: bool) -> list[str]:
 
 
 def _findings(report: HistoryReport) -> list[str]:
-    regressions = report.regressions
-    sections = [
-        (
-            "Open regressions (the latest runs are still at the worse level):",
-            [c for c in regressions if c.open],
-        ),
-        ("Recovered regressions (history, not an alarm):", [c for c in regressions if not c.open]),
-        ("Improvements:", report.improvements),
-    ]
     lines: list[str] = []
-    for title, changes in sections:
-        if changes:
-            lines += [title, *_by_run(changes, _change_cells), ""]
+    points = report.change_points
+    if points:
+        lines.append("Events and change points (one entry each, with everything it moved):")
+        for point in points:
+            lines.append(f"  {point.headline}  [{Path(point.run.file).name}]")
+            lines += [f"    {line}" for line in moved_lines(point)]
+        lines.append("")
     pending = report.pending
     if pending:
         lines += ["Pending (the latest run(s) moved; too few runs yet to call it lasting):"]
@@ -100,8 +95,11 @@ def _findings(report: HistoryReport) -> list[str]:
         lines += ["Spikes (runs off their level that did not last):"]
         lines += [*_by_run(spikes, _blip_cells, limit=_MAX_BLIPS), ""]
     opened = len(report.open_regressions)
+    where = len({(c.group, c.run.index) for c in report.open_regressions})
     lines.append(
-        f"{opened} open regression(s) at the latest run" if opened else "no open regression at the latest run"
+        f"{opened} open regression(s) from {where} change point(s) at the latest run"
+        if opened
+        else "no open regression at the latest run"
     )
     return lines
 
@@ -123,18 +121,6 @@ def _by_run(items: Sequence[_Item], cells: Callable[[_Item], list[str]], limit: 
     if len(lines) > limit:
         lines = [*lines[:limit], f"  ... {len(lines) - limit} more lines: see --json or --html"]
     return lines
-
-
-def _change_cells(change: Change) -> list[str]:
-    back = f", back at run {change.recovered_at.index + 1}" if change.recovered_at else ""
-    gradual = ", gradual" if change.gradual else ""
-    return [
-        fmt_change(change.change),
-        change.metric,
-        change.benchmark,
-        f"{fmt_value(change.metric, change.before)} -> {fmt_value(change.metric, change.after)}",
-        f"{change.runs_at_level} runs, p={change.p_value:.1e}{gradual}{back}",
-    ]
 
 
 def _blip_cells(blip: Blip) -> list[str]:

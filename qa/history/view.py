@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass
 
 from qa.history.metrics import PRIMARY
-from qa.history.records import Blip, Change, HistoryReport, SeriesVerdict, Status
+from qa.history.records import Blip, Change, ChangePoint, HistoryReport, SeriesVerdict, Status
 
 _SPARK = "▁▂▃▄▅▆▇█"
 
@@ -32,14 +32,11 @@ class Row:
 def rows(
     report: HistoryReport, *, everything: bool = False, values: dict[tuple[str, str, str], list[float]]
 ) -> list[Row]:
-    """Rows for the median of every benchmark, plus every metric with a finding (all with `everything`)."""
-    shown = [v for v in report.verdicts if everything or v.metric == PRIMARY or _notable(v)]
+    """Rows for the median of every benchmark (every metric with `everything`); what else moved is
+    listed once per change point, not as a row per metric."""
+    shown = [v for v in report.verdicts if everything or v.metric == PRIMARY]
     shown.sort(key=lambda v: (v.status.rank, v.group, v.benchmark, v.metric != PRIMARY, v.metric))
     return [_row(v, values.get(v.key, [])) for v in shown]
-
-
-def _notable(verdict: SeriesVerdict) -> bool:
-    return verdict.status not in (Status.OK, Status.SHORT) or bool(verdict.spikes)
 
 
 def _row(verdict: SeriesVerdict, values: list[float]) -> Row:
@@ -116,3 +113,28 @@ def blip_line(blip: Blip, kind: str) -> str:
         f"({fmt_value(blip.metric, blip.value)} vs level {fmt_value(blip.metric, blip.level)}) "
         f"at {blip.run.label}, {blip.run.file}"
     )
+
+
+def short_name(benchmark: str) -> str:
+    """'qa/gate/test_latency.py::test_latency[1024-simple]' -> 'test_latency[1024-simple]'."""
+    return benchmark.rpartition("::")[2] or benchmark
+
+
+def moved_lines(point: ChangePoint) -> list[str]:
+    """One line per benchmark: everything the change point moved there, median first."""
+    by_bench: dict[str, list[Change]] = {}
+    for change in point.changes:
+        by_bench.setdefault(change.benchmark, []).append(change)
+    lines = []
+    for bench, changes in by_bench.items():
+        parts = []
+        for c in changes:
+            back = f" at run {c.recovered_at.index + 1}" if c.recovered_at else ""
+            state = "" if c.kind.value == "improvement" else " open" if c.open else f" recovered{back}"
+            interval = f" [{fmt_change(c.ci_low)}, {fmt_change(c.ci_high)}]" if c.method == "rounds" else ""
+            parts.append(
+                f"{c.metric} {fmt_change(c.change)}{interval} ({fmt_value(c.metric, c.before)} -> "
+                f"{fmt_value(c.metric, c.after)}{state})"
+            )
+        lines.append(f"{short_name(bench)}: " + ", ".join(parts))
+    return lines

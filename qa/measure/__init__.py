@@ -6,6 +6,6 @@ nothing heavy (torch and NVML load on first use).
 - `gpu_state`: clocks, power, temperature, clock-event reasons, other processes; throttled/shared
 - `fingerprint`: the environment for machine_info and `zqa doctor`; device_class
 - `roofline`: FLOPs of a DiT forward, measured matmul peak, achieved TFLOP/s
-- `budget`, `units`: LatencyBudget, MemoryCeiling, parse_duration, parse_size; `stats`: pure math
+- `budget`: LatencyBudget, MemoryCeiling (evaluate -> Verdict); `units`: parsing and formatting; `stats`: pure math
 - `overhead`: what the gate's own measurement costs; `workload`, `selftest`: GPU self-checks
 """

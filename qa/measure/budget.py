@@ -1,54 +1,19 @@
-"""Budgets as objects: parsed once from strings ('p50:1.6s,max:2s,iqr:5%', 'reserved:24GiB'), then
-`check(measured, context) -> failure sentence | None` and `evaluate(...) -> BudgetVerdict`."""
+"""Budgets as objects, built once from the config: `evaluate(measured, context) -> Verdict`.
+
+The outcome policy (issue 10): a median or worst round over its budget FAILS, whatever the spread; a
+run within budget whose spread is too wide is UNSTABLE (the gate re-measures with more rounds first).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
 
 from qa.errors import QAUsageError
 from qa.measure.memory import MemoryKind, PeakMemory
 from qa.measure.stats import Summary
-from qa.measure.units import (
-    format_bytes,
-    format_change,
-    format_ms,
-    format_seconds,
-    parse_duration,
-    parse_percent,
-    parse_size,
-    seconds_unit,
-)
-
-__all__ = [
-    "BudgetContext",
-    "BudgetStatus",
-    "BudgetVerdict",
-    "LatencyBudget",
-    "MemoryCeiling",
-    "MemoryKind",
-    "PeakMemory",
-    "parse_duration",
-    "parse_size",
-]
-
-
-class BudgetStatus(Enum):
-    PASS = "pass"
-    FAIL = "fail"
-    UNSTABLE = "unstable"  # spread too wide to judge: never reported as a pass
-    NOT_RUN = "not run"  # the number the budget needs was not measured here (no CUDA, no NVML)
-
-
-@dataclass(frozen=True)
-class BudgetVerdict:
-    status: BudgetStatus
-    message: str | None = None  # a sentence for every status but PASS
-
-    @property
-    def passed(self) -> bool:
-        return self.status is BudgetStatus.PASS
+from qa.measure.units import format_bytes, format_change, format_ms, format_seconds, seconds_unit
+from qa.verdict import Verdict
 
 
 @dataclass(frozen=True)
@@ -91,18 +56,9 @@ def _positive(value: float | None, what: str) -> None:
         raise QAUsageError(f"{what} {value} must be positive")
 
 
-_LATENCY_KEYS = {"p50": "median_s", "median": "median_s", "max": "worst_s", "worst": "worst_s"}
-_SPREAD_KEYS = ("iqr", "spread")
-
-
 @dataclass(frozen=True)
 class LatencyBudget:
-    """Median and worst-round limits (seconds) and the widest relative IQR a run may have to be judged.
-
-    Evaluation: a relative IQR above `max_rel_iqr` makes the run UNSTABLE, unless even its lower
-    quartile misses the median budget (a clear FAIL whatever the noise); otherwise FAIL when the
-    median or the worst round exceeds its budget, else PASS.
-    """
+    """Median and worst-round limits (seconds) and the widest relative IQR a run may have to be judged."""
 
     median_s: float | None = None
     worst_s: float | None = None
@@ -116,24 +72,6 @@ class LatencyBudget:
             raise QAUsageError(
                 "a latency budget needs a median or a worst-round limit, e.g. 'p50:1.6s,max:2s'"
             )
-
-    @classmethod
-    def parse(cls, text: str) -> LatencyBudget:
-        """'p50:1.6s', 'p50:1.6s,max:2.0s', 'median:850ms,iqr:5%' (keys p50|median, max|worst, iqr|spread)."""
-        fields: dict[str, float] = {}
-        for item in str(text).split(","):
-            key, sep, value = item.strip().partition(":")
-            key = key.strip().lower()
-            if not sep or (key not in _LATENCY_KEYS and key not in _SPREAD_KEYS):
-                raise QAUsageError(
-                    f"bad latency budget {text!r}: write KEY:VALUE pairs separated by commas, "
-                    "e.g. 'p50:1.6s,max:2s,iqr:5%' (keys: p50, median, max, worst, iqr)"
-                )
-            if key in _SPREAD_KEYS:
-                fields["max_rel_iqr"] = parse_percent(value)
-            else:
-                fields[_LATENCY_KEYS[key]] = parse_duration(value)
-        return cls(**fields)
 
     def _misses(self, stats: Summary, where: str) -> list[str]:
         misses = []
@@ -150,29 +88,21 @@ class LatencyBudget:
                 )
         return misses
 
-    def evaluate(self, stats: Summary, context: BudgetContext) -> BudgetVerdict:
-        __tracebackhide__ = True
+    def evaluate(self, stats: Summary, context: BudgetContext) -> Verdict:
+        """FAILED when the median or the worst round is over budget (whatever the spread); UNSTABLE when
+        within budget but the spread is too wide to judge; else PASSED."""
         misses = self._misses(stats, context.where)
+        if misses:
+            return Verdict.failed(_join(*misses, context.stage_note(), context.hint))
         if self.max_rel_iqr is not None and stats.rel_iqr > self.max_rel_iqr:
-            clear_miss = self.median_s is not None and stats.q1 > self.median_s
-            if not clear_miss:
-                unit = seconds_unit(stats.median)
-                message = (
-                    f"unstable: relative IQR {stats.rel_iqr * 100:.1f} % > "
-                    f"limit {self.max_rel_iqr * 100:.1f} % "
-                    f"over {stats.n} rounds (p50 {format_seconds(stats.median, unit)}, IQR "
-                    f"{format_seconds(stats.iqr, unit)}) {context.where}; too noisy to judge: check the GPU "
-                    "for throttling or other processes and rerun"
-                )
-                return BudgetVerdict(BudgetStatus.UNSTABLE, _join(message, context.hint))
-        if not misses:
-            return BudgetVerdict(BudgetStatus.PASS)
-        return BudgetVerdict(BudgetStatus.FAIL, _join(*misses, context.stage_note(), context.hint))
-
-    def check(self, stats: Summary, context: BudgetContext) -> str | None:
-        """The sentence of a FAIL or UNSTABLE verdict (never silently green), None on PASS."""
-        __tracebackhide__ = True
-        return self.evaluate(stats, context).message
+            unit = seconds_unit(stats.median)
+            return Verdict.unstable(_join(
+                f"relative IQR {stats.rel_iqr * 100:.1f} % > limit {self.max_rel_iqr * 100:.1f} % over "
+                f"{stats.n} rounds (p50 {format_seconds(stats.median, unit)}, IQR "
+                f"{format_seconds(stats.iqr, unit)}) {context.where}, within budget but too noisy to judge: "
+                "check the GPU for throttling or other processes and rerun", context.hint,
+            ))  # fmt: skip
+        return Verdict.passed(f"median {format_seconds(stats.median)} within budget")
 
     def to_dict(self) -> dict[str, float | None]:
         return {"median_s": self.median_s, "worst_s": self.worst_s, "max_rel_iqr": self.max_rel_iqr}
@@ -192,40 +122,22 @@ class MemoryCeiling:
             )
         _positive(self.limit_bytes, "memory ceiling (bytes)")
 
-    @classmethod
-    def parse(cls, text: str) -> MemoryCeiling:
-        """'reserved:24GiB', 'allocated:22GiB', 'nvml:26GiB'."""
-        key, sep, value = str(text).partition(":")
-        kinds = {k.value: k for k in MemoryKind}
-        if not sep or key.strip().lower() not in kinds:
-            raise QAUsageError(
-                f"bad memory ceiling {text!r}: write KIND:SIZE, e.g. 'reserved:24GiB' "
-                f"(kinds: {', '.join(kinds)})"
-            )
-        return cls(parse_size(value.strip()), kinds[key.strip().lower()])
-
-    def evaluate(self, peaks: PeakMemory, context: BudgetContext) -> BudgetVerdict:
-        __tracebackhide__ = True
+    def evaluate(self, peaks: PeakMemory, context: BudgetContext) -> Verdict:
         measured = peaks.get(self.kind)
         if measured is None:
             why = "no NVML here" if self.kind is MemoryKind.NVML else "no CUDA device"
-            return BudgetVerdict(
-                BudgetStatus.NOT_RUN,
-                f"{self.kind.label} memory ceiling {format_bytes(self.limit_bytes)} "
-                f"not checked {context.where}: {why}",
+            return Verdict.not_run(
+                f"{self.kind.label} memory ceiling {format_bytes(self.limit_bytes)} not checked {context.where}: {why}"
             )
         if measured <= self.limit_bytes:
-            return BudgetVerdict(BudgetStatus.PASS)
+            return Verdict.passed(
+                f"{self.kind.label} {format_bytes(measured)} <= {format_bytes(self.limit_bytes)}"
+            )
         message = (
             f"{self.kind.label} memory {format_bytes(measured)} > ceiling {format_bytes(self.limit_bytes)} "
             f"({format_change(measured / self.limit_bytes - 1)}) {context.where} ({peaks.describe()})"
         )
-        return BudgetVerdict(BudgetStatus.FAIL, _join(message, context.hint))
-
-    def check(self, peaks: PeakMemory, context: BudgetContext) -> str | None:
-        """The sentence of a FAIL or NOT_RUN verdict, None on PASS."""
-        __tracebackhide__ = True
-        return self.evaluate(peaks, context).message
+        return Verdict.failed(_join(message, context.hint))
 
     def to_dict(self) -> dict[str, object]:
         return {"limit_bytes": self.limit_bytes, "kind": self.kind.value}

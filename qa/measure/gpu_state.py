@@ -1,9 +1,15 @@
 """What the GPU was doing while the gate measured it: temperature, clocks, power, clock-event
-reasons and other processes (NVML). A run taken while the card throttled or was shared says so."""
+reasons and other processes (NVML). A run taken while the card throttled or was shared says so.
+
+Throttled means the clocks were really held down: a thermal or hardware slowdown reason, or a busy SM
+clock under `SLOW_CLOCK` of its maximum. The software power cap (0x4) alone is set on every H100 and
+H200 at full load, at 1965-1980 of 1980 MHz; with clocks at full speed it reads "power-capped", a fact
+worth printing, not a fault."""
 
 from __future__ import annotations
 
 import os
+import statistics
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -24,8 +30,12 @@ CLOCK_EVENT_REASONS: dict[int, str] = {
     0x80: "hw power brake slowdown",
     0x100: "display clock setting",
 }
-# Reasons that lower the SM clock under load and so move latency (idle, settings, sync boost don't).
-THROTTLE_MASK = 0x4 | 0x8 | 0x20 | 0x40 | 0x80
+IDLE = 0x1
+SW_POWER_CAP = 0x4
+# Reasons that always mean the card slowed itself down: hardware slowdown, thermal, power brake.
+THROTTLE_MASK = 0x8 | 0x20 | 0x40 | 0x80
+# A busy SM clock under this fraction of its maximum is throttling, whatever the reason bits say.
+SLOW_CLOCK = 0.90
 
 
 def decode_reasons(mask: int) -> tuple[str, ...]:
@@ -39,6 +49,7 @@ def decode_reasons(mask: int) -> tuple[str, ...]:
 
 class GpuVerdict(Enum):
     CLEAN = "clean"
+    POWER_CAPPED = "power-capped"  # sw power cap set, clocks at full speed: informational
     THROTTLED = "throttled"
     SHARED = "shared"
     THROTTLED_AND_SHARED = "throttled and shared"
@@ -71,12 +82,42 @@ class GpuState:
         return decode_reasons(self.clock_event_reasons)
 
     @property
-    def throttle_reasons(self) -> tuple[str, ...]:
-        return decode_reasons(self.clock_event_reasons & THROTTLE_MASK)
+    def clock_fraction(self) -> float | None:
+        """Busy SM clock over its maximum (None when either is unknown or the card was idle)."""
+        if self.clock_event_reasons & IDLE or not self.sm_clock_mhz or not self.max_sm_clock_mhz:
+            return None
+        return self.sm_clock_mhz / self.max_sm_clock_mhz
+
+    @property
+    def slow_clock(self) -> bool:
+        fraction = self.clock_fraction
+        return fraction is not None and fraction < SLOW_CLOCK
 
     @property
     def throttled(self) -> bool:
-        return bool(self.clock_event_reasons & THROTTLE_MASK)
+        return bool(self.clock_event_reasons & THROTTLE_MASK) or self.slow_clock
+
+    @property
+    def power_capped(self) -> bool:
+        """The software power cap was set while the clocks held (not throttling)."""
+        return bool(self.clock_event_reasons & SW_POWER_CAP) and not self.throttled
+
+    @property
+    def throttle_reasons(self) -> tuple[str, ...]:
+        """Why the card counts as throttled: the slowdown reasons, and the clock when it fell."""
+        if not self.throttled:
+            return ()
+        mask = THROTTLE_MASK | (SW_POWER_CAP if self.slow_clock else 0)
+        names = decode_reasons(self.clock_event_reasons & mask)
+        fraction = self.clock_fraction
+        if self.slow_clock and fraction is not None:
+            names += (f"SM clock at {fraction:.0%} of max",)
+        return names
+
+    @property
+    def moves_latency(self) -> bool:
+        """Whether a latency figure taken in this state is suspect: throttled or shared, not power-capped."""
+        return self.throttled or self.shared
 
     @property
     def shared(self) -> bool:
@@ -88,10 +129,13 @@ class GpuState:
             return GpuVerdict.THROTTLED_AND_SHARED
         if self.throttled:
             return GpuVerdict.THROTTLED
-        return GpuVerdict.SHARED if self.shared else GpuVerdict.CLEAN
+        if self.shared:
+            return GpuVerdict.SHARED
+        return GpuVerdict.POWER_CAPPED if self.power_capped else GpuVerdict.CLEAN
 
     def describe(self) -> str:
-        """'throttled (sw power cap): 1965 MHz of 1980 MHz, 59 C, 650 W of 700 W' and the like."""
+        """'power-capped: 1965 MHz of 1980 MHz, 59 C, 650 W of 700 W',
+        'throttled (hw thermal slowdown): 1500 MHz of 1980 MHz, 83 C, ...' and the like."""
         facts = []
         if self.sm_clock_mhz is not None:
             top = f" of {self.max_sm_clock_mhz} MHz" if self.max_sm_clock_mhz else ""
@@ -120,6 +164,7 @@ class GpuState:
             "power_limit_w": None if self.power_limit_w is None else round(self.power_limit_w, 1),
             "clock_event_reasons": hex(self.clock_event_reasons),
             "clock_event_reason_names": list(self.reason_names),
+            "throttle_reasons": list(self.throttle_reasons),
             "other_processes": self.other_process_count,
             "process_pids": [p.pid for p in self.processes],
             "samples": self.samples,
@@ -192,12 +237,14 @@ def _extreme(values: Sequence[float | None], pick: Any) -> Any:
 
 
 def merge_states(states: Sequence[GpuState | None]) -> GpuState | None:
-    """Readings taken during one run folded into one: the worst of each (hottest, slowest clock while
-    not idle, highest power), every reason seen, every process seen. None when there is no reading."""
+    """Readings taken during one run folded into one: hottest, highest power, every reason seen (idle
+    only when every reading was), every process seen, and the typical busy clock (the lower median of
+    the readings not idle: at its power limit an H200 dips to 1470 MHz for a sample at 1024x1024, which
+    is its normal; a throttled card stays down). None when there is no reading."""
     present = [s for s in states if s is not None]
     if not present:
         return None
-    busy = [s for s in present if not s.clock_event_reasons & 0x1] or present  # idle clocks say nothing
+    busy = [s for s in present if not s.clock_event_reasons & IDLE]  # idle clocks say nothing
     procs: dict[int, GpuProcess] = {}
     for state in present:
         for proc in state.processes:
@@ -205,10 +252,12 @@ def merge_states(states: Sequence[GpuState | None]) -> GpuState | None:
     reasons = 0
     for state in present:
         reasons |= state.clock_event_reasons
+    if busy:
+        reasons &= ~IDLE  # the merged clock is a busy one: judge it as such
     return replace(
         present[-1],
         temperature_c=_extreme([s.temperature_c for s in present], max),
-        sm_clock_mhz=_extreme([s.sm_clock_mhz for s in busy], min),
+        sm_clock_mhz=_extreme([s.sm_clock_mhz for s in (busy or present)], statistics.median_low),
         power_w=_extreme([s.power_w for s in present], max),
         clock_event_reasons=reasons,
         processes=tuple(sorted(procs.values(), key=lambda p: p.pid)),

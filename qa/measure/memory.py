@@ -1,5 +1,6 @@
 """GPU memory: torch allocator peaks, a background NVML sampler for the device-level peak, the CUDA
-context's share, readings by stage, the leak check and the out-of-memory path."""
+context's share, readings by stage, the leak check and the out-of-memory path; and host RAM (the
+process's resident set and its peak), which is where an offloaded deployment keeps its weights."""
 
 from __future__ import annotations
 
@@ -24,12 +25,14 @@ class MemoryKind(Enum):
     ALLOCATED = "allocated"  # torch: peak bytes held by tensors
     RESERVED = "reserved"  # torch: peak bytes the caching allocator took from the driver
     NVML = "nvml"  # device level: everything on the card, CUDA context and other processes included
+    HOST = "host"  # host RAM: the process's peak resident set (offloaded weights live here)
 
     @property
     def label(self) -> str:
-        return {"allocated": "peak allocated", "reserved": "peak reserved", "nvml": "device-level peak"}[
-            self.value
-        ]
+        return {
+            "allocated": "peak allocated", "reserved": "peak reserved", "nvml": "device-level peak",
+            "host": "host RAM peak",
+        }[self.value]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -40,12 +43,14 @@ class PeakMemory:
     reserved_bytes: int | None
     nvml_bytes: int | None
     nvml_samples: int = 0
+    host_bytes: int | None = None  # peak resident set of this process over the span
 
     def get(self, kind: MemoryKind) -> int | None:
         return {
             MemoryKind.ALLOCATED: self.allocated_bytes,
             MemoryKind.RESERVED: self.reserved_bytes,
             MemoryKind.NVML: self.nvml_bytes,
+            MemoryKind.HOST: self.host_bytes,
         }[kind]
 
     def describe(self) -> str:
@@ -60,6 +65,7 @@ class PeakMemory:
             "peak_reserved_bytes": self.reserved_bytes,
             "peak_nvml_bytes": self.nvml_bytes,
             "nvml_samples": self.nvml_samples,
+            "peak_host_rss_bytes": self.host_bytes,
         }
 
 
@@ -317,12 +323,14 @@ class MemoryWatch:
         self.device = device
         self._sampler = NvmlSampler(_nvml.cuda_index(device), interval_s, state_interval_s)
         self._peak: PeakMemory | None = None
+        self._host_before: int | None = None
 
     def __enter__(self) -> MemoryWatch:
         torch = _cuda_torch(self.device)
         if torch is not None:
             torch.cuda.synchronize(self.device)
         reset_torch_peaks(self.device)
+        self._host_before = reset_host_peak()
         self._sampler.start()
         return self
 
@@ -332,7 +340,11 @@ class MemoryWatch:
             torch.cuda.synchronize(self.device)
         result = self._sampler.stop()
         allocated, reserved = read_torch_peaks(self.device)
-        self._peak = PeakMemory(allocated, reserved, result.peak_used_bytes, result.samples)
+        host = read_host_memory()
+        # without a resettable high-water mark, a peak older than the span may show: keep the larger
+        # of the span's start and end readings then, which is what can be proven of the span
+        host_peak = host.peak_rss_bytes if host.peak_resettable else _max(host.rss_bytes, self._host_before)
+        self._peak = PeakMemory(allocated, reserved, result.peak_used_bytes, result.samples, host_peak)
 
     @property
     def peak(self) -> PeakMemory:
@@ -343,6 +355,84 @@ class MemoryWatch:
     @property
     def nvml(self) -> NvmlResult:
         return self._sampler.result
+
+
+@dataclass(frozen=True)
+class HostMemory:
+    """This process's host RAM: resident set now and its peak (high-water mark)."""
+
+    rss_bytes: int | None
+    peak_rss_bytes: int | None
+    source: str  # "/proc/self/status", "psutil+resource" or "none"
+    peak_resettable: bool = False  # the peak covers only the time since reset_host_peak()
+
+    def to_dict(self) -> dict[str, object]:
+        return {"rss_bytes": self.rss_bytes, "peak_rss_bytes": self.peak_rss_bytes, "source": self.source}
+
+
+_STATUS = "/proc/self/status"
+_CLEAR_REFS = "/proc/self/clear_refs"
+
+
+def _status_kib(field_name: str, text: str) -> int | None:
+    for line in text.splitlines():
+        if line.startswith(field_name + ":"):
+            parts = line.split()
+            return int(parts[1]) * 1024 if len(parts) >= 2 and parts[1].isdigit() else None
+    return None
+
+
+def read_host_memory() -> HostMemory:
+    """Resident set and its peak: Linux's /proc/self/status (VmRSS, VmHWM), else psutil for the
+    resident set and `resource` for the peak since the process started."""
+    try:
+        with open(_STATUS, encoding="ascii") as handle:
+            text = handle.read()
+    except OSError:
+        text = ""
+    rss, hwm = _status_kib("VmRSS", text), _status_kib("VmHWM", text)
+    if rss is not None and hwm is not None:
+        return HostMemory(rss, hwm, _STATUS, _HOST_PEAK_RESET[0])
+    return _host_memory_portable()
+
+
+def _host_memory_portable() -> HostMemory:
+    rss = peak = None
+    try:
+        import psutil
+
+        rss = int(psutil.Process().memory_info().rss)
+    except (ImportError, OSError):
+        pass
+    try:
+        import resource
+
+        maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak = int(maxrss) * (1 if sys.platform == "darwin" else 1024)  # bytes on macOS, KiB elsewhere
+    except (ImportError, OSError):
+        pass
+    source = "psutil+resource" if rss is not None or peak is not None else "none"
+    return HostMemory(rss, _max(peak, rss), source)
+
+
+_HOST_PEAK_RESET = [False]  # whether the last reset_host_peak() reached the kernel
+
+
+def reset_host_peak() -> int | None:
+    """Reset the process's RSS high-water mark (Linux: write 5 to /proc/self/clear_refs) so that the
+    next `read_host_memory().peak_rss_bytes` covers only what follows. Returns the resident set now."""
+    try:
+        with open(_CLEAR_REFS, "w", encoding="ascii") as handle:
+            handle.write("5")
+        _HOST_PEAK_RESET[0] = True
+    except OSError:
+        _HOST_PEAK_RESET[0] = False
+    return read_host_memory().rss_bytes
+
+
+def _max(*values: int | None) -> int | None:
+    present = [v for v in values if v is not None]
+    return max(present) if present else None
 
 
 def leak_check(

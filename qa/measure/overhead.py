@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qa.errors import QAUsageError
-from qa.measure.budget import BudgetStatus
 from qa.measure.memory import NvmlSampler
 from qa.measure.stages import StageRecorder
 from qa.measure.stats import relative_iqr
+from qa.verdict import Status
 
 ARMS = ("bare", "recorder", "gate")
 MAX_NOISE_REL = 0.02  # a bare loop spreading wider than this cannot resolve a 1 % overhead
@@ -51,11 +51,11 @@ class OverheadReport:
     def within_targets(self, max_gate_rel: float = 0.01, max_sampler_rel: float = 0.005) -> bool:
         return self.gate_ratio - 1.0 <= max_gate_rel and self.sampler_cost_rel < max_sampler_rel
 
-    def status(self, max_gate_rel: float = 0.01, max_sampler_rel: float = 0.005) -> BudgetStatus:
+    def status(self, max_gate_rel: float = 0.01, max_sampler_rel: float = 0.005) -> Status:
         """PASS or FAIL against the targets; UNSTABLE when the bare loop spreads too much to tell."""
         if self.bare_rel_iqr > MAX_NOISE_REL:
-            return BudgetStatus.UNSTABLE
-        return BudgetStatus.PASS if self.within_targets(max_gate_rel, max_sampler_rel) else BudgetStatus.FAIL
+            return Status.UNSTABLE
+        return Status.PASSED if self.within_targets(max_gate_rel, max_sampler_rel) else Status.FAILED
 
     def describe(self) -> str:
         sampler = (

@@ -11,7 +11,11 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from qa.models.identity import WeightsIdentity
+    from qa.models.variant import AppliedVariant
 
 from qa.errors import QAUsageError
 
@@ -138,6 +142,10 @@ class LoadedModel:
     generations: int = field(default=0)
     generation_s: float = field(default=0.0)  # wall time spent inside generate(), all calls
     nonfinite_output: bool = field(default=False)  # the last generate() cast NaN/inf pixels to 8 bits
+    identity: WeightsIdentity | None = field(default=None)  # what actually loaded (snapshot, content hash)
+    variant: AppliedVariant | None = field(
+        default=None
+    )  # how it is served (compile, offload...), if not eager
 
     @property
     def dtype_name(self) -> str:
@@ -196,6 +204,7 @@ def load_model(spec: ModelSpec, device: str = "auto", dtype: str = "auto") -> Lo
     resolved_device = resolve_device(device, spec)
     torch_dtype = resolve_dtype(dtype, resolved_device)
     started = time.perf_counter()
+    folder: Path | None = None
     if spec.kind is ProfileKind.REFERENCE:
         pipe = build_reference_pipeline(resolved_device, torch_dtype)
     elif spec.kind is ProfileKind.SYNTHETIC:
@@ -209,7 +218,10 @@ def load_model(spec: ModelSpec, device: str = "auto", dtype: str = "auto") -> Lo
             folder = pretrained.hf_snapshot(spec.source, spec.revision)
         pipe = pretrained.load_pretrained(folder, resolved_device, torch_dtype)
     _synchronize(resolved_device)
-    return LoadedModel(spec, pipe, resolved_device, torch_dtype, time.perf_counter() - started)
+    load_s = time.perf_counter() - started
+    from qa.models.identity import identify
+
+    return LoadedModel(spec, pipe, resolved_device, torch_dtype, load_s, identity=identify(spec, folder))
 
 
 def _synchronize(device: str) -> None:

@@ -110,6 +110,17 @@ def gpu_line(values: Mapping[str, Any]) -> str | None:
     return f"{raw.get('name', 'GPU')} ({raw.get('verdict', 'unknown')}): " + ", ".join(parts)
 
 
+def card_line(values: Mapping[str, Any]) -> str | None:
+    """'GPU 1 (NVIDIA H200), shard 2/2, concurrent' for a record of a multi-GPU run (`zqa gate`), else None."""
+    card = values.get("card")
+    if not isinstance(card, str) or not card:
+        return None
+    name, share, mode = values.get("card_name"), values.get("shard"), values.get("mode")
+    text = f"{card} ({name})" if isinstance(name, str) and name else card
+    text += f", shard {share}" if isinstance(share, str) and share and share != "all" else ""
+    return text + (f", {mode}" if isinstance(mode, str) and mode else "")
+
+
 @dataclass(frozen=True)
 class VramRow:
     stage: str

@@ -53,6 +53,7 @@ class CaseRow:
     golden: tuple[tuple[str, str], ...]
     glyph: details.GlyphView | None
     values: tuple[tuple[str, str], ...]
+    card: str | None = None  # the GPU that ran the check, when one report holds several (zqa gate)
 
     @property
     def outcome(self) -> str:
@@ -162,7 +163,7 @@ def build_view(
         by_family[record.family].append(record)
     families: list[FamilyView] = []
     for family, items in by_family.items():
-        items.sort(key=lambda r: (rank(r.outcome), r.case, r.test_id))
+        items.sort(key=lambda r: (rank(r.outcome), r.case, r.test_id, str(r.values.get("card", ""))))
         start = sum(len(f.rows) for f in families)
         families.append(FamilyView(family, _rows(items, report_dir, start)))
     order = list(Family)
@@ -195,6 +196,7 @@ def _row(r: CheckRecord, anchor: str, bar: StageBar | None, report_dir: Path) ->
         golden=details.golden_measures(r.values) if r.family is Family.GOLDEN else (),
         glyph=details.glyph_view(r.values) if r.family is Family.GLYPH else None,
         values=tuple((str(k), _text(v)) for k, v in r.values.items()),
+        card=details.card_line(r.values),
     )  # fmt: skip
 
 

@@ -13,7 +13,7 @@ import pytest
 import zqa_stubs  # noqa: F401
 
 HERE = Path(__file__).parent
-GATE = HERE.parent / "gate"
+GATE = HERE.parent.parent / "qa" / "gate"
 
 
 @pytest.fixture
@@ -32,10 +32,10 @@ def gate_project(
         pytester.syspathinsert(HERE)
         target = pytester.path / "gate"
         target.mkdir()
-        for name in ("conftest.py", *files):
+        for name in files:
             shutil.copy(GATE / name, target / name)
         pytester.makeconftest(f"""
-from zqa_stubs import StubPipe, stub_loader, noise_picture, text_picture, Ramp, Jitter, oom_at, sticky_from, hang
+from zqa_stubs import StubPipe, stub_loader, noise_picture, text_picture, Ramp, Jitter, Burst, oom_at, sticky_from, hang
 from zqa_stubs import nan_picture, flat_picture
 import numpy as np
 LOADS = []
@@ -47,7 +47,7 @@ def pytest_zqa_loader():
 def pytest_sessionfinish(session):
     print(f"\\nstub loads: {{len(LOADS)}}, generations: {{PIPE.calls}}")
 """)
-        # importlib mode: the outer run has already imported tests/gate/test_*.py under the same names.
+        # importlib mode: the outer run has already imported qa/gate/test_*.py under the same names.
         pytester.makefile(
             ".toml", pyproject=f'[tool.pytest.ini_options]\naddopts = "--import-mode=importlib"\n{config}\n'
         )

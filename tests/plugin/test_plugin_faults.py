@@ -38,7 +38,8 @@ def test_fault_oom_releases_what_the_failed_generation_held() -> None:
 
     from qa.config import load_config
     from qa.models.profiles import resolve_spec
-    from qa.session import GateOptions, GateSession
+    from qa.options import GateOptions
+    from qa.session import GateSession
 
     class Activation:  # stands for the tensors a failed forward left in its frames
         pass

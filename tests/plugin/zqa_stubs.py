@@ -100,7 +100,7 @@ def stub_loader(
     return load
 
 
-FONT = Path(__file__).resolve().parents[1] / "fonts" / "zqa-sans.otf"
+FONT = Path(__file__).resolve().parents[2] / "qa" / "glyphs" / "fonts" / "zqa-sans.otf"
 
 
 def text_picture(text: str, width: int, height: int) -> np.ndarray:
@@ -174,6 +174,17 @@ class Ramp:
     def __call__(self) -> float:
         self.value += self.step
         return self.value
+
+
+class Burst:
+    """Slow for the first `slow_images` images (per_image calls each), then fast: noise that settles."""
+
+    def __init__(self, slow: float, fast: float, slow_images: int = 2, per_image: int = 8) -> None:
+        self.slow, self.fast, self.limit, self.calls = slow, fast, slow_images * per_image, 0
+
+    def __call__(self) -> float:
+        self.calls += 1
+        return self.slow if self.calls <= self.limit else self.fast
 
 
 class Jitter:

@@ -4,17 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qa.plugin import OPTIONS
+from qa.options import options_table
 
 README = Path(__file__).resolve().parents[3] / "README.md"
-
-
-def options_table() -> str:
-    rows = ["| option | default | what it does |", "|---|---|---|"]
-    for name, _kind, default, help_text in OPTIONS:
-        shown = " " if default is None else f" `{default}` "
-        rows.append(f"| `--qa-{name}` |{shown}| {help_text} |")
-    return "\n".join(rows)
 
 
 def test_readme_options_table_matches_the_plugin() -> None:

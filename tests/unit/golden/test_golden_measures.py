@@ -8,7 +8,7 @@ from PIL import Image
 
 from qa.errors import QAUsageError
 from qa.golden.colour import srgb_to_lab
-from qa.golden.measures import Signature, hamming, measure, phash_hex
+from qa.golden.measures import Signature, dhash_hex, hamming, level_occupancy, measure, phash_hex
 from qa.golden.pixels import as_pixels
 from qa.golden.thumbnail import decode_png_base64, encode_png_base64, make_thumbnail, ssim
 from qa.golden.validity import invalid_reasons
@@ -23,6 +23,18 @@ def test_phash_is_bit_identical_to_imagehash(astronaut: np.ndarray) -> None:
     for image in (astronaut, astronaut[:, ::-1], load_photo("coffee")):
         pil = Image.fromarray(np.ascontiguousarray(image))
         assert phash_hex(pil) == str(imagehash.phash(pil))
+
+
+def test_dhash_is_bit_identical_to_imagehash(astronaut: np.ndarray) -> None:
+    for image in (astronaut, astronaut[:, ::-1], load_photo("camera"), load_photo("moon")):
+        pil = Image.fromarray(np.ascontiguousarray(image))
+        assert dhash_hex(pil) == str(imagehash.dhash(pil))
+
+
+def test_level_occupancy_counts_the_levels_in_use() -> None:
+    ramp = np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, axis=2).repeat(8, axis=0)
+    assert level_occupancy(ramp) == pytest.approx(1.0)
+    assert level_occupancy((ramp // 4) * 4) == pytest.approx(0.25, abs=0.01)
 
 
 def test_lab_matches_scikit_image(astronaut: np.ndarray) -> None:

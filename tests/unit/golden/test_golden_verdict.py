@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from golden_labelled_set import REGRESSED_KINDS, load_photo
+from golden_labelled_set import REGRESSED_KINDS, SAME_KINDS, load_photo
+from heldout_scenes import scene
 
 from qa.errors import QAUsageError
 from qa.golden.outcome import Measure, Status
@@ -36,8 +37,46 @@ def test_a_colour_swap_regresses_with_readable_reasons(record: GoldenRecord, pho
     verdict = compare(record, photo[:, :, ::-1].copy())
     assert not verdict.same
     assert verdict.status is Status.REGRESSED
-    assert any(r.startswith("colour shift: mean Lab ΔE ") and r.endswith(" > 6") for r in verdict.reasons)
+    limit = f" > {Thresholds().colour_shift:g}"
+    assert any(r.startswith("colour shift: mean Lab ΔE ") and r.endswith(limit) for r in verdict.reasons)
     assert verdict.summary().startswith("regressed: ")
+
+
+@pytest.fixture(scope="module")
+def grey_photo() -> np.ndarray:
+    return load_photo("camera")
+
+
+@pytest.mark.parametrize("kind", ["noise 2/255", "noise 4/255", "noise 3/255 + jpeg q85", "jpeg q80"])
+def test_rerun_noise_on_a_grey_photo_is_same(grey_photo: np.ndarray, kind: str) -> None:
+    record = make_record(grey_photo, GoldenCase("camera", 512, 512))
+    verdict = compare(record, SAME_KINDS[kind](grey_photo, np.random.default_rng(7)))
+    assert verdict.same, verdict.summary()
+
+
+@pytest.mark.parametrize("size", [256, 1024])
+def test_rerun_noise_on_ink_and_night_is_same_at_any_size(size: int) -> None:
+    for name in ("ink on paper", "night street"):
+        golden = scene(name, size, size)
+        noisy = SAME_KINDS["noise 4/255"](golden, np.random.default_rng(size))
+        verdict = compare(make_record(golden, GoldenCase(name, size, size)), noisy)
+        assert verdict.same, f"{name} at {size}: {verdict.summary()}"
+
+
+@pytest.mark.parametrize("kind", ["sepia toned", "warm cast", "green cast"])
+def test_a_grey_photo_turned_colour_regresses(grey_photo: np.ndarray, kind: str) -> None:
+    record = make_record(grey_photo, GoldenCase("camera", 512, 512))
+    verdict = compare(record, REGRESSED_KINDS[kind](grey_photo, np.random.default_rng(0)))
+    assert not verdict.same
+    assert {"saturation", "hue"} & {m.name for m in verdict.measures if not m.passed}
+
+
+def test_a_desaturated_colour_photo_regresses_on_saturation(record: GoldenRecord, photo: np.ndarray) -> None:
+    for kind in ("desaturated", "half desaturated"):
+        verdict = compare(record, REGRESSED_KINDS[kind](photo, np.random.default_rng(0)))
+        saturation = verdict.get("saturation")
+        assert saturation is not None
+        assert not saturation.passed, kind
 
 
 def test_a_black_image_is_invalid_before_any_hashing(record: GoldenRecord) -> None:

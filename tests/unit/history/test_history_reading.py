@@ -12,33 +12,31 @@ from history_gen import H100, saved_run, write_history
 from qa.errors import QAUsageError
 from qa.history.analysis import analyse
 from qa.history.files import find_files, load_runs
-from qa.history.fingerprint import machine_fields
-from qa.history.metrics import MetricPolicy, Point, flatten_extra, parse_threshold, stats_point
+from qa.history.fingerprint import machine_fields, software_fields
+from qa.history.metrics import MetricPolicy, flatten_extra, parse_threshold, stats_point
 
 BENCH = "tests/gate/test_latency.py::test_latency[1024]"
 
 
-def test_flatten_extra_keeps_numbers_as_dotted_keys() -> None:
+def test_flatten_extra_keeps_numbers_as_dotted_keys_and_lists_are_data() -> None:
     extra = {
         "stages_ms": {"text_encode": 42.0, "denoise": 1237, "vae_decode": 91.0},
         "nfe": 8,
         "device": "NVIDIA H100",
         "ok": True,
         "vram": {"peak_allocated_gib": 21.7, "nan": float("nan")},
-        "rounds_ms": [10.0, 11.0, 12.0, 13.0],
+        "rounds_s": [1.0, 1.1, 1.2, 1.3],
+        "times_s": [1.0, 1.1],
     }
     flat = dict(flatten_extra(extra))
     assert sorted(flat) == [
         "nfe",
-        "rounds_ms",
         "stages_ms.denoise",
         "stages_ms.text_encode",
         "stages_ms.vae_decode",
         "vram.peak_allocated_gib",
     ]
     assert flat["stages_ms.denoise"] == 1237.0
-    rounds = flat["rounds_ms"]
-    assert isinstance(rounds, Point) and rounds.value == 11.5 and rounds.se > 0
 
 
 def test_stats_point_prefers_quartiles_and_falls_back_to_data() -> None:
@@ -70,7 +68,7 @@ def test_parse_threshold(text: str, parsed: tuple[str | None, float]) -> None:
     assert parse_threshold(text) == pytest.approx(parsed)
 
 
-def test_fingerprint_reads_the_measure_areas_shape_and_leaves_out_software() -> None:
+def test_fingerprint_is_hardware_only_and_software_is_read_apart() -> None:
     info = {
         "cpu": {"brand_raw": "ignored when zimage_qa has cpu"},
         "zimage_qa": {
@@ -83,22 +81,23 @@ def test_fingerprint_reads_the_measure_areas_shape_and_leaves_out_software() -> 
             "cpu": "AMD EPYC 9454",
             "torch": "2.11.0",
             "device_class": "h100-80gb",
+            "cpu_count": 32,
         },
     }
     assert dict(machine_fields(info)) == {
         "gpu": "NVIDIA H100 80GB HBM3 x2",
-        "driver": "570.133.20",
-        "cuda": "13.0",
         "device_class": "h100-80gb",
         "cpu": "AMD EPYC 9454",
+        "cpus": "32",
     }
+    assert dict(software_fields(info)) == {"driver": "570.133.20", "cuda": "13.0", "torch": "2.11.0"}
 
 
-def test_runs_from_different_gpus_or_drivers_are_never_compared(tmp_path: Path) -> None:
+def test_runs_from_different_gpus_are_never_compared(tmp_path: Path) -> None:
     flat = np.full(12, 1.4)
     write_history(tmp_path / "a", {BENCH: flat})
-    other = {**H100, "zimage_qa": {**H100["zimage_qa"], "driver": "580.10"}}  # type: ignore[dict-item]
-    write_history(tmp_path / "b", {BENCH: flat * 1.5}, machine=other)  # 50% slower, other driver
+    other = {**H100, "zimage_qa": {**H100["zimage_qa"], "gpu": "NVIDIA H200"}}  # type: ignore[dict-item]
+    write_history(tmp_path / "b", {BENCH: flat * 1.5}, machine=other)  # 50% slower, another card
     report = analyse([tmp_path / "a", tmp_path / "b"]).report
     assert len(report.groups) == 2
     assert report.regressions == []

@@ -70,11 +70,12 @@ def test_sampler_usage_errors(fake_nvml):
         sampler.start()
 
 
-def test_memory_watch_on_cpu_has_only_the_nvml_number(fake_nvml):
+def test_memory_watch_on_cpu_has_only_the_nvml_and_host_numbers(fake_nvml):
     fake_nvml.used = 3 * GiB
     with MemoryWatch("cpu") as watch:
         pass
-    assert watch.peak == PeakMemory(None, None, 3 * GiB, watch.peak.nvml_samples)
+    assert watch.peak == PeakMemory(None, None, 3 * GiB, watch.peak.nvml_samples, watch.peak.host_bytes)
+    assert watch.peak.host_bytes is not None and watch.peak.host_bytes > 10 * MiB
     assert watch.peak.get(MemoryKind.NVML) == 3 * GiB
     assert watch.nvml.samples >= 2
 

@@ -6,8 +6,8 @@ from dataclasses import replace
 import pytest
 
 from qa.errors import QAUsageError
-from qa.measure.budget import BudgetStatus
 from qa.measure.overhead import ARMS, OverheadReport, measure_overhead, paired_ratio, round_order
+from qa.verdict import Status
 
 
 def test_overhead_of_the_recorder_on_a_sleeping_pipeline(sleep_pipe, fake_nvml):
@@ -55,7 +55,7 @@ def test_a_noisy_bare_loop_is_unstable_not_a_pass():
     steady = OverheadReport(
         8, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 200, 6.0, 0.02, True, 8, {"bare": (1.0, 1.001) * 4}
     )
-    assert steady.status() is BudgetStatus.PASS
-    assert replace(steady, gate_ratio=1.02).status() is BudgetStatus.FAIL
+    assert steady.status() is Status.PASSED
+    assert replace(steady, gate_ratio=1.02).status() is Status.FAILED
     noisy = replace(steady, times_s={"bare": (0.45, 0.47, 0.60, 0.66, 0.46, 0.45, 0.62, 0.47)})
-    assert noisy.status() is BudgetStatus.UNSTABLE
+    assert noisy.status() is Status.UNSTABLE

@@ -57,16 +57,19 @@ def test_calls_outside_a_generation_are_not_recorded(sleep_pipe):
     assert g.timing.stages_ms == {"text_encode": 0.0, "denoise": 0.0, "vae_decode": 0.0}
 
 
-def test_detach_removes_hooks_and_restores_decode(sleep_pipe):
+def test_detach_removes_probes_and_restores_decode(sleep_pipe):
+    original = type(sleep_pipe.transformer)
     recorder = StageRecorder().attach(sleep_pipe)
     assert "decode" in sleep_pipe.vae.__dict__
-    assert len(sleep_pipe.transformer._forward_pre_hooks) == 1
+    assert type(sleep_pipe.transformer) is not original
+    assert isinstance(sleep_pipe.transformer, original)
+    assert type(sleep_pipe.transformer).__name__ == original.__name__
     recorder.detach()
     recorder.detach()  # twice is harmless
     assert "decode" not in sleep_pipe.vae.__dict__
-    assert not sleep_pipe.transformer._forward_pre_hooks
-    assert not sleep_pipe.transformer._forward_hooks
-    assert not sleep_pipe.text_encoder._forward_pre_hooks
+    assert type(sleep_pipe.transformer) is original
+    assert type(sleep_pipe.text_encoder) is original
+    assert "_zqa_call_listeners" not in sleep_pipe.transformer.__dict__
     assert not recorder.attached
 
 

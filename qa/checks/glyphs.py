@@ -1,0 +1,85 @@
+"""Glyph checks: prompts that ask for Chinese (and English) text; OCR reads the picture; the verdict
+compares what was read with what was asked. OCR runs on a CPU worker, overlapping the next generation."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from qa.config import GlyphCase
+from qa.errors import QAUsageError
+from qa.picture import InvalidPicture, checked_picture
+from qa.session import GateSession
+from qa.storage import confined, write_bytes_atomic
+from qa.verdict import Verdict
+
+
+@dataclass
+class GlyphReadings:
+    """Every glyph case generated once, each picture handed to the OCR worker as soon as it exists;
+    `unavailable` says why the family cannot run here."""
+
+    engine: Any = None
+    pictures: dict[str, tuple[Any, Future[Any] | None, str | None]] = field(default_factory=dict)
+    unavailable: str | None = None
+
+
+def read_all(gate: GateSession) -> Iterator[GlyphReadings]:
+    if not gate.spec.renders_text:
+        yield GlyphReadings(unavailable=f"the {gate.spec.profile} profile cannot render text: its weights are "
+                                        "random, so its pictures hold no glyphs to read")  # fmt: skip
+        return
+    from qa.glyphs.engines import get_engine
+    from qa.glyphs.reader import BackgroundReader
+
+    options = {"easyocr_model_dir": gate.options.easyocr_dir} if gate.options.easyocr_dir else {}
+    try:
+        engine = get_engine(gate.options.ocr_engine.value, **options)
+    except QAUsageError as exc:
+        yield GlyphReadings(unavailable=f"OCR engine unavailable: {exc}")
+        return
+    model = gate.model()
+    readings = GlyphReadings(engine)
+    with BackgroundReader(engine) as reader:
+        for case in gate.config.glyphs:
+            image = model.generate(
+                case.prompt, case.width, case.height, case.steps, case.seed, gate.config.guidance
+            )
+            try:
+                checked_picture(model, image, case.id)
+            except InvalidPicture as exc:  # each glyph case fails with the diagnosis, not the fixture
+                readings.pictures[case.id] = (image, None, str(exc))
+                continue
+            readings.pictures[case.id] = (image, reader.submit(image), None)
+        yield readings
+
+
+def save_annotated(gate: GateSession, case_id: str, picture: Any) -> str:
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    path = confined(gate.options.report_dir, "glyph", case_id) / "annotated.png"
+    write_bytes_atomic(path, buffer.getvalue())
+    return str(path)
+
+
+def glyph_verdict(gate: GateSession, readings: GlyphReadings, case: GlyphCase) -> Verdict:
+    if readings.unavailable:
+        return Verdict.not_run(readings.unavailable)
+    from qa.glyphs.annotate import annotate
+    from qa.glyphs.verdict import judge
+
+    image, future, problem = readings.pictures[case.id]
+    if future is None:
+        return Verdict.failed(problem or "no picture")
+    lines = future.result()
+    verdict = judge(case.expect, lines, case.min_score, readings.engine.info)
+    values = {**verdict.to_dict(), "engine_info": readings.engine.info.to_dict()}
+    annotated = save_annotated(gate, case.id, annotate(image, lines))
+    if not verdict.passed:
+        return Verdict.failed(f"{case.id}: asked for {verdict.expected!r}, read {verdict.read!r} ({verdict.reason}; "
+                              f"precision {verdict.precision:.2f}, recall {verdict.recall:.2f}, NED {verdict.ned:.2f}); "
+                              f"see {annotated}", **values).with_artefacts(annotated=annotated)  # fmt: skip
+    return Verdict.passed(f"read {verdict.read!r} as asked", **values).with_artefacts(annotated=annotated)

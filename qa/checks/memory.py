@@ -1,0 +1,98 @@
+"""VRAM checks: peaks per scenario against ceilings, memory by stage, no growth over N generations."""
+
+from __future__ import annotations
+
+from qa.config import BudgetSet, Scenario
+from qa.measure.budget import BudgetContext
+from qa.measure.memory import MemorySnapshot, leak_check, read_memory
+from qa.measure.oom import OomGuard
+from qa.measure.units import format_bytes
+from qa.runner import ScenarioResult, ScenarioRunner
+from qa.session import GateSession
+from qa.verdict import Verdict, worst
+
+
+def _result(gate: GateSession, runner: ScenarioRunner, case: Scenario) -> ScenarioResult | Verdict:
+    """The latency rounds' peaks when this session measured them, else one watched generation."""
+    result = runner.results.get(case.id)
+    if result is None or result.peak is None:
+        gate.warm([case])
+        with OomGuard(f"{case.size}/{case.id} on {gate.device_name()}", runner.model.device) as guard, \
+                runner.run(case, warmup=0) as run:  # fmt: skip
+            run.generate()
+        if guard.failure:
+            return Verdict.failed(guard.failure)
+        result = runner.results[case.id]
+    return result
+
+
+def vram_peak_verdict(
+    gate: GateSession, runner: ScenarioRunner, budgets: BudgetSet | None, case: Scenario
+) -> Verdict:
+    reason = gate.gpu_reason()
+    if reason:
+        return Verdict.not_run(reason)
+    result = _result(gate, runner, case)
+    if isinstance(result, Verdict):
+        return result
+    peak = result.peak
+    if peak is None:
+        return Verdict.not_run("the allocator peaks were not read (no CUDA device)")
+    values = {**peak.to_dict(), "cuda_context_bytes": gate.context_bytes, **gate.record_identity()}
+    context = f", of which the CUDA context {format_bytes(gate.context_bytes)}" if gate.context_bytes else ""
+    measured = f"{peak.describe()}{context}"
+    parts: list[Verdict] = []
+    card = gate.options.card_memory_bytes
+    if card is not None and peak.nvml_bytes is not None and peak.nvml_bytes > card:
+        parts.append(Verdict.failed(
+            f"device-level peak {format_bytes(peak.nvml_bytes)} does not fit a {format_bytes(card)} card "
+            f"(--qa-card-memory) for {case.size}/{case.id}"))  # fmt: skip
+    budget = budgets.for_scenario(case.id) if budgets else None
+    if budget is None or not budget.ceilings:
+        if card is None:
+            parts.append(Verdict.not_run(f"no VRAM ceiling for {case.id} ({gate.spec.profile} on {gate.device_name()}); "
+                                         f"measured {measured}: write this runner's budgets with --qa-update-budgets"))  # fmt: skip
+        return worst(Verdict.passed(f"{measured} fits {format_bytes(card or 0)}"), *parts).with_values(
+            **values
+        )
+    limits = ", ".join(f"{c.kind.value} <= {format_bytes(c.limit_bytes)}" for c in budget.ceilings)
+    where = BudgetContext(
+        f"{case.size}/{case.id}", gate.device_name(), hint="rebudget with --qa-update-budgets"
+    )
+    parts += [c.evaluate(peak, where) for c in budget.ceilings]
+    parts += gate.memory_baseline_verdicts(case, result)
+    verdict = worst(Verdict.passed(f"{measured} within {limits}"), *parts)
+    if verdict.ok:
+        verdict = verdict.with_message(f"{measured} within {limits}")
+    return verdict.with_values(**values, budget=limits)
+
+
+def vram_stages_verdict(gate: GateSession, runner: ScenarioRunner) -> Verdict:
+    """Idle, after load, during generation, after generation; then N generations must not grow memory."""
+    reason = gate.gpu_reason()
+    if reason:
+        return Verdict.not_run(reason)
+    settings = gate.config.run_for(gate.spec.profile)
+    case = gate.config.scenario(settings.leak_scenario)
+    gate.warm([case])
+    device = runner.model.device
+    baseline = read_memory(device).allocated_bytes or 0
+    readings: list[int] = []
+    with runner.run(case, warmup=0) as run:
+        for _ in range(settings.leak_images):
+            run.generate()
+            readings.append(read_memory(device).allocated_bytes or 0)
+    result = runner.results[case.id]
+    if result.peak is None or gate.memory_idle is None or gate.memory_loaded is None:
+        return Verdict.not_run("memory by stage needs CUDA allocator readings")
+    snapshot = MemorySnapshot(
+        gate.memory_idle, gate.memory_loaded, result.peak, read_memory(device), gate.context_bytes
+    )
+    values = {"stages": snapshot.to_dict(), "readings_bytes": readings, "baseline_bytes": baseline}
+    tolerance = gate.config.thresholds_for(gate.spec.profile).leak_tolerance_bytes
+    problem = leak_check(readings, baseline, tolerance)
+    if problem:
+        return Verdict.failed(f"{case.id} x{len(readings)}: {problem}", **values)
+    table = "; ".join(f"{stage}: {format_bytes(a or 0)} allocated, {format_bytes(n or 0)} device"
+                      for stage, a, _r, n in snapshot.rows())  # fmt: skip
+    return Verdict.passed(f"no growth over {len(readings)} generations; {table}", **values)

@@ -1,0 +1,65 @@
+"""A stand-in for one gate process (`python -m pytest --pyargs qa.gate -m gpu ...`) in the launcher tests.
+
+It reads the options the orchestrator gives, holds the solo barrier around its one launch-bound timed
+check as the plugin will, and writes a results.json and a pytest-benchmark JSON like a gate run. What
+it saw (visible GPU, CPUs, thread variables) goes into its records' values. Environment switches:
+FAKE_MEDIANS '0:0.43,1:0.47' (median by visible GPU), FAKE_FAIL_GPU, FAKE_CRASH_GPU, FAKE_REFUSE.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from qa.fleet.solo import RunMode, SoloBarrier
+from qa.records import CheckRecord, Family, Outcome
+from qa.report import write_report
+
+
+def main(argv: list[str]) -> int:
+    opts = dict(a.split("=", 1) for a in argv if a.startswith("--") and "=" in a)
+    gpu = os.environ.get("CUDA_VISIBLE_DEVICES", "")
+    if os.environ.get("FAKE_REFUSE"):
+        print(
+            "ERROR: usage: pytest [options]\nERROR: unrecognized arguments: --qa-shard=1/2", file=sys.stderr
+        )
+        return 4
+    if os.environ.get("FAKE_CRASH_GPU") == gpu:
+        print("Fatal Python error: Segmentation fault", file=sys.stderr)
+        return 3
+    medians = dict(p.split(":") for p in os.environ.get("FAKE_MEDIANS", "0:0.43,1:0.43").split(","))
+    seen = {"visible": gpu, "cpus": sorted(os.sched_getaffinity(0)), "omp": os.environ.get("OMP_NUM_THREADS"),
+            "device_order": os.environ.get("CUDA_DEVICE_ORDER"), "shard_arg": opts.get("--qa-shard"),
+            "step_summary_seen": "GITHUB_STEP_SUMMARY" in os.environ, "argv": argv}  # fmt: skip
+    barrier = SoloBarrier(Path(opts["--qa-solo-barrier"])) if "--qa-solo-barrier" in opts else None
+    window: list[float] = []
+    mode = RunMode.SOLO
+    if barrier is not None:
+        with barrier.hold(solo=True) as mode:
+            window.append(time.time())
+            time.sleep(0.3)
+            window.append(time.time())
+        with barrier.hold(solo=False):
+            time.sleep(0.1)
+    failed = os.environ.get("FAKE_FAIL_GPU") == gpu
+    median = float(medians.get(gpu, "0.43"))
+    records = [
+        CheckRecord(Family.LATENCY, "qa/gate/test_latency.py::test_latency[512-simple]", "512-simple",
+                    Outcome.FAILED if failed else Outcome.PASSED,
+                    f"p50 latency {median} s > budget 0.40 s" if failed else "within budget",
+                    {"median_s": median, "mode": mode.value, "solo_window": window, **seen}),
+        CheckRecord(Family.LATENCY, "qa/gate/test_latency.py::test_cold_start", "test_cold_start",
+                    Outcome.PASSED, "load 15 s", {"load_s": 15.0}),
+    ]  # fmt: skip
+    write_report(Path(opts["--qa-report"]), records, header={"model": "synthetic", "session": "x"})
+    bench = {"machine_info": {"node": "fake"}, "benchmarks": [
+        {"name": "test_latency[512-simple]", "extra_info": {"nfe": 8}, "stats": {"median": median}}]}  # fmt: skip
+    Path(opts["--benchmark-json"]).write_text(json.dumps(bench))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

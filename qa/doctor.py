@@ -16,9 +16,10 @@ from qa.verdict import Status, Verdict
 if TYPE_CHECKING:
     from qa.models.profiles import ModelSpec
 
-OCR_MODULES = {"rapidocr": "rapidocr_onnxruntime", "easyocr": "easyocr"}
+OCR_MODULES = {"rapidocr": "rapidocr", "ppocrv4": "rapidocr_onnxruntime", "easyocr": "easyocr"}
 OCR_INSTALL = {
-    "rapidocr": "pip install 'rapidocr-onnxruntime>=1.3.24,<2'",
+    "rapidocr": "pip install 'rapidocr>=3.10,<4' onnxruntime",
+    "ppocrv4": "pip install 'rapidocr-onnxruntime>=1.3.24,<2'",
     "easyocr": "pip install 'zimage-qa[easyocr]'",
 }
 # Shared libraries the OCR engines' native parts (OpenCV, onnxruntime, torch) load, and the Debian or

@@ -176,7 +176,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("update-golden", "string", "off", "write golden records: changed (new and changed; they still fail) "
            "or all", metavar="changed|all", const="changed"),
     Option("update-budgets", "bool", False, "write this runner's measured budgets to "
-           "<golden-dir>/<profile>/<device class>/budgets.toml (those checks still fail, naming what was written)"),
+           "<golden-dir>/<profile>[_<variant>]/<device class>/budgets.toml (those checks still fail, naming what was written)"),
     Option("baseline", "string", None, "a saved pytest-benchmark run (or a folder of them) from this runner: "
            "each latency scenario is also judged against its rounds"),
     Option("candidate", "string", None, "a second model (folder, id, revision as id@rev) loaded beside --qa-model "
@@ -241,6 +241,11 @@ def resolve(
         except ValueError:
             raise QAUsageError(f"--qa-{name} {value!r} is not known; use {allowed}") from None
 
+    model_raw, model_source = raw["model"]
+    if model_source != "default" and str(model_raw).strip() == "":
+        raise QAUsageError(
+            f"{model_source} is empty; use reference, synthetic, a folder, or an id like org/name"
+        )
     easyocr = path("easyocr-dir")
     if easyocr is not None and not easyocr.is_dir():
         raise QAUsageError(f"--qa-easyocr-dir {easyocr} is not a folder; give the folder holding the EasyOCR .pth files")  # fmt: skip

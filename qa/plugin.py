@@ -114,6 +114,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     session = config.stash[SESSION_KEY]
+    unpromised = [item for item in items if _not_promised(session, item)]
+    if unpromised:  # checks that do not apply to this run are not collected, and the summary says why
+        config.hook.pytest_deselected(items=unpromised)
+        items[:] = [item for item in items if item not in unpromised]
     if session.options.shard is not None:
         items[:] = _this_shard(config, session, items, session.options.shard)
     planned: list[Any] = []
@@ -123,11 +127,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if family is not None and item.get_closest_marker("gpu"):
             item.user_properties.append((FAMILY_PROP, family.value))
             params = getattr(item, "callspec", None)
-            planned.extend(by_id[v] for v in (params.params.values() if params else ()) if v in by_id)
+            used = [by_id[v] for v in (params.params.values() if params else ()) if v in by_id]
+            planned.extend(used)
+            session.collected_cases.update(c.id for c in used)
         timeout = session.options.timeout_s
         if timeout and item.get_closest_marker("gpu") and not item.get_closest_marker("timeout"):
             item.add_marker(pytest.mark.timeout(timeout))  # pytest-timeout's configured method applies
     session.planned_cases = new_plan(planned)
+
+
+def _not_promised(session: GateSession, item: pytest.Item) -> bool:
+    """A/B checks without --qa-candidate; picture checks on a profile whose pictures mean nothing (synthetic:
+    random weights). These are not promised by such a run, unlike a check that cannot run here."""
+    if not item.get_closest_marker("gpu"):
+        return False
+    if item.get_closest_marker(Family.UPGRADE.value) and not session.options.candidate:
+        return True
+    reason = session.not_applicable(
+        next((f for f in Family if item.get_closest_marker(f.value)), None), item.name
+    )
+    return reason is not None
 
 
 def _this_shard(
@@ -289,6 +308,8 @@ class GateReporter:
         if lines:
             terminalreporter.section("zimage-qa")
             for line in lines:
+                terminalreporter.write_line(line)
+            for line in self.session.not_applicable_lines():
                 terminalreporter.write_line(line)
             for line in self.session.warning_lines():
                 terminalreporter.write_line(line)

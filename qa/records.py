@@ -19,6 +19,7 @@ class Family(enum.Enum):
     VRAM = "vram"
     GOLDEN = "golden"
     GLYPH = "glyph"
+    UPGRADE = "upgrade"  # --qa-candidate: the candidate against the model, A/B in one process
 
 
 Outcome = Status  # the pytest-facing name of a verdict's status (one type: qa.verdict.Status)

@@ -40,6 +40,7 @@ class GateSession:
     first_image_s: float | None = None
     warmed_sizes: set[tuple[int, int]] = field(default_factory=set)
     planned_cases: list[Case] = field(default_factory=list)
+    collected_cases: set[str] = field(default_factory=set)  # ids of the cases this process's tests use
     fatal: str | None = None  # a sticky device error: every later GPU check reports it as not run
     memory_idle: MemoryReading | None = None  # before anything touched CUDA
     memory_loaded: MemoryReading | None = None
@@ -51,6 +52,10 @@ class GateSession:
     mode: str = "solo"  # "concurrent" when sibling gate processes share the host (zqa gate --gpus)
     _model: LoadedModel | None = None
     _barrier: Any = None
+    _not_applicable: dict[str, int] = field(default_factory=dict)
+    _candidate: LoadedModel | None = None
+    _candidate_bytes: int | None = None
+    _candidate_warm: set[tuple[int, int]] = field(default_factory=set)
     _baseline: Any = None
     _solo_units: dict[str, Any] = field(default_factory=dict)
 
@@ -265,6 +270,54 @@ class GateSession:
                 self.mode = mode.value
             yield
 
+    def candidate(self) -> LoadedModel:
+        """--qa-candidate: the second pipeline, loaded once beside the model on the same device and served
+        the same way (variant)."""
+        if self._candidate is None:
+            from qa.checks.upgrade import candidate_spec
+
+            if not self.options.candidate:
+                raise QAUsageError("no --qa-candidate given")
+            model = self.model()
+            before = _allocated(model.device)
+            spec = candidate_spec(self.options.candidate)
+            candidate = self.loader(spec, str(self.options.device), self.options.dtype)
+            if self.options.variant and getattr(candidate, "variant", None) is None:
+                from qa.models.variant import Variant
+
+                candidate.variant = Variant.parse(self.options.variant).apply(
+                    candidate.pipe, candidate.device
+                )
+            after = _allocated(model.device)
+            self._candidate_bytes = after - before if before is not None and after is not None else None
+            self._candidate = candidate
+        return self._candidate
+
+    def candidate_label(self) -> str:
+        model = self.candidate()
+        identity = getattr(model, "identity", None)
+        return model.spec.label + (f" ({identity.short})" if identity is not None else "")
+
+    def warm_candidate(self, case: Case) -> None:
+        size = (case.width, case.height)
+        if size not in self._candidate_warm:
+            model = self.candidate()
+            for _ in range(2):
+                model.generate(
+                    case.prompt, case.width, case.height, case.steps, case.seed, self.config.guidance
+                )
+            self._candidate_warm.add(size)
+
+    def resident_bytes(self) -> int | None:
+        """What the model holds on the device after loading (weights and buffers)."""
+        if self.memory_loaded is None or self.memory_loaded.allocated_bytes is None:
+            return None
+        return self.memory_loaded.allocated_bytes
+
+    def candidate_resident_bytes(self) -> int | None:
+        self.candidate()
+        return self._candidate_bytes
+
     def record_identity(self) -> dict[str, str]:
         """What every record carries besides the label: the variant, the weights that loaded, the mode."""
         identity = {"variant": self.variant, "mode": self.mode}
@@ -308,6 +361,21 @@ class GateSession:
         peaks = result.extra_info(self.device_name(), self.spec.label).get("vram", {})
         return [memory_against(baseline.get(case.id), case.id, peaks)]
 
+    def not_applicable(self, family: Any, test_name: str) -> str | None:
+        """Why a family's check does not apply to this profile at all (never collected, named in the summary):
+        the synthetic profile's random weights make pictures that no golden or glyph check can judge."""
+        if self.spec.judged_for_looks or family is None:
+            return None
+        value = getattr(family, "value", "")
+        if value in ("golden", "glyph") or (value == "upgrade" and "pictures" in test_name):
+            reason = f"{value}: does not apply to the {self.spec.profile} profile (random weights: pictures are noise)"
+            self._not_applicable[reason] = self._not_applicable.get(reason, 0) + 1
+            return reason
+        return None
+
+    def not_applicable_lines(self) -> list[str]:
+        return [f"{reason}; {n} checks not collected" for reason, n in self._not_applicable.items()]
+
     def warning_lines(self) -> list[str]:
         """The summary's lines on library warnings: recorded, never failures; new ones since the baseline."""
         records = self.warnings.records
@@ -341,6 +409,12 @@ class GateSession:
         identity = getattr(self._model, "identity", None) if self._model is not None else None
         if identity is not None:
             header["weights"] = identity.text
+        if self.warnings.records:
+            new = self.new_warnings()
+            shown = new if new is not None else self.warnings.records
+            header["warnings"] = (f"{len(self.warnings.records)} library warnings recorded (not failures)"
+                                  + (f", {len(new)} new since the baseline" if new is not None else "")
+                                  + "".join(f"; {r.describe()}" for r in shown[:5]))  # fmt: skip
         return header
 
     def not_run_reason(self) -> str | None:
@@ -353,6 +427,15 @@ def _synchronize(device: str) -> None:
         import torch
 
         torch.cuda.synchronize(device)
+
+
+def _allocated(device: str) -> int | None:
+    if not device.startswith("cuda"):
+        return None
+    import torch
+
+    torch.cuda.synchronize(device)
+    return int(torch.cuda.memory_allocated(device))
 
 
 def baseline_warnings(files: Iterable[str]) -> list[tuple[str, str]]:

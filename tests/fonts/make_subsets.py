@@ -1,11 +1,12 @@
-"""Rebuild the committed font subsets the glyph calibration renders with.
+"""Rebuild the font subsets shipped in qa/glyphs/fonts/, which the engine self-calibration renders with.
 
 Run as root on Debian/Ubuntu (needs network for apt and fontTools in the venv):
 
     apt-get update && apt-get install -y fonts-noto-cjk fonts-arphic-ukai fonts-arphic-uming
     python tests/fonts/make_subsets.py
 
-Keeps only the characters of tests/unit/glyphs/glyph_cases.py (plus printable ASCII and space), renames each
+Keeps only the characters of the shipped glyph cases (qa/default_config.toml), of the look-alike table
+(qa/glyphs/confusables.toml) and of tests/unit/glyphs/glyph_cases.py, plus printable ASCII and space; renames each
 subset (OFL: a modified font must not use the Reserved Font Name "Source"; Arphic Public License:
 modified files carry a notice of the change and its date) and keeps the copyright and licence
 records of the name table. The licence texts sit beside the subsets.
@@ -18,11 +19,14 @@ import runpy
 import string
 from pathlib import Path
 
+import tomllib
 from fontTools import subset
 from fontTools.ttLib import TTFont
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
 CASES = HERE.parent / "unit" / "glyphs" / "glyph_cases.py"
+OUT = ROOT / "qa" / "glyphs" / "fonts"
 
 # output file -> (source collection, face index, style name)
 SOURCES: dict[str, tuple[str, int, str]] = {
@@ -36,8 +40,12 @@ KEEP_NAME_IDS = (0, 7, 13, 14)  # copyright, trademark, licence, licence URL
 
 
 def characters() -> str:
-    cases = runpy.run_path(str(CASES))
-    return "".join(sorted(set(cases["all_characters"]() + string.printable.strip() + " ")))
+    cases = runpy.run_path(str(CASES))["all_characters"]()
+    config = tomllib.loads((ROOT / "qa" / "default_config.toml").read_text(encoding="utf-8"))
+    shipped = "".join(case["expect"] for case in config.get("glyphs", []))
+    table = tomllib.loads((ROOT / "qa" / "glyphs" / "confusables.toml").read_text(encoding="utf-8"))
+    alikes = "".join(table["groups"])
+    return "".join(sorted(set(cases + shipped + alikes + string.printable.strip() + " ")))
 
 
 def make(out: str, source: str, index: int, style: str, chars: str) -> int:
@@ -51,7 +59,7 @@ def make(out: str, source: str, index: int, style: str, chars: str) -> int:
     subsetter.populate(text=chars)
     subsetter.subset(font)
     _rename(font, style, Path(source).name, index)
-    path = HERE / out
+    path = OUT / out
     font.save(str(path))
     return path.stat().st_size
 
@@ -61,7 +69,7 @@ def _rename(font: TTFont, style: str, source: str, index: int) -> None:
     family = f"ZQA Test {style}"
     today = datetime.date.today().isoformat()
     notice = (
-        f"Subset of {source} (face {index}) made {today} for zimage-qa's tests: only the characters "
+        f"Subset of {source} (face {index}) made {today} for zimage-qa: only the characters "
         "its glyph calibration renders are kept, and the font was renamed."
     )
     name.names = [rec for rec in name.names if rec.nameID in KEEP_NAME_IDS]
@@ -80,6 +88,7 @@ def _rename(font: TTFont, style: str, source: str, index: int) -> None:
 def main() -> None:
     chars = characters()
     print(f"{len(chars)} characters: {chars}")
+    (OUT / "characters.txt").write_text(chars.replace(" ", ""), encoding="utf-8")
     for out, (source, index, style) in SOURCES.items():
         size = make(out, source, index, style, chars)
         print(f"{out}: {size / 1024:.1f} KiB from {source} face {index}")

@@ -104,10 +104,19 @@ def test_require_gpu_fails_a_real_model_on_a_machine_without_cuda(gate_project: 
             ["--qa-ocr-engine", "tesseract"],
             "ERROR: zimage-qa: --qa-ocr-engine 'tesseract' is not known; use rapidocr, ppocrv4, easyocr or both",
         ),
-        (["--qa-device", "foo"], "ERROR: zimage-qa: --qa-device 'foo' is not a device; use auto, cpu, cuda or cuda:N"),
+        (
+            ["--qa-device", "foo"],
+            "ERROR: zimage-qa: --qa-device 'foo' is not a device; use auto, cpu, cuda or cuda:N",
+        ),
         (["--qa-device", "cpu:1"], "ERROR: zimage-qa: --qa-device 'cpu:1' is not a device; *"),
-        (["--qa-dtype", "bf17"], "ERROR: zimage-qa: --qa-dtype 'bf17' is not known; use auto, bf16, fp16 or fp32"),
-        (["--qa-shard", "3/2"], "ERROR: zimage-qa: --qa-shard '3/2' is not K/N with 1 <= K <= N; use e.g. 1/2"),
+        (
+            ["--qa-dtype", "bf17"],
+            "ERROR: zimage-qa: --qa-dtype 'bf17' is not known; use auto, bf16, fp16 or fp32",
+        ),
+        (
+            ["--qa-shard", "3/2"],
+            "ERROR: zimage-qa: --qa-shard '3/2' is not K/N with 1 <= K <= N; use e.g. 1/2",
+        ),
         (["--qa-min-effect", "50"], "ERROR: zimage-qa: --qa-min-effect '50' is not a share between 0 and 1*"),
         (["--qa-card-memory", "lots"], "ERROR: zimage-qa: --qa-card-memory 'lots' is not a size*"),
         (["--qa-baseline", "no/such.json"], "ERROR: zimage-qa: --qa-baseline */no/such.json does not exist*"),
@@ -120,7 +129,9 @@ def test_bad_options_are_one_line_usage_errors(gate_project: Project, args: list
     assert "Traceback" not in result.stderr.str()
 
 
-def test_bad_environment_value_is_refused_at_start_up(gate_project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_environment_value_is_refused_at_start_up(
+    gate_project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ZQA_DEVICE", "tpu")
     result = gate_project().runpytest("-m", "gpu")
     assert result.ret == pytest.ExitCode.USAGE_ERROR

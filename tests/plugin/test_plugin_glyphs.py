@@ -49,7 +49,7 @@ def test_a_look_alike_character_fails_naming_both_texts(gate_project: Project) -
     )
     result = run(project_for(gate_project, stub))
     result.assert_outcomes(failed=2)
-    result.stdout.fnmatch_lines(["*fu: asked for '福', read '副'*", "glyph: 0 passed, 2 failed"])
+    result.stdout.fnmatch_lines(["*fu: asked for '福', rapidocr read '副'*", "glyph: 0 passed, 2 failed"])
 
 
 def test_a_picture_without_text_fails(gate_project: Project) -> None:

@@ -124,5 +124,7 @@ def test_no_budget_for_this_device_is_not_run_with_the_measurement(gate_project:
     result = run(made, "-k", "tiny")
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(
-        ["*no latency budget for tiny (reference on cpu); measured median *: write this runner's budgets with --qa-update-budgets*"]
+        [
+            "*no latency budget for tiny (reference on cpu); measured median *: write this runner's budgets with --qa-update-budgets*"
+        ]
     )

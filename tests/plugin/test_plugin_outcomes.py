@@ -21,7 +21,9 @@ def test_unstable_is_remeasured_then_named_in_the_summary_and_exits_0(gate_proje
     made = project(gate_project, "StubPipe(forward_s=Jitter(0.002, 0.03))")
     result = run(made, "-k", "tiny", "--benchmark-json", "bench.json")
     assert result.ret == pytest.ExitCode.OK
-    result.stdout.fnmatch_lines(["latency: 0 passed, 0 failed, 1 unstable", "    unstable: tiny: relative IQR*"])
+    result.stdout.fnmatch_lines(
+        ["latency: 0 passed, 0 failed, 1 unstable", "    unstable: tiny: relative IQR*"]
+    )
     result.stdout.fnmatch_lines(["*(re-measured: 15 rounds)*"])
     saved = json.loads((made.path / "bench.json").read_text())["benchmarks"][0]
     assert saved["stats"]["rounds"] == 15  # the extra rounds reach pytest-benchmark's statistics
@@ -35,7 +37,9 @@ def test_strict_turns_unstable_into_a_failure(gate_project: Project) -> None:
     result.stdout.fnmatch_lines(["*--qa-strict: unstable: relative IQR*"])
 
 
-def test_strict_turns_a_missing_budget_into_a_failure(gate_project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_strict_turns_a_missing_budget_into_a_failure(
+    gate_project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
     made = gate_project("StubPipe()", files=("test_latency.py",))
     made.makefile(".toml", qa="budgets = []\n" + CONFIG.split("[[budgets]]")[0])
     monkeypatch.setenv("ZQA_STRICT", "1")
@@ -80,11 +84,13 @@ def test_under_xdist_the_reason_names_xdist(gate_project: Project) -> None:
 
 
 def test_update_budgets_writes_this_runners_file_and_never_passes(gate_project: Project) -> None:
-    made = gate_project("StubPipe(forward_s=0.002)", files=("test_latency.py",))
+    made = gate_project("StubPipe(forward_s=0.02)", files=("test_latency.py",))  # long enough to be steady
     made.makefile(".toml", qa="budgets = []\n" + CONFIG.split("[[budgets]]")[0])
     result = run(made, "-k", "tiny or cold", "--qa-update-budgets")
     result.assert_outcomes(failed=2)
-    result.stdout.fnmatch_lines(["*--qa-update-budgets: budget for tiny: median *", "budgets: written to *budgets.toml*"])
+    result.stdout.fnmatch_lines(
+        ["*--qa-update-budgets: budget for tiny: median *", "budgets: written to *budgets.toml*"]
+    )
     written = made.path / "golden" / "reference" / "cpu" / "budgets.toml"
     text = written.read_text()
     assert 'device = "cpu"' in text and 'scenarios."tiny"' in text and "load = " in text
@@ -117,3 +123,19 @@ def test_baseline_fails_a_slowdown_inside_the_budget_and_passes_the_same_speed(
     result = run(made, "-k", "tiny", "--qa-baseline", "base.json")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*tiny is slower than its baseline: +*% [[]+*% CI*"])
+
+
+def test_picture_checks_do_not_apply_to_synthetic_and_are_named_not_run(gate_project: Project) -> None:
+    """Random weights make noise: golden and glyph are not promised by a synthetic run, so strict mode does not
+    fail on them; the summary names them. (The stub stands in for the GPU model.)"""
+    made = gate_project("StubPipe()", files=("test_guards.py", "test_golden.py", "test_glyphs.py"))
+    result = made.runpytest(
+        "-m", "gpu", "--qa-model", "synthetic", "--qa-strict", "-k", "scheduler or golden or glyph"
+    )
+    result.assert_outcomes(passed=1)
+    for family, n in (("golden", 4), ("glyph", 6)):
+        result.stdout.fnmatch_lines(
+            [
+                f"{family}: does not apply to the synthetic profile (random weights: pictures are noise); {n} checks not collected"
+            ]
+        )

@@ -100,6 +100,15 @@ def stub_loader(
     return load
 
 
+def pair_loader(pipes: dict[str, StubPipe]) -> Callable[[ModelSpec, str, str], LoadedModel]:
+    """A loader that hands out the stub named by the spec's label (the model and its --qa-candidate)."""
+
+    def load(spec: ModelSpec, device: str, dtype: str) -> LoadedModel:
+        return LoadedModel(spec, pipes[spec.label.rsplit("/", 1)[-1]], "cpu", torch.float32, 0.01)
+
+    return load
+
+
 FONT = Path(__file__).resolve().parents[2] / "qa" / "glyphs" / "fonts" / "zqa-sans.otf"
 
 

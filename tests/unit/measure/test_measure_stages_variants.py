@@ -118,7 +118,8 @@ def test_model_offload_reports_transfer_apart_from_the_stages(pipe, monkeypatch)
     check_sound(timing)
     # text encoder, transformer and VAE each move once per image
     assert timing.transfer_calls >= 3
-    assert timing.stages_ms["transfer"] >= timing.transfer_calls * delay_s * 1000
+    # every slowed move is inside the transfer stage (other transfer calls, such as freeing hooks, do not sleep)
+    assert timing.stages_ms["transfer"] >= 3 * delay_s * 1000
     # the transfers sit inside the stage spans and are counted once: the stages still cover the total
     assert timing.coverage >= 0.8
     assert timing.stages_ms["denoise"] < timing.total_ms - timing.stages_ms["transfer"]

@@ -1,0 +1,65 @@
+"""The gate ships in the wheel and runs from any folder: `pytest --pyargs qa.gate -m gpu` in an empty
+project reads its config and golden records there, never from this repository or site-packages."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+GATE_MODULES = {
+    "test_guards.py",
+    "test_latency.py",
+    "test_vram.py",
+    "test_golden.py",
+    "test_glyphs.py",
+    "test_upgrade.py",
+}
+
+
+def test_the_wheel_holds_the_gate_modules(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path)],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    (wheel,) = tmp_path.glob("zimage_qa-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {f"qa/gate/{m}" for m in GATE_MODULES} <= names
+    assert "qa/default_config.toml" in names and "qa/glyphs/confusables.toml" in names
+    assert any(n.startswith("qa/glyphs/fonts/") for n in names)
+    assert not any(n.startswith("tests/") for n in names)
+
+
+def test_the_gate_runs_from_an_empty_folder(tmp_path: Path) -> None:
+    """At least 8 real checks pass (guards, latency, cold start, drift) on the reference model; golden has no
+    set in this folder and says where it looked."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZQA_", "PYTEST_"))}
+    env["ZQA_LOCK_DIR"] = str(tmp_path / "locks")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--pyargs", "qa.gate", "-m", "gpu", "-p", "no:cacheprovider",
+         "--qa-scenarios", "512-simple", "-k", "not glyph and not vram", "-rs"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    out = result.stdout
+    assert result.returncode == 0, out[-3000:]
+    assert "guard: 6 passed, 0 failed" in out
+    assert "latency: 3 passed, 0 failed" in out  # 512-simple, cold start, drift
+    assert "golden: 1 passed, 0 failed, 3 not run" in out  # determinism runs; no golden set in this folder
+    assert str(tmp_path / "golden") in out  # ... and the reason names where it looked
+    assert (tmp_path / "qa-report" / "index.html").is_file()
+    assert not (ROOT / "qa" / "gate" / "qa-report").exists()
+
+
+def test_strict_from_an_empty_folder_fails_what_did_not_run(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZQA_", "PYTEST_"))}
+    env["ZQA_LOCK_DIR"] = str(tmp_path / "locks")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--pyargs", "qa.gate", "-m", "gpu", "-p", "no:cacheprovider",
+         "-k", "golden_image", "--qa-strict"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "--qa-strict: not run: " in result.stdout

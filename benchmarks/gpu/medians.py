@@ -6,6 +6,7 @@ python benchmarks/gpu/medians.py --walls t0,t1,t2,... SOLO_BENCH.json FLEET_REPO
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 from pathlib import Path
@@ -29,7 +30,7 @@ def main() -> None:
     args = parser.parse_args()
     stamps = [float(s) for s in args.walls.split(",") if s]
     names = ["solo (one GPU)", *[Path(f).name for f in args.fleets]]
-    for name, (a, b) in zip(names, zip(stamps, stamps[1:])):
+    for name, (a, b) in zip(names, itertools.pairwise(stamps), strict=False):
         print(
             f"wall {name}: {b - a:.1f} s"
             + (f" = {(b - a) / (stamps[1] - stamps[0]):.2f}x solo" if a != stamps[0] else "")

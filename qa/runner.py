@@ -93,6 +93,7 @@ class ScenarioRun:
     warmup: int
     timings: list[GenerationTiming] = field(default_factory=list)
     last_image: Any = None  # judged for validity after the timed rounds, outside the timing
+    result: ScenarioResult | None = None  # set when the block ends
     nonfinite: bool = False
 
     def generate(self) -> None:
@@ -123,8 +124,9 @@ class ScenarioRunner:
         return self.model.device.startswith("cuda")
 
     @contextlib.contextmanager
-    def run(self, case: Case, warmup: int = 1) -> Iterator[ScenarioRun]:
-        """Generations inside the block are collected; peaks and GPU state cover all of them."""
+    def run(self, case: Case, warmup: int = 1, *, record: bool = True) -> Iterator[ScenarioRun]:
+        """Generations inside the block are collected; peaks and GPU state cover all of them. With `record`
+        the result becomes the scenario's (latency and VRAM read it); drift and leak runs keep their own."""
         run = ScenarioRun(self, case, warmup)
         if self.on_cuda:
             self._release_cache()  # else "peak reserved" is the cache left by a larger earlier size
@@ -144,7 +146,9 @@ class ScenarioRunner:
             watch.nvml.gpu_state if self.on_cuda else None,
             self.roofline(case, run.measured),
         )  # fmt: skip
-        self.results[case.id] = result
+        run.result = result
+        if record:
+            self.results[case.id] = result
 
     def roofline(self, case: Case, timings: tuple[GenerationTiming, ...]) -> Roofline | None:
         """Achieved DiT TFLOP/s against the measured matmul peak (FLOPs counted once per size)."""

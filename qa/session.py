@@ -126,18 +126,19 @@ class GateSession:
         warm one at the same size says how much of the first was that (the compile time), and both
         plan the size's rounds."""
         times: list[float] = []
-        for _ in range(max(2, self.config.run_for(self.spec.profile).warmup)):
+        compiled = getattr(getattr(model, "variant", None), "compiled", False)
+        warmup = max(1, self.config.run_for(self.spec.profile).warmup)
+        for _ in range(max(2, warmup) if compiled else warmup):
             started = time.perf_counter()
             model.generate(case.prompt, case.width, case.height, case.steps, case.seed, self.config.guidance)
             _synchronize(model.device)
             times.append(time.perf_counter() - started)
-        self.warm_times[(case.width, case.height)] = (times[0], min(times[1:]))
+        self.warm_times[(case.width, case.height)] = (times[0], min(times[1:] or times))
         if self.first_image_s is None:
             from qa.measure.rounds import compile_seconds
 
             self.first_image_s = times[0]
-            compiled = getattr(getattr(model, "variant", None), "compiled", False)
-            self.compile_s = compile_seconds(times[0], min(times[1:])) if compiled else None
+            self.compile_s = compile_seconds(times[0], min(times[1:])) if compiled and times[1:] else None
 
     def expected_device(self) -> str:
         """Where the model will run, said before loading and without importing torch (NVML names GPUs)."""

@@ -28,6 +28,12 @@ def cycles_per_ms(device: str) -> float:
     return _CYCLES_PER_MS[0]
 
 
+@torch.compiler.disable
+def gpu_sleep(cycles: int) -> None:
+    """Outside any compiled graph (a graph break): inductor would drop a sleep that has no output."""
+    torch.cuda._sleep(cycles)
+
+
 class SlowDiT(torch.nn.Module):
     """The transformer, then a GPU sleep: every attribute the pipeline reads comes from the inner model."""
 
@@ -38,7 +44,7 @@ class SlowDiT(torch.nn.Module):
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         out = self.inner(*args, **kwargs)
-        torch.cuda._sleep(self.cycles)
+        gpu_sleep(self.cycles)
         return out
 
     def __getattr__(self, name: str) -> Any:

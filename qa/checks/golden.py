@@ -29,32 +29,35 @@ def generate(model: LoadedModel, case: Case, guidance: float) -> np.ndarray:
 
 
 def golden_verdict(gate: GateSession, model: LoadedModel, store: GoldenStore, case: Case) -> Verdict:
-    from qa.golden.gate import GoldenAction, check_golden, save_artifacts
-    from qa.golden.record import GoldenCase, Provenance
+    """Today's picture against the record, after checking the record was made the way the case asks
+    (prompt, seed, steps, size, dtype, scheduler and its settings, guidance, model); with
+    --qa-update-golden, the old record is read before the new one is written, and old, new and the
+    difference go to the report."""
+    from qa.golden.gate import golden_verdict as judge
+    from qa.golden.record import GoldenCase, Provenance, scheduler_settings
     from qa.golden.thresholds import Thresholds
 
     if not gate.spec.judged_for_looks:
         return Verdict.not_run("golden images do not apply to the synthetic profile (random weights)")
     image = generate(model, case, gate.config.guidance)
-    golden_case = GoldenCase(case.id, case.width, case.height, case.prompt, case.seed, case.steps)
+    scheduler = model.pipe.scheduler
+    golden_case = GoldenCase(
+        case.id, case.width, case.height, case.prompt, case.seed, case.steps, dtype=model.dtype_name,
+        guidance=gate.config.guidance, scheduler=type(scheduler).__name__,
+        scheduler_settings=scheduler_settings(scheduler), model=gate.spec.label, device_class=store.device_class,
+    )  # fmt: skip
     thresholds = Thresholds.from_mapping(dict(gate.config.thresholds_for(gate.spec.profile).golden))
     versions = {name: package_version(name) or "" for name in ("torch", "diffusers", "transformers")}
-    provenance = Provenance(model=gate.spec.label, device=gate.device_name(),
-                            date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-                            versions=versions)  # fmt: skip
+    provenance = Provenance(
+        model=gate.spec.label, device=gate.device_name(),
+        date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), versions=versions,
+        extra={k: v for k, v in gate.record_identity().items() if k in ("weights", "variant")},
+    )  # fmt: skip
     try:
-        result = check_golden(store, golden_case, image, provenance, thresholds, gate.options.update_golden)
-    except QAUsageError as exc:  # a corrupt record, an invalid (black, flat, NaN) picture to bless
+        return judge(store, golden_case, image, gate.options.report_dir, provenance, thresholds,
+                     gate.options.update_golden)  # fmt: skip
+    except QAUsageError as exc:  # an invalid (black, flat, NaN) picture to bless, an unwritable folder
         return Verdict.failed(str(exc))
-    values = {m.name: m.value for m in result.verdict.measures} if result.verdict is not None else {}
-    if result.action is GoldenAction.NO_SET:
-        return Verdict.not_run(result.message, **values)
-    if not result.passed:
-        artefacts = save_artifacts(gate.options.report_dir, case.id, image, store.load(case.id))
-        return Verdict.failed(result.message, **values, action=result.action.value).with_artefacts(
-            **artefacts
-        )
-    return Verdict.passed(result.message, **values, action=result.action.value)
 
 
 def determinism_verdict(gate: GateSession, model: LoadedModel) -> Verdict:

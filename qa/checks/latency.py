@@ -111,7 +111,7 @@ def drift_verdict(gate: GateSession, runner: ScenarioRunner) -> Verdict:
     settings = gate.config.run_for(gate.spec.profile)
     case = gate.config.scenario(settings.drift_scenario)
     gate.warm([case])
-    with runner.run(case, warmup=0) as run:
+    with runner.run(case, warmup=0, record=False) as run:
         for _ in range(settings.drift_images):
             run.generate()
     times = [t.total_ms / 1000.0 for t in run.measured]

@@ -78,12 +78,12 @@ def vram_stages_verdict(gate: GateSession, runner: ScenarioRunner) -> Verdict:
     device = runner.model.device
     baseline = read_memory(device).allocated_bytes or 0
     readings: list[int] = []
-    with runner.run(case, warmup=0) as run:
+    with runner.run(case, warmup=0, record=False) as run:
         for _ in range(settings.leak_images):
             run.generate()
             readings.append(read_memory(device).allocated_bytes or 0)
-    result = runner.results[case.id]
-    if result.peak is None or gate.memory_idle is None or gate.memory_loaded is None:
+    result = run.result
+    if result is None or result.peak is None or gate.memory_idle is None or gate.memory_loaded is None:
         return Verdict.not_run("memory by stage needs CUDA allocator readings")
     snapshot = MemorySnapshot(
         gate.memory_idle, gate.memory_loaded, result.peak, read_memory(device), gate.context_bytes

@@ -1,4 +1,4 @@
-"""The glyph verdict: does the image show the expected text?
+"""The text match: does what an engine read show the expected text?
 
 Both texts are normalised (NFKC, Latin case-folded, whitespace, punctuation and control characters
 removed). Every line an engine read, and every run of up to `MAX_SPAN` adjacent lines in reading
@@ -7,16 +7,14 @@ to the expected text wins. By default the verdict passes only when that region r
 expected text, so a look-alike (福/副), a dropped, extra or swapped character, unrelated text and no
 text all fail. A case may instead set `min_score`: pass when 1 - NED >= min_score (for long texts).
 
-Doubts: where the engine re-read a character from its own crop (`TextLine.isolated`) and that
-reading is a different character, the region's reading is in doubt there: a recogniser's language
-prior can turn a wrong glyph into the expected word (未来己来 read as 未来已来). Each doubt counts as
-one wrong character, so an exact reading with a doubt fails.
-
 Measures, on normalised text, of the winning region (the ones CVTG-2K and LongText-Bench report):
 - precision = LCS(expected, read) / len(read), recall = LCS(expected, read) / len(expected);
 - NED = Levenshtein(expected, read) / max(len(expected), len(read)): 0 identical, 1 nothing shared.
 With several engines (`both`), each engine's lines form regions only among themselves and the best
 reading of any engine is kept.
+
+Whether the engine can be trusted with this text at all is `qa.glyphs.calibration`'s question; the
+gate's `Verdict` combines both in `qa.glyphs.judgement`.
 """
 
 from __future__ import annotations
@@ -35,7 +33,7 @@ MAX_EXPECTED_CHARS = 300
 _DROPPED_CATEGORIES = ("P", "Z", "C")
 
 
-class GlyphStatus(Enum):
+class MatchStatus(Enum):
     PASSED = "passed"
     WRONG_TEXT = "wrong_text"
     NO_TEXT = "no_text"
@@ -43,17 +41,16 @@ class GlyphStatus(Enum):
 
 
 @dataclass(frozen=True)
-class GlyphVerdict:
+class TextMatch:
     """What OCR read against what was asked. `read` is the winning region's text as read."""
 
-    status: GlyphStatus
+    status: MatchStatus
     expected: str
     read: str
     precision: float
     recall: float
     ned: float
     reason: str
-    doubts: tuple[str, ...] = ()
     min_score: float | None = None
     expected_normalised: str = ""
     read_normalised: str = ""
@@ -63,7 +60,7 @@ class GlyphVerdict:
 
     @property
     def passed(self) -> bool:
-        return self.status is GlyphStatus.PASSED
+        return self.status is MatchStatus.PASSED
 
     @property
     def similarity(self) -> float:
@@ -75,9 +72,9 @@ class GlyphVerdict:
         return "\n".join(line.text for line in self.lines)
 
     @classmethod
-    def not_run(cls, expected: str, reason: str) -> GlyphVerdict:
+    def not_run(cls, expected: str, reason: str) -> TextMatch:
         """A check that could not run (say, a model profile that cannot render text): never a pass."""
-        return cls(GlyphStatus.NOT_RUN, expected, "", 0.0, 0.0, 1.0, reason)
+        return cls(MatchStatus.NOT_RUN, expected, "", 0.0, 0.0, 1.0, reason)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -88,7 +85,6 @@ class GlyphVerdict:
             "precision": round(self.precision, 4),
             "recall": round(self.recall, 4),
             "ned": round(self.ned, 4),
-            "doubts": list(self.doubts),
             "min_score": self.min_score,
             "reason": self.reason,
             "expected_normalised": self.expected_normalised,
@@ -142,17 +138,14 @@ class _Scored:
     recall: float
     ned: float
     distance: int
-    doubts: tuple[str, ...]
 
     def passes(self, want: str, threshold: float | None) -> bool:
-        errors = self.distance + len(self.doubts)
         if threshold is None:
-            return errors == 0
-        return 1.0 - errors / max(len(want), len(self.norm)) >= threshold - 1e-12
+            return self.distance == 0
+        return 1.0 - self.distance / max(len(want), len(self.norm)) >= threshold - 1e-12
 
-    def key(self, want: str, threshold: float | None) -> tuple[bool, float, int, float, float, int]:
-        return (not self.passes(want, threshold), self.ned, len(self.doubts), -self.recall,
-                -self.precision, len(self.region))  # fmt: skip
+    def key(self, want: str, threshold: float | None) -> tuple[bool, float, float, float, int]:
+        return (not self.passes(want, threshold), self.ned, -self.recall, -self.precision, len(self.region))
 
 
 def judge(
@@ -160,7 +153,7 @@ def judge(
     lines: Iterable[TextLine],
     min_score: float | None = None,
     engine: EngineInfo | None = None,
-) -> GlyphVerdict:
+) -> TextMatch:
     """Compare what OCR read (`lines`, from one engine or several) with `expected`."""
     want = check_expected(expected)
     threshold = check_min_score(min_score)
@@ -172,16 +165,16 @@ def judge(
             if scored.norm and (best is None or scored.key(want, threshold) < best.key(want, threshold)):
                 best = scored
     if best is None:
-        return GlyphVerdict(
-            GlyphStatus.NO_TEXT, expected, "", 0.0, 0.0, 1.0,
-            f"expected {expected!r}, but OCR found no text", (),
+        return TextMatch(
+            MatchStatus.NO_TEXT, expected, "", 0.0, 0.0, 1.0,
+            f"expected {expected!r}, but OCR found no text",
             threshold, want, "", (), all_lines, engine,
         )  # fmt: skip
     read = "".join(line.text for line in best.region)
-    status = GlyphStatus.PASSED if best.passes(want, threshold) else GlyphStatus.WRONG_TEXT
-    return GlyphVerdict(
+    status = MatchStatus.PASSED if best.passes(want, threshold) else MatchStatus.WRONG_TEXT
+    return TextMatch(
         status, expected, read, best.precision, best.recall, best.ned,
-        _reason(status, expected, read, best, threshold, all_lines), best.doubts,
+        _reason(status, expected, read, best, threshold, all_lines),
         threshold, want, best.norm, best.region, all_lines, engine,
     )  # fmt: skip
 
@@ -191,26 +184,15 @@ def _score(want: str, region: tuple[TextLine, ...]) -> _Scored:
 
     got = normalise("".join(line.text for line in region))
     if not got:
-        return _Scored(region, got, 0.0, 0.0, 1.0, len(want), ())
+        return _Scored(region, got, 0.0, 0.0, 1.0, len(want))
     common = LCSseq.similarity(want, got)
     distance = Levenshtein.distance(want, got)
     ned = distance / max(len(want), len(got))
-    return _Scored(region, got, common / len(got), common / len(want), ned, distance, _doubts(region))
-
-
-def _doubts(region: Iterable[TextLine]) -> tuple[str, ...]:
-    """'X alone reads Y' for each character whose own crop reads as a different character."""
-    found = []
-    for line in region:
-        for ch, alone in zip(line.text, line.isolated, strict=False):
-            seen, alone_norm = normalise(ch), normalise(alone)
-            if seen and alone_norm and seen not in alone_norm:
-                found.append(f"{ch} alone reads {alone}")
-    return tuple(found)
+    return _Scored(region, got, common / len(got), common / len(want), ned, distance)
 
 
 def _reason(
-    status: GlyphStatus,
+    status: MatchStatus,
     expected: str,
     read: str,
     best: _Scored,
@@ -218,9 +200,7 @@ def _reason(
     lines: Sequence[TextLine],
 ) -> str:
     scores = f"precision {best.precision:.2f}, recall {best.recall:.2f}, NED {best.ned:.2f}"
-    if best.doubts:
-        scores += "; in doubt: " + ", ".join(best.doubts)
-    if status is GlyphStatus.PASSED:
+    if status is MatchStatus.PASSED:
         rule = "exactly" if threshold is None else f"with similarity {1 - best.ned:.2f} >= {threshold:.2f}"
         return f"read {read!r} {rule} ({scores})"
     rule = "is not exactly" if threshold is None else f"similarity {1 - best.ned:.2f} < {threshold:.2f} to"

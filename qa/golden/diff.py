@@ -1,6 +1,6 @@
 """The visual difference for the report folder: golden thumbnail, candidate, and a heat map.
 
-One PIL image, three panels side by side at the same size: the golden thumbnail (upscaled), the
+One PIL image, three panels side by side at the same size: the golden preview (or thumbnail), the
 candidate (downscaled to the same size) and the per-pixel CIELAB Delta E between the two thumbnails,
 drawn as a heat map (black = equal, yellow-white = Delta E of 25 or more).
 """
@@ -32,7 +32,7 @@ def diff_image(record: GoldenRecord, image: Any, panel: int = PANEL) -> Image.Im
     thumb = make_thumbnail(pixels, side=golden.shape[0])
     heat = _heat(delta_e_map(golden, thumb))
     panels = (
-        Image.fromarray(golden).resize((panel, panel), Image.Resampling.NEAREST),
+        expected_image(record, panel).resize((panel, panel), Image.Resampling.LANCZOS),
         pixels.pil().resize((panel, panel), Image.Resampling.LANCZOS),
         Image.fromarray(heat).resize((panel, panel), Image.Resampling.NEAREST),
     )
@@ -40,6 +40,23 @@ def diff_image(record: GoldenRecord, image: Any, panel: int = PANEL) -> Image.Im
     for index, item in enumerate(panels):
         canvas.paste(item, (index * (panel + GAP), 0))
     return canvas
+
+
+def expected_image(record: GoldenRecord, side: int = PANEL) -> Image.Image:
+    """The record's own picture for the review page: its preview, or its thumbnail for older records,
+    scaled so that the longest side is `side` pixels."""
+    from PIL import Image
+
+    from qa.golden.thumbnail import decode_png_base64, decode_preview
+
+    if record.preview_jpeg:
+        picture = Image.fromarray(decode_preview(record.preview_jpeg))
+    else:
+        picture = Image.fromarray(decode_png_base64(record.thumbnail_png))
+    scale = side / max(picture.width, picture.height)
+    size = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
+    resample = Image.Resampling.LANCZOS if record.preview_jpeg else Image.Resampling.NEAREST
+    return picture.resize(size, resample)
 
 
 def _heat(delta_e: np.ndarray) -> np.ndarray:

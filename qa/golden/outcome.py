@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 
-class Status(enum.Enum):
+class Likeness(enum.Enum):
     SAME = "same"
     REGRESSED = "regressed"
     INVALID = "invalid"  # the candidate fails on its own (non-finite, black, flat): nothing was compared
@@ -52,19 +52,19 @@ def measure(name: str, value: float, threshold: float, what: str, bound: Bound =
 
 
 @dataclass(frozen=True)
-class Verdict:
-    """`same` is True only for Status.SAME; `reasons` has one sentence per failed measure."""
+class Comparison:
+    """`same` is True only for Likeness.SAME; `reasons` has one sentence per failed measure."""
 
     same: bool
-    status: Status
+    status: Likeness
     measures: tuple[Measure, ...]
     reasons: tuple[str, ...]
 
     @classmethod
-    def of(cls, measures: tuple[Measure, ...], status_if_failed: Status = Status.REGRESSED) -> Verdict:
+    def of(cls, measures: tuple[Measure, ...], status_if_failed: Likeness = Likeness.REGRESSED) -> Comparison:
         reasons = tuple(m.reason() for m in measures if not m.passed)
-        status = status_if_failed if reasons else Status.SAME
-        return cls(same=status is Status.SAME, status=status, measures=measures, reasons=reasons)
+        status = status_if_failed if reasons else Likeness.SAME
+        return cls(same=status is Likeness.SAME, status=status, measures=measures, reasons=reasons)
 
     def get(self, name: str) -> Measure | None:
         return next((m for m in self.measures if m.name == name), None)

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 THUMB_SIDE = 64
+PREVIEW_SIDE = 256  # the review page's picture of a record: longest side, JPEG (about 10-30 kB)
+PREVIEW_QUALITY = 85
 _SSIM_SIGMA = 1.5
 _SSIM_K1, _SSIM_K2 = 0.01, 0.03
 
@@ -53,6 +55,32 @@ def decode_png_base64(text: str) -> np.ndarray:
     if thumb.shape[0] != thumb.shape[1] or thumb.shape[0] < 8:
         raise ValueError(f"thumbnail must be square and at least 8 px, not {thumb.shape[1]}x{thumb.shape[0]}")
     return thumb
+
+
+def encode_preview(pixels: Pixels, side: int = PREVIEW_SIDE) -> str:
+    """A base64 JPEG of the picture, longest side `side`, aspect kept: what a reviewer sees as "old"."""
+    from PIL import Image
+
+    picture = pixels.pil()
+    scale = side / max(picture.width, picture.height)
+    size = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
+    buffer = io.BytesIO()
+    picture.convert("RGB").resize(size, Image.Resampling.LANCZOS).save(
+        buffer, format="JPEG", quality=PREVIEW_QUALITY, optimize=True
+    )
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def decode_preview(text: str) -> np.ndarray:
+    """The preview back as uint8 RGB; ValueError if it is not a base64 image."""
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(base64.b64decode(text, validate=True))) as handle:
+            return np.asarray(handle.convert("RGB"), dtype=np.uint8)
+    except (binascii.Error, UnidentifiedImageError, OSError) as exc:
+        raise ValueError(f"preview is not a base64 image ({exc})") from None
 
 
 def ssim(thumb_a: np.ndarray, thumb_b: np.ndarray) -> float:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from qa.golden.outcome import Bound, Measure, Status, Verdict, measure
+from qa.golden.outcome import Bound, Comparison, Likeness, Measure, measure
 from qa.golden.thresholds import Thresholds
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ COARSE_BLOCK = 4  # thumbnail pixels per side of the blocks colour is judged on
 DETAIL_FLOOR = 1.0  # 1/255 units of 4-px detail: below this a picture is flat (fog, a plain wall)
 
 
-def compare(record: GoldenRecord, image: Any, thresholds: Thresholds | None = None) -> Verdict:
+def compare(record: GoldenRecord, image: Any, thresholds: Thresholds | None = None) -> Comparison:
     """Is `image` (PIL image or RGB array) still the picture `record` was made from?"""
     from qa.golden.thumbnail import decode_png_base64
 
@@ -41,7 +41,7 @@ def compare(record: GoldenRecord, image: Any, thresholds: Thresholds | None = No
 
 def judge(
     golden: Signature, golden_thumb: np.ndarray, image: Any, thresholds: Thresholds | None = None
-) -> Verdict:
+) -> Comparison:
     """The verdict on `image` against a golden picture's signature and square thumbnail (uint8 RGB)."""
     from qa.golden.measures import measure as signature_of
     from qa.golden.pixels import as_pixels
@@ -52,14 +52,14 @@ def judge(
     pixels = as_pixels(image)
     validity = validity_measures(pixels, limits.flat_std, limits.black_level)
     if not all(m.passed for m in validity):
-        return Verdict.of(validity, Status.INVALID)
+        return Comparison.of(validity, Likeness.INVALID)
     thumb = make_thumbnail(pixels, side=golden_thumb.shape[0])
     measures = (
         _size(golden, pixels.width, pixels.height),
         *signature_measures(golden, signature_of(pixels), limits),
         *thumbnail_measures(golden_thumb, thumb, limits),
     )
-    return Verdict.of(validity + measures)
+    return Comparison.of(validity + measures)
 
 
 def _size(golden: Signature, width: int, height: int) -> Measure:

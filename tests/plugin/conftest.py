@@ -22,8 +22,10 @@ def gate_project(
 ) -> Callable[..., pytest.Pytester]:
     """`gate_project(stub="StubPipe(...)", files=("test_guards.py",))`: the real gate files, run on a stub."""
 
-    # The per-device lock of these runs lives apart from the system one (a real gate may hold that).
+    # The per-device lock of these runs lives apart from the system one (a real gate may hold that), and the
+    # OCR calibration cache apart from the user's.
     monkeypatch.setenv("ZQA_LOCK_DIR", str(tmp_path_factory.mktemp("locks")))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("PYTHONPATH", str(HERE))  # subprocess runs and xdist workers import zqa_stubs too
 
     def make(

@@ -39,7 +39,7 @@ def test_update_writes_new_records_and_still_fails_then_the_next_run_passes(proj
     result = project.runpytest(*ARGS, "--qa-update-golden")
     result.assert_outcomes(failed=3)
     result.stdout.fnmatch_lines(
-        ["*no golden record for apple-s42; wrote */golden/reference/cpu/apple-s42.json*"]
+        ["*apple-s42: new record; wrote the new golden record */golden/reference/cpu/apple-s42.json*"]
     )
     assert set(records(project)) == {"apple-s42", "garden-s7", "city-s1234-1024x768"}
     project.runpytest(*ARGS).assert_outcomes(passed=3)
@@ -68,7 +68,11 @@ def test_update_of_a_changed_picture_writes_it_and_fails_then_passes(
     monkeypatch.setenv("ZQA_STUB_BGR", "1")
     result = project.runpytest(*ARGS, "--qa-update-golden=changed")
     result.assert_outcomes(failed=3)
-    result.stdout.fnmatch_lines(["*apple-s42 changed (*); wrote the new golden record *apple-s42.json*"])
+    result.stdout.fnmatch_lines(["*apple-s42: changed (*); wrote the new golden record *apple-s42.json*"])
+    review = project.path / "qa-report" / "golden" / "apple-s42"
+    assert all((review / f"{role}.png").is_file() for role in ("expected", "obtained", "diff")), list(
+        review.iterdir()
+    )
     project.runpytest(*ARGS).assert_outcomes(passed=3)
 
 

@@ -1,4 +1,4 @@
-"""Synthetic glyph pictures for the calibration: text in a committed font over a cluttered
+"""Synthetic glyph pictures for the tests: text in a bundled (or held-out) font over a cluttered
 background, rotated a few degrees, blurred and JPEG-compressed, all from one seed."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-FONT_DIR = Path(__file__).resolve().parents[2] / "fonts"
+FONT_DIR = Path(__file__).resolve().parents[3] / "qa" / "glyphs" / "fonts"  # the bundled subsets
 FONTS: dict[str, Path] = {
     "sans": FONT_DIR / "zqa-sans.otf",
     "sans-bold": FONT_DIR / "zqa-sans-bold.otf",
@@ -41,23 +41,43 @@ def degradation(rng: random.Random, strong: bool) -> Degradation:
     return Degradation(rng.uniform(-3, 3), rng.uniform(0.3, 0.9), rng.randint(50, 80))
 
 
-def render(text: str, font: str, seed: int, *, distractor: str = "", strong: bool = False) -> Image.Image:
-    """`text` (may be empty: a picture with no text) in `font`, degraded; reproducible from `seed`."""
-    rng = random.Random(f"{text}|{font}|{seed}|{distractor}|{strong}")
+def render(
+    text: str,
+    font: str | Path,
+    seed: int,
+    *,
+    distractor: str = "",
+    strong: bool = False,
+    index: int = 0,
+    canvas: int = 0,
+) -> Image.Image:
+    """`text` (may be empty: a picture with no text) in `font` (a bundled style or a font file, face
+    `index` of a collection), degraded; reproducible from `seed`. By default a small scene around
+    the text (44-60 px glyphs); with `canvas`, a `canvas` x `canvas` picture, as the model renders,
+    with the text 28-150 px high somewhere on it."""
+    rng = random.Random(f"{text}|{font}|{seed}|{distractor}|{strong}" + (f"|{canvas}" if canvas else ""))
     background, clutter, ink = PALETTES[rng.randrange(len(PALETTES))]
-    size = rng.randint(44, 60)
-    face = ImageFont.truetype(str(FONTS[font]), size)
+    path = str(FONTS[font]) if isinstance(font, str) else str(font)
+    size = rng.randint(28, 150) if canvas else rng.randint(44, 60)
+    face = ImageFont.truetype(path, size, index=index)
+    while canvas and text and face.getlength(text) > canvas - 140:
+        size = int(size * 0.8)
+        face = ImageFont.truetype(path, size, index=index)
     text_w = int(face.getlength(text)) if text else 4 * size
-    width, height = text_w + rng.randint(100, 160), size * 3 + 30
+    width, height = (canvas, canvas) if canvas else (text_w + rng.randint(100, 160), size * 3 + 30)
     image = _cluttered(width, height, background, clutter, rng)
     layer = Image.new("RGBA", image.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
-    if text:
+    if text and canvas:
+        x = rng.randint(60, max(60, width - text_w - 60))
+        y = rng.randint(80, height - size - 100)
+        draw.text((x, y), text, font=face, fill=(*ink, 255))
+    elif text:
         x = (width - text_w) // 2 + rng.randint(-20, 20)
         y = (height - size) // 2 + rng.randint(-15, 5)
         draw.text((x, y), text, font=face, fill=(*ink, 255))
     if distractor:
-        small = ImageFont.truetype(str(FONTS[font]), max(18, size // 3))
+        small = ImageFont.truetype(path, max(18, size // 3), index=index)
         draw.text((12, height - size // 3 - 20), distractor, font=small, fill=(*ink, 230))
     damage = degradation(rng, strong)
     layer = layer.rotate(damage.angle, resample=Image.Resampling.BICUBIC, center=(width / 2, height / 2))

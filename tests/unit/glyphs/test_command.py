@@ -23,7 +23,7 @@ def _png(tmp_path: Path, text: str, name: str = "picture.png") -> Path:
 
 def test_matching_text_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["glyph-check", str(_png(tmp_path, "福")), "--expect", "福"]) == 0
-    assert capsys.readouterr().out.startswith("PASS: read '福' exactly")
+    assert capsys.readouterr().out.startswith("PASS: rapidocr read '福' exactly")
 
 
 def test_look_alike_exits_1_with_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -32,7 +32,19 @@ def test_look_alike_exits_1_with_json(tmp_path: Path, capsys: pytest.CaptureFixt
     assert code == 1
     assert data["passed"] is False and data["expected"] == "福" and data["read"] == "副"
     assert {"precision", "recall", "ned", "ocr_seconds", "lines"} <= data.keys()
-    assert data["engine"]["name"] == "rapidocr" and len(data["engine"]["model_hashes"]) == 3
+    assert data["engine"]["name"] == "rapidocr" and len(data["engine"]["model_hashes"]) == 2
+    assert data["verdict"] == "failed" and data["calibration"]["expected"] == "福"
+    (engine,) = data["calibration"]["engines"]
+    assert engine["engine"] == "rapidocr" and engine["status"] == "judgeable" and engine["read_rate"] >= 0.75
+    assert {a["pair"] for a in engine["look_alikes"]} == {"副/福", "幅/福"}
+
+
+def test_the_calibration_is_shown_in_the_text_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["glyph-check", str(_png(tmp_path, "书法")), "--expect", "书法"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].startswith("calibration: rapidocr: reads '书法' in ") and "look-alikes rejected" in out[1]
 
 
 def test_annotation_is_written(tmp_path: Path) -> None:
@@ -102,3 +114,40 @@ def test_bad_arguments_exit_2(
     assert main(["glyph-check", str(_png(tmp_path, "福")), *args]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_a_second_check_of_the_same_text_reuses_the_calibration_on_disk(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import qa.glyphs.calibration as calibration
+
+    picture = str(_png(tmp_path, "书法"))
+    monkeypatch.setattr(calibration, "_CACHE", {})  # nothing from earlier tests in this process
+    assert main(["glyph-check", picture, "--expect", "书法", "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    monkeypatch.setattr(calibration, "_CACHE", {})  # as a new process would start
+    assert main(["glyph-check", picture, "--expect", "书法", "--json"]) == 0
+    second = json.loads(capsys.readouterr().out)
+    (made,), (reused,) = first["calibration"]["engines"], second["calibration"]["engines"]
+    assert not made["cached"] and reused["cached"]
+    assert {**made, "cached": True} == reused
+    assert second["calibration_seconds"] < first["calibration_seconds"]
+
+
+def test_glyph_check_starts_without_rapidocr_s_own_start_up(tmp_path: Path) -> None:
+    """rapidocr's package parses two YAML files through OmegaConf on import (0.4-0.8 s on 2 cores):
+    `zqa glyph-check` uses only its model files."""
+    import os
+    import subprocess
+    import sys
+
+    picture = _png(tmp_path, "福")
+    code = (
+        "import sys; from qa.cli import main; code = main(['glyph-check', sys.argv[1], '--expect', '福']); "
+        "print(code, sorted(m for m in ('rapidocr', 'omegaconf', 'shapely') if m in sys.modules))"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "-c", code, str(picture)], capture_output=True, text=True, env=env,
+                          timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "0 []"

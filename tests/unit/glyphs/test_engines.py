@@ -1,4 +1,5 @@
-"""Engine choice, the rapidocr engine on real pictures (CPU only, thread-safe use), combined engines."""
+"""Engine choice, the rapidocr (PP-OCRv6) and ppocrv4 engines on real pictures (offline, CPU only,
+thread-safe use, per-character scores), combined engines."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from qa.glyphs.engines import (
     get_engine,
     sha256_file,
 )
-from qa.glyphs.rapid import RapidOcrEngine
+from qa.glyphs.ppocr4 import PpOcrV4Engine
+from qa.glyphs.rapid import RapidOcrEngine, model_dir
 from qa.glyphs.verdict import judge
 
 
@@ -38,9 +40,9 @@ class FakeEngine:
 
 
 def test_unknown_engine_names_the_valid_ones() -> None:
-    with pytest.raises(QAUsageError, match="rapidocr, easyocr, both"):
+    with pytest.raises(QAUsageError, match="rapidocr, ppocrv4, easyocr, both"):
         get_engine("tesseract")
-    assert ENGINE_NAMES == ("rapidocr", "easyocr", "both")
+    assert ENGINE_NAMES == ("rapidocr", "ppocrv4", "easyocr", "both")
 
 
 def test_rapidocr_reads_a_rendered_sign(rapid_engine: RapidOcrEngine) -> None:
@@ -48,25 +50,61 @@ def test_rapidocr_reads_a_rendered_sign(rapid_engine: RapidOcrEngine) -> None:
     assert judge("春节快乐", lines).passed
     assert all(line.engine == "rapidocr" and 0 < line.score <= 1 for line in lines)
     assert isinstance(rapid_engine, OcrEngine)
+    chars = [ch for line in lines for ch, _ in line.chars]
+    assert "".join(chars) == "".join(line.text for line in lines).replace(" ", "")
+    assert all(0 < score <= 1 for line in lines for _, score in line.chars)
 
 
-def test_rapidocr_runs_on_the_cpu_only(rapid_engine: RapidOcrEngine) -> None:
-    from qa.glyphs.rapid import _sessions
-
-    sessions = _sessions(rapid_engine._ocr)
-    assert len(sessions) == 3
-    assert all(s.get_providers() == ["CPUExecutionProvider"] for s in sessions)
+def test_ppocrv4_reads_a_rendered_sign_with_character_scores(ppocr4_engine: PpOcrV4Engine) -> None:
+    lines = ppocr4_engine.read(render("灯笼", "serif", 0))
+    assert judge("灯笼", lines).passed and all(line.engine == "ppocrv4" for line in lines)
+    assert [ch for line in lines for ch, _ in line.chars] == ["灯", "笼"]
 
 
-def test_rapidocr_info_names_the_models_it_loaded(rapid_engine: RapidOcrEngine) -> None:
-    import rapidocr_onnxruntime
+@pytest.mark.parametrize("fixture", ["rapid_engine", "ppocr4_engine"])
+def test_recognise_reads_ready_cut_lines_like_read(fixture: str, request: pytest.FixtureRequest) -> None:
+    from qa.glyphs.render import render_line
+
+    engine = request.getfixturevalue(fixture)
+    readings = engine.recognise([render_line(text, "sans", 0) for text in ("福", "OPEN LATE", "书法")])
+    assert [r.text for r in readings] == ["福", "OPEN LATE", "书法"]
+    assert [len(r.chars) for r in readings] == [1, 8, 2]
+    assert engine.recognise([]) == ()
+
+
+def test_engines_run_on_the_cpu_only(rapid_engine: RapidOcrEngine, ppocr4_engine: PpOcrV4Engine) -> None:
+    from qa.glyphs.ppocr4 import _sessions
+
+    sessions = [*rapid_engine.sessions, *_sessions(ppocr4_engine._ocr)]
+    assert len(sessions) == 5
+    assert all(s.get_providers() == ["CPUExecutionProvider"] for s in sessions)  # type: ignore[attr-defined]
+
+
+def test_rapidocr_loads_pp_ocrv6_from_its_wheel_and_names_it(rapid_engine: RapidOcrEngine) -> None:
+    import rapidocr
 
     info = rapid_engine.info
-    models = Path(rapidocr_onnxruntime.__file__).parent / "models"
-    assert info.name == "rapidocr" and "onnxruntime" in info.version
-    assert set(info.model_hashes) == {p.name for p in models.glob("*.onnx")}
-    det = next(p for p in models.glob("*det*.onnx"))
-    assert info.model_hashes[det.name] == sha256_file(det)
+    models = Path(rapidocr.__file__).parent / "models"
+    assert model_dir() == models
+    assert info.name == "rapidocr" and "PP-OCRv6" in info.version and "onnxruntime" in info.version
+    assert set(info.model_hashes) == {"PP-OCRv6_det_small.onnx", "PP-OCRv6_rec_small.onnx"}
+    assert info.model_hashes["PP-OCRv6_rec_small.onnx"] == sha256_file(models / "PP-OCRv6_rec_small.onnx")
+
+
+def test_rapidocr_needs_no_network(tmp_path: Path) -> None:
+    """A fresh process with every proxy pointing nowhere loads the engine and reads: no download."""
+    import os
+    import subprocess
+    import sys
+
+    dead = "http://127.0.0.1:9"
+    env = {**os.environ, "HTTP_PROXY": dead, "HTTPS_PROXY": dead, "http_proxy": dead, "https_proxy": dead,
+           "ALL_PROXY": dead, "NO_PROXY": ""}  # fmt: skip
+    code = ("from qa.glyphs.rapid import RapidOcrEngine; from qa.glyphs.render import render_line; "
+            "print(RapidOcrEngine(threads=1).recognise([render_line('福', 'kai', 0)])[0].text)")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "福"
 
 
 def test_rapidocr_reads_from_a_worker_thread_as_from_the_main_one(rapid_engine: RapidOcrEngine) -> None:
@@ -85,6 +123,12 @@ def test_rapidocr_reads_nothing_in_a_blank_picture(rapid_engine: RapidOcrEngine)
 def test_bad_thread_count_is_a_usage_error(threads: object) -> None:
     with pytest.raises(QAUsageError, match="threads"):
         RapidOcrEngine(threads=threads)  # type: ignore[arg-type]
+
+
+def test_both_reads_with_pp_ocrv6_and_pp_ocrv4() -> None:
+    from qa.glyphs.engines import BOTH
+
+    assert BOTH == ("rapidocr", "ppocrv4")
 
 
 def test_combined_engine_keeps_each_engines_lines() -> None:
@@ -108,13 +152,15 @@ def test_both_routes_prefixed_options(monkeypatch: pytest.MonkeyPatch) -> None:
     import qa.glyphs.engines as engines
 
     monkeypatch.setattr(
-        engines, "_FACTORIES", {"rapidocr": factory("rapidocr"), "easyocr": factory("easyocr")}
+        engines, "_FACTORIES", {name: factory(name) for name in ("rapidocr", "ppocrv4", "easyocr")}
     )
-    engine = get_engine("both", rapidocr_threads=2, easyocr_model_dir="/m", min_score=0.3)
+    engine = get_engine(
+        "both", rapidocr_threads=2, ppocrv4_det_side=768, easyocr_model_dir="/m", min_score=0.3
+    )
     assert isinstance(engine, CombinedEngine)
     assert seen == {
         "rapidocr": {"threads": 2, "min_score": 0.3},
-        "easyocr": {"model_dir": "/m", "min_score": 0.3},
+        "ppocrv4": {"det_side": 768, "min_score": 0.3},
     }
 
 

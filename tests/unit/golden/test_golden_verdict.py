@@ -6,7 +6,7 @@ from golden_labelled_set import REGRESSED_KINDS, SAME_KINDS, load_photo
 from heldout_scenes import scene
 
 from qa.errors import QAUsageError
-from qa.golden.outcome import Measure, Status
+from qa.golden.outcome import Likeness, Measure
 from qa.golden.record import GoldenCase, GoldenRecord, make_record
 from qa.golden.thresholds import Thresholds
 from qa.golden.verdict import compare
@@ -25,7 +25,7 @@ def record(photo: np.ndarray) -> GoldenRecord:
 def test_the_same_image_is_same_with_every_measure_passing(record: GoldenRecord, photo: np.ndarray) -> None:
     verdict = compare(record, photo)
     assert verdict.same
-    assert verdict.status is Status.SAME
+    assert verdict.status is Likeness.SAME
     assert verdict.reasons == ()
     assert all(m.passed for m in verdict.measures)
     phash = verdict.get("phash")
@@ -36,7 +36,7 @@ def test_the_same_image_is_same_with_every_measure_passing(record: GoldenRecord,
 def test_a_colour_swap_regresses_with_readable_reasons(record: GoldenRecord, photo: np.ndarray) -> None:
     verdict = compare(record, photo[:, :, ::-1].copy())
     assert not verdict.same
-    assert verdict.status is Status.REGRESSED
+    assert verdict.status is Likeness.REGRESSED
     limit = f" > {Thresholds().colour_shift:g}"
     assert any(r.startswith("colour shift: mean Lab ΔE ") and r.endswith(limit) for r in verdict.reasons)
     assert verdict.summary().startswith("regressed: ")
@@ -81,7 +81,7 @@ def test_a_desaturated_colour_photo_regresses_on_saturation(record: GoldenRecord
 
 def test_a_black_image_is_invalid_before_any_hashing(record: GoldenRecord) -> None:
     verdict = compare(record, np.zeros((512, 512, 3), np.uint8))
-    assert verdict.status is Status.INVALID
+    assert verdict.status is Likeness.INVALID
     assert not verdict.same
     assert verdict.get("phash") is None
     assert verdict.reasons[0].startswith("black:")
@@ -91,7 +91,7 @@ def test_nan_output_is_invalid(record: GoldenRecord, photo: np.ndarray) -> None:
     image = photo / 255.0
     image[100:110, :, 1] = np.nan
     verdict = compare(record, image)
-    assert verdict.status is Status.INVALID
+    assert verdict.status is Likeness.INVALID
     assert verdict.reasons == ("non-finite: NaN or infinite pixel values 5120 > 0",)
 
 

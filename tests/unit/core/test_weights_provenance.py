@@ -1,0 +1,56 @@
+"""A gate run on a saved-pipeline folder records that folder's content identity beside the label, and
+`zqa history` shows a change of it (new weights in the same folder) as an event on the timeline."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from qa.models.profiles import load_model, resolve_spec
+
+
+def gate(folder: Path, cwd: Path, out: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZQA_", "PYTEST_"))}
+    env["ZQA_LOCK_DIR"] = str(cwd / "locks")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--pyargs", "qa.gate", "-m", "gpu", "-p", "no:cacheprovider",
+         "--qa-model", str(folder), "--qa-scenarios", "512-simple", "-k", "test_latency",
+         "--benchmark-json", out],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert (cwd / out).is_file(), result.stdout[-3000:]
+    return json.loads((cwd / out).read_text())
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+def test_records_carry_the_folder_identity_and_history_shows_its_change(tmp_path: Path) -> None:
+    folder = tmp_path / "zimage"
+    model = load_model(resolve_spec("reference"))
+    model.pipe.save_pretrained(folder, safe_serialization=True)
+    first = gate(folder, tmp_path, "run1.json")["benchmarks"][0]["extra_info"]
+    assert (
+        first["model"] == str(folder)
+        and first["weights"].startswith("sha256:")
+        and first["weights_kind"] == "sha256"
+    )
+
+    with torch.no_grad():  # new weights in the same folder: the label stays, the identity must not
+        for parameter in model.pipe.transformer.parameters():
+            parameter.mul_(1.01)
+    model.pipe.save_pretrained(folder, safe_serialization=True)
+    second = gate(folder, tmp_path, "run2.json")["benchmarks"][0]["extra_info"]
+    assert second["model"] == first["model"] and second["weights"] != first["weights"]
+
+    history = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "history", str(tmp_path / "run1.json"), str(tmp_path / "run2.json"), "--json"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert history.returncode in (0, 1), history.stderr
+    events = json.loads(history.stdout)["events"]
+    assert any("weights" in json.dumps(event) for event in events), events

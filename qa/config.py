@@ -81,7 +81,6 @@ class Thresholds:
     leak_tolerance_bytes: int = 64 * 2**20
     min_stage_coverage: float = 0.90  # the stage split must account for this share of the median
     golden: Mapping[str, Any] = field(default_factory=dict)
-    glyph: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -342,7 +341,7 @@ def _thresholds(t: _Table, base: Thresholds) -> Thresholds:
         drift_max_jitter_ms=t.number("drift_max_jitter_ms", base.drift_max_jitter_ms),
         leak_tolerance_bytes=t.convert("leak_tolerance", parse_size, base.leak_tolerance_bytes),
         min_stage_coverage=t.number("min_stage_coverage", base.min_stage_coverage),
-        golden=t.get("golden", dict, base.golden), glyph=t.get("glyph", dict, base.glyph),
+        golden=t.get("golden", dict, base.golden),
     )  # fmt: skip
     t.done()
     from qa.golden.thresholds import Thresholds as GoldenThresholds
@@ -400,7 +399,7 @@ def parse_config(data: Mapping[str, Any], source: str) -> QAConfig:
         root, "run", lambda t, base: _checked_run(t, base), RunSettings()
     )
     thresholds, thresholds_by_profile = _per_profile(root, "thresholds", _thresholds, Thresholds(),
-                                                     keep=("golden", "glyph"))  # fmt: skip
+                                                     keep=("golden",))  # fmt: skip
 
     config = QAConfig(
         source=source, guidance=guidance, scheduler=scheduler,

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qa.glyphs.engines import TextLine
+from qa.glyphs.lines import TextLine
 
 if TYPE_CHECKING:
     from PIL import Image, ImageFont

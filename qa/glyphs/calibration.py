@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa.glyphs.confusables import Substitution, substitutions
-from qa.glyphs.engines import LineRecogniser, OcrEngine, Recognition, parts
+from qa.glyphs.lines import LineRecogniser, OcrEngine, Recognition, parts
 from qa.glyphs.render import FONT_FILES, missing, render_line
 from qa.glyphs.verdict import check_expected, normalise, reading_order
 

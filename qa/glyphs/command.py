@@ -27,7 +27,7 @@ from qa.verdict import Status
 if TYPE_CHECKING:
     from PIL import Image
 
-    from qa.glyphs.engines import TextLine
+    from qa.glyphs.lines import TextLine
 
 MAX_PIXELS = 40_000_000  # 6324 x 6324; Z-Image renders at most 2048 x 2048 (4.2 MP)
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa.errors import QAUsageError
-from qa.glyphs.engines import EngineInfo, TextLine, to_box
+from qa.glyphs.lines import EngineInfo, TextLine, to_box
 
 if TYPE_CHECKING:
     from PIL import Image

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qa.glyphs.calibration import Calibration, EngineCalibration
-from qa.glyphs.engines import EngineInfo, TextLine
+from qa.glyphs.lines import EngineInfo, TextLine
 from qa.glyphs.verdict import MatchStatus, TextMatch, judge, normalise
 from qa.verdict import Status, Verdict
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa.errors import QACheckError
-from qa.glyphs.engines import Recognition, char_scores
+from qa.glyphs.lines import Recognition, char_scores
 
 if TYPE_CHECKING:
     import numpy as np

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa.errors import QACheckError, QAUsageError
-from qa.glyphs.engines import (
+from qa.glyphs.lines import (
     EngineInfo,
     Recognition,
     TextLine,

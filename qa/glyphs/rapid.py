@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa.errors import QAUsageError
-from qa.glyphs.engines import EngineInfo, Recognition, TextLine, to_box
+from qa.glyphs.lines import EngineInfo, Recognition, TextLine, to_box
 
 if TYPE_CHECKING:
     from PIL import Image

@@ -6,7 +6,7 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from qa.glyphs.engines import OcrEngine, TextLine
+from qa.glyphs.lines import OcrEngine, TextLine
 
 
 class BackgroundReader:

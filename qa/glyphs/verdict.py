@@ -26,7 +26,7 @@ from enum import Enum
 from typing import Any
 
 from qa.errors import QAUsageError
-from qa.glyphs.engines import EngineInfo, TextLine
+from qa.glyphs.lines import EngineInfo, TextLine
 
 MAX_SPAN = 6
 MAX_EXPECTED_CHARS = 300

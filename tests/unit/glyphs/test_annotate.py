@@ -7,7 +7,7 @@ from pathlib import Path
 from PIL import Image
 
 from qa.glyphs.annotate import annotate, find_cjk_font
-from qa.glyphs.engines import TextLine
+from qa.glyphs.lines import TextLine
 
 BOX = ((20.0, 30.0), (120.0, 30.0), (120.0, 70.0), (20.0, 70.0))
 

@@ -15,7 +15,7 @@ from PIL import Image
 import qa.glyphs.calibration as calibration
 from qa.glyphs import cache
 from qa.glyphs.calibration import CalibrationStatus, calibrate
-from qa.glyphs.engines import EngineInfo, Recognition, TextLine, sha256_file
+from qa.glyphs.lines import EngineInfo, Recognition, TextLine, sha256_file
 
 
 class Counting:

@@ -15,8 +15,8 @@ from PIL import Image
 import qa.glyphs.calibration as calibration
 from qa.glyphs.calibration import CalibrationStatus, calibrate
 from qa.glyphs.confusables import look_alikes, substitutions, table
-from qa.glyphs.engines import CombinedEngine, EngineInfo, Recognition, TextLine
 from qa.glyphs.judgement import glyph_verdict
+from qa.glyphs.lines import CombinedEngine, EngineInfo, Recognition, TextLine
 from qa.glyphs.ppocr4 import PpOcrV4Engine
 from qa.glyphs.rapid import RapidOcrEngine
 from qa.glyphs.render import FONT_FILES, coverage, font_path, render_line

@@ -11,15 +11,8 @@ from glyph_render import render
 from PIL import Image
 
 from qa.errors import QAUsageError
-from qa.glyphs.engines import (
-    ENGINE_NAMES,
-    CombinedEngine,
-    EngineInfo,
-    OcrEngine,
-    TextLine,
-    get_engine,
-    sha256_file,
-)
+from qa.glyphs.engines import ENGINE_NAMES, get_engine
+from qa.glyphs.lines import CombinedEngine, EngineInfo, OcrEngine, TextLine, sha256_file
 from qa.glyphs.ppocr4 import PpOcrV4Engine
 from qa.glyphs.rapid import RapidOcrEngine, model_dir
 from qa.glyphs.verdict import judge

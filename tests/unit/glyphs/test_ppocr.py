@@ -49,7 +49,7 @@ def test_detection_and_reading_match_rapidocr(rapid_engine: RapidOcrEngine, rapi
 def test_line_recognition_matches_rapidocr(rapid_engine: RapidOcrEngine, rapidocr_itself: Any) -> None:
     from rapidocr.ch_ppocr_rec.typings import TextRecInput
 
-    from qa.glyphs.engines import tight_recogniser
+    from qa.glyphs.lines import tight_recogniser
 
     lines = [render_line(text, style, 3) for text in TEXTS for style in ("sans", "kai")]
     ours = rapid_engine.recognise(lines)

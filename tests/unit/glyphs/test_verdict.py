@@ -7,7 +7,7 @@ import json
 import pytest
 
 from qa.errors import QAUsageError
-from qa.glyphs.engines import EngineInfo, TextLine
+from qa.glyphs.lines import EngineInfo, TextLine
 from qa.glyphs.verdict import MatchStatus, TextMatch, adjacent, judge, normalise, reading_order
 
 

@@ -1,7 +1,8 @@
 """The gate's session: options, configuration, the one model load, warm-up, and what could not run.
 
-Pytest-free: the plugin builds one `GateSession` per run through `from_config`; a notebook or the CLI
-can build one with explicit values.
+Pytest-free: the plugin builds one `GateSession` per run from the resolved `qa.options.GateOptions`; a
+notebook or the CLI can build one with explicit values. Fault handling lives in `qa.faults`, picture
+validity in `qa.picture`, the judging in `qa.checks`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from qa.errors import QAUsageError
 from qa.measure.memory import MemoryReading, cuda_context_bytes, read_memory
 from qa.measure.warnings_log import WarningsLog
 from qa.models.profiles import LoadedModel, ModelSpec, load_model
-from qa.options import GateOptions, GoldenUpdate  # noqa: F401  (GoldenUpdate: until qa.golden.gate imports it from qa.options)
+from qa.options import GateOptions
 
 if TYPE_CHECKING:
     from qa.budgets import BudgetDraft

@@ -21,7 +21,7 @@ from qa.golden.outcome import Comparison
 from qa.golden.record import GoldenCase, GoldenRecord, Provenance, make_record, provenance_verdict
 from qa.golden.store import GoldenStore
 from qa.golden.thresholds import Thresholds
-from qa.session import GoldenUpdate
+from qa.options import GoldenUpdate
 from qa.storage import confined, write_bytes_atomic
 from qa.verdict import Verdict
 

@@ -14,7 +14,7 @@ from PIL import Image
 from qa.golden.gate import golden_verdict, update_golden
 from qa.golden.record import GoldenCase, GoldenRecord, make_record
 from qa.golden.store import GoldenStore
-from qa.session import GoldenUpdate
+from qa.options import GoldenUpdate
 from qa.verdict import Status
 
 CASE = GoldenCase("astro", 512, 512, prompt="p", seed=1, steps=8, dtype="float32", guidance=0.0,

@@ -2,6 +2,19 @@
 
 Seeded random weights, no download, no file outside the package. It runs the real `ZImagePipeline`
 code path on a CPU in seconds; its pictures are structured noise, so it cannot render text.
+
+The weights are shaped (`_shape`) so that the picture depends on every stage, as a real model's does;
+with plain random init the DiT barely moved the latent and the picture was the VAE of the seed noise:
+- the final layer is scaled up so the velocity is O(1) and moves the latent as much as the noise;
+- the timestep embedding and the adaLN modulations are scaled up, so the velocity changes with t: a
+  schedule with another shift, other sigmas or one step fewer integrates another path;
+- the q/k norms and the pre-norms of every block are scaled up (sharp attention, strongly non-linear
+  feed-forward), so the flow is sensitive to its input: a slightly different prompt embedding, DiT
+  weight or numeric precision ends in a different picture, while the same inputs give the same one;
+- the VAE decoder's group norms are scaled up (sharper non-linearities: the latent's scale shows), and
+  its output mixes its channels towards a shared (luminance) component and is scaled up,
+  so pictures have light-and-dark structure as well as colour and the latent's scale and shift show.
+`tests/unit/models/test_reference_breaks.py` proves that breaking each stage fails the golden check.
 """
 
 from __future__ import annotations
@@ -11,6 +24,21 @@ from typing import Any
 from qa.models.tokenizer import byte_level_tokenizer
 
 WEIGHT_SEED = 20251125
+
+# Multipliers applied to the seeded random init (see the module docstring); data, not code paths, so a
+# saved and reloaded pipeline makes the same pictures.
+DIT_FINAL_GAIN = 6.0  # all_final_layer.*.linear: velocity O(1)
+DIT_TIME_GAIN = 4.0  # t_embedder output layer: the modulation depends on t
+DIT_ADALN_GAIN = 3.0  # every adaLN modulation
+# The two gains below set how sensitive the flow is to its input. At 2.5 a 1-3 % change upstream (DiT
+# weight, output scale, bf16, prompt) ends in another picture, while 1e-6 of latent noise (far above
+# another CPU's float32 rounding) moves pixels by 0.45 levels on average, well inside rerun tolerance.
+# At 2.0 subtle breaks passed; at 3.0 the flow is chaotic (1e-7 of latent noise moved 7 levels).
+DIT_QK_GAIN = 2.5  # attention q/k RMSNorm weights: sharp attention
+DIT_PRENORM_GAIN = 2.5  # attention_norm1 / ffn_norm1 weights: non-linear blocks
+VAE_LUMA_MIX = 0.85  # share of the decoder's conv_out taken from the channel mean (light and dark)
+VAE_OUT_GAIN = 3.0  # decoder conv_out: contrast
+VAE_NORM_GAIN = 4.0  # decoder GroupNorm weights (not the last): sharp non-linearities, scale shows
 
 
 def build_reference_pipeline(device: str = "cpu", dtype: Any = None) -> Any:
@@ -45,6 +73,7 @@ def build_reference_pipeline(device: str = "cpu", dtype: Any = None) -> Any:
             latent_channels=16, norm_num_groups=4, sample_size=256, scaling_factor=0.3611,
             shift_factor=0.1159, use_quant_conv=False, use_post_quant_conv=False, mid_block_add_attention=False,
         )  # fmt: skip
+        _shape(transformer, vae)
     scheduler = FlowMatchEulerDiscreteScheduler(shift=3.0, use_dynamic_shifting=False)
     pipe = ZImagePipeline(
         scheduler=scheduler, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, transformer=transformer
@@ -55,3 +84,32 @@ def build_reference_pipeline(device: str = "cpu", dtype: Any = None) -> Any:
     if dtype not in (None, torch.float32):
         pipe.to(dtype=dtype)  # built in float32; cast only when asked (diffusers warns about casts)
     return pipe if device == "cpu" else pipe.to(device)
+
+
+def _shape(transformer: Any, vae: Any) -> None:
+    """Scale the random init in place so that every stage shows in the picture (module docstring)."""
+    import torch
+
+    with torch.no_grad():
+        for name, weight in transformer.named_parameters():
+            weight.mul_(_dit_gain(name))
+        for name, weight in vae.decoder.named_parameters():
+            if ".norm" in name and name.endswith("weight"):
+                weight.mul_(VAE_NORM_GAIN)
+        conv_out = vae.decoder.conv_out.weight
+        conv_out.copy_((1 - VAE_LUMA_MIX) * conv_out + VAE_LUMA_MIX * conv_out.mean(0, keepdim=True))
+        conv_out.mul_(VAE_OUT_GAIN)
+
+
+def _dit_gain(name: str) -> float:
+    if name.endswith(("norm_q.weight", "norm_k.weight")):
+        return DIT_QK_GAIN
+    if name.endswith(("attention_norm1.weight", "ffn_norm1.weight")):
+        return DIT_PRENORM_GAIN
+    if "adaLN_modulation" in name and name.endswith("weight"):
+        return DIT_ADALN_GAIN
+    if name == "t_embedder.mlp.2.weight":
+        return DIT_TIME_GAIN
+    if name.startswith("all_final_layer") and ".linear.weight" in name:
+        return DIT_FINAL_GAIN
+    return 1.0

@@ -110,14 +110,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--affinity",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="pin each process to its own CPU cores, near its GPU (default on)",
+        default=False,
+        help="pin each process to its own CPU cores, near its GPU (default off: on nvidia-h200-x2 it did not "
+        "steady the launch-bound 512x512 scenario, see CHANGELOG 0.2.0)",
     )
     parser.add_argument(
         "--solo",
-        default="launch-bound",
-        metavar="launch-bound|all|none|below:WxH",
-        help="timed checks to run while the other GPUs idle (default launch-bound: below 1024x1024)",
+        default="none",
+        metavar="none|launch-bound|all|below:WxH",
+        help="timed checks to run while the other GPUs idle (default none: measured on nvidia-h200-x2, the solo "
+        "phase cost 5 s of wall and 512x512 still moved 10-20 %% from process to process)",
     )
     parser.add_argument(
         "--deviation",

@@ -58,7 +58,7 @@ def values(tmp_path: Path) -> dict[str, dict[str, Any]]:
 
 @pytest.mark.skipif(len(CPUS) < 2, reason="pinning two processes apart needs two CPUs")
 def test_two_gpus_run_apart_and_merge_into_one_report(tmp_path: Path, env: dict[str, str]) -> None:
-    code, lines = gate(tmp_path, env)
+    code, lines = gate(tmp_path, env, "--affinity", "--solo", "launch-bound")
     assert code == 0, lines
     seen = values(tmp_path)
     assert set(seen) == {"GPU 0", "GPU 1"}

@@ -166,3 +166,37 @@ def test_the_report_says_not_present_and_fails(hf_cache: Path) -> None:
     assert not doctor.problems(data)
     data["ocr_engines"] = {"rapidocr": doctor.ocr_engine("rapidocr", "zqa_not_installed_engine").to_dict()}
     assert not doctor.problems(data)  # not installed: glyph checks say so; not a broken install
+
+
+def test_doctor_resolves_options_as_the_gate_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """The environment wins over the ini file, the command line over both; a bad value is one line, exit 2."""
+    import json
+
+    from qa.cli import main
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\nqa_model = "synthetic"\nqa_dtype = "fp16"\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    for key in [k for k in __import__("os").environ if k.startswith("ZQA_")]:
+        monkeypatch.delenv(key)
+    main(["doctor", "--json"])
+    options = json.loads(capsys.readouterr().out)["options"]
+    assert options["model"] == {"value": "synthetic", "from": "ini qa_model"}
+    assert options["dtype"] == {"value": "fp16", "from": "ini qa_dtype"}
+    monkeypatch.setenv("ZQA_MODEL", "reference")
+    main(["doctor", "--json"])
+    assert json.loads(capsys.readouterr().out)["options"]["model"] == {
+        "value": "reference",
+        "from": "ZQA_MODEL",
+    }
+    main(["doctor", "--json", "--model", "synthetic"])
+    assert json.loads(capsys.readouterr().out)["options"]["model"]["from"] == "--qa-model"
+    monkeypatch.setenv("ZQA_DEVICE", "foo")
+    assert main(["doctor"]) == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == "zqa: error: --qa-device 'foo' is not a device; use auto, cpu, cuda or cuda:N"
+    )

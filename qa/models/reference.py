@@ -11,14 +11,22 @@ with plain random init the DiT barely moved the latent and the picture was the V
 - the q/k norms and the pre-norms of every block are scaled up (sharp attention, strongly non-linear
   feed-forward), so the flow is sensitive to its input: a slightly different prompt embedding, DiT
   weight or numeric precision ends in a different picture, while the same inputs give the same one;
-- the VAE decoder's group norms are scaled up (sharper non-linearities: the latent's scale shows), and
-  its output mixes its channels towards a shared (luminance) component and is scaled up,
-  so pictures have light-and-dark structure as well as colour and the latent's scale and shift show.
+- the VAE decoder's group norms are scaled up (sharper non-linearities), and its output mixes its
+  channels towards a shared (luminance) component and is scaled up, so pictures have light and dark;
+- the VAE decoder's last channel group at every width is wired as a reader of the latent's statistics
+  (`_shape_vae_reader`), because GroupNorm cancels the latent's scale and offset in a random decoder
+  (a 10 % scaling factor or a dropped shift factor moved no measure past its threshold). One channel
+  carries the latent's local mean (z / scaling + shift, averaged over channels and 3 x 3) on a large
+  offset, its partner a constant: the final GroupNorm of that pair reads (offset - mean) / spread as
+  one global number, which the output adds as brightness. The scaling factor moves the spread, the
+  shift factor the mean; a slightly other decoder weight moves the large offsets (which nearly cancel)
+  and bfloat16 quantises the carried channel (step 2 at 300), while float32 rounding stays 1e-5 of it.
 `tests/unit/models/test_reference_breaks.py` proves that breaking each stage fails the golden check.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from qa.models.tokenizer import byte_level_tokenizer
@@ -39,6 +47,13 @@ DIT_PRENORM_GAIN = 2.5  # attention_norm1 / ffn_norm1 weights: non-linear blocks
 VAE_LUMA_MIX = 0.85  # share of the decoder's conv_out taken from the channel mean (light and dark)
 VAE_OUT_GAIN = 3.0  # decoder conv_out: contrast
 VAE_NORM_GAIN = 4.0  # decoder GroupNorm weights (not the last): sharp non-linearities, scale shows
+# The VAE's statistics reader (`_shape_vae_reader`); values in the decoder's own units.
+VAE_READER_WEIGHT = 1.6  # conv_in weight of the carried latent mean: spread ~1 at the final norm
+VAE_READER_OFFSET = 300.3  # offset it rides on: bf16 steps of 2 there; not a bf16 or fp16 number
+VAE_READER_CENTRE = 1.6  # the constant partner sits this far above: the reader reads ~0.5
+VAE_READER_LEVEL = 0.48  # the reader's value on typical latents (taken out by the output bias)
+VAE_READER_BIAS = 2.0  # GroupNorm bias of the reader: the SiLU after it is near linear
+VAE_READER_GAIN = 1.5  # output gain of the reader: 0.1 of it is ~19 levels of brightness
 
 
 def build_reference_pipeline(device: str = "cpu", dtype: Any = None) -> Any:
@@ -99,6 +114,51 @@ def _shape(transformer: Any, vae: Any) -> None:
         conv_out = vae.decoder.conv_out.weight
         conv_out.copy_((1 - VAE_LUMA_MIX) * conv_out + VAE_LUMA_MIX * conv_out.mean(0, keepdim=True))
         conv_out.mul_(VAE_OUT_GAIN)
+        _shape_vae_reader(vae.decoder, vae.config.norm_num_groups)
+
+
+def _shape_vae_reader(decoder: Any, groups: int) -> None:
+    """Wire the last GroupNorm group of every width as the statistics reader (module docstring).
+
+    Its first channel (A) carries the latent's local mean on a large offset, its second (B) a constant,
+    the others are zero; both pass every upsampler and the shortcut unchanged (centre tap 1), no branch
+    writes into them, and no other channel reads them except through a norm. At the final GroupNorm the
+    pair (A, B) is one group: B comes out as (B - mean) / spread, a global number, added as brightness.
+    """
+    import torch
+
+    def reader(channels: int) -> list[int]:
+        return list(range(channels - channels // groups, channels))
+
+    for name, conv in decoder.named_modules():
+        if not isinstance(conv, torch.nn.Conv2d) or name in ("conv_in", "conv_out") or name.endswith("conv1"):
+            continue
+        rows, cols = reader(conv.out_channels), reader(conv.in_channels)
+        conv.weight[rows] = 0.0
+        if conv.bias is not None:  # every decoder conv has one
+            conv.bias[rows] = 0.0
+        if name.endswith("conv2"):
+            continue  # a resnet branch: adds nothing to the reader
+        others = [row for row in range(conv.out_channels) if row not in rows]
+        for row in others:
+            conv.weight[row, cols] = 0.0  # nothing else reads the large offsets
+        centre = conv.kernel_size[0] // 2
+        for source, target in zip(cols[:2], rows[:2], strict=True):
+            conv.weight[target, source, centre, centre] = 1.0
+    conv_in, first = decoder.conv_in, reader(decoder.conv_in.out_channels)
+    conv_in.weight[first] = 0.0
+    conv_in.bias[first] = 0.0
+    conv_in.weight[first[0]] = VAE_READER_WEIGHT / conv_in.weight[0].numel()
+    conv_in.bias[first[0]] = VAE_READER_OFFSET
+    conv_in.bias[first[1]] = VAE_READER_OFFSET + VAE_READER_CENTRE
+    a, b = reader(decoder.conv_norm_out.num_channels)[:2]
+    decoder.conv_norm_out.bias[a] = 0.0
+    decoder.conv_norm_out.bias[b] = VAE_READER_BIAS
+    out = decoder.conv_out
+    out.weight[:, a] = 0.0
+    out.weight[:, b] = VAE_READER_GAIN / out.weight[0, 0].numel()
+    level = VAE_READER_BIAS + VAE_READER_LEVEL
+    out.bias.sub_(VAE_READER_GAIN * level / (1 + math.exp(-level)))
 
 
 def _dit_gain(name: str) -> float:

@@ -103,21 +103,31 @@ def _gpu_list(section: object) -> str | None:
 
 
 def benchmark_fields(extra_info: object) -> Fields:
-    """The workload profile and device of one benchmark record, added to its run's hardware group."""
+    """The workload profile, deployment variant, measuring mode and device of one benchmark record, added to
+    its run's hardware group: a compiled and an eager deployment, or a solo and a concurrent measurement, are
+    different workloads, never an upgrade of one another."""
     if type(extra_info) is not dict:
         return ()
     model, device = extra_info.get("model"), extra_info.get("device")
+    variant, mode = extra_info.get("variant"), extra_info.get("mode")
     if model is None and device is None:
         return ()
-    return _cached_fields(model if _scalar(model) else None, device if _scalar(device) else None)
+    return _cached_fields(
+        model if _scalar(model) else None, device if _scalar(device) else None,
+        variant if _scalar(variant) else None, mode if _scalar(mode) else None,
+    )  # fmt: skip
 
 
 @functools.lru_cache(maxsize=256)
-def _cached_fields(model: object, device: object) -> Fields:
+def _cached_fields(model: object, device: object, variant: object = None, mode: object = None) -> Fields:
     found = []
     if model is not None:
         label = _text(model)
         found.append(("profile", label if label in _BUILTIN_PROFILES else "pretrained"))
+    if variant is not None and _text(variant) != "eager":
+        found.append(("variant", _text(variant)))
+    if mode is not None and _text(mode) != "solo":
+        found.append(("mode", _text(mode)))
     if device is not None:
         found.append(("device", _text(device)))
     return tuple(found)

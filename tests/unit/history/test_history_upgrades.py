@@ -255,3 +255,17 @@ def test_false_alarm_and_detection_rates_on_random_histories() -> None:
     measured = rates(seed=777, trials=50)
     assert measured["false_alarm"] <= 0.05
     assert measured["detection"] >= 0.90
+
+
+def test_a_compiled_deployment_is_its_own_group_not_an_upgrade() -> None:
+    """Eager and compiled runs of the same hardware never compare: the variant is part of the group."""
+    from qa.history.fingerprint import benchmark_fields
+
+    eager = benchmark_fields(
+        {"model": "synthetic", "device": "NVIDIA H200", "variant": "eager", "mode": "solo"}
+    )
+    legacy = benchmark_fields({"model": "synthetic", "device": "NVIDIA H200"})
+    compiled = benchmark_fields({"model": "synthetic", "device": "NVIDIA H200", "variant": "compile-wrap"})
+    concurrent = benchmark_fields({"model": "synthetic", "device": "NVIDIA H200", "mode": "concurrent"})
+    assert eager == legacy  # records written before variants existed stay in the eager group
+    assert len({eager, compiled, concurrent}) == 3

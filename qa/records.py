@@ -22,9 +22,6 @@ class Family(enum.Enum):
     UPGRADE = "upgrade"  # --qa-candidate: the candidate against the model, A/B in one process
 
 
-Outcome = Status  # the pytest-facing name of a verdict's status (one type: qa.verdict.Status)
-
-
 @dataclass(frozen=True)
 class CheckRecord:
     """One check's result: its family, case, outcome, a sentence, and the measured values."""
@@ -32,7 +29,7 @@ class CheckRecord:
     family: Family
     test_id: str
     case: str
-    outcome: Outcome
+    outcome: Status
     message: str = ""
     values: Mapping[str, Any] = field(default_factory=dict)
     artifacts: Mapping[str, str] = field(default_factory=dict)
@@ -50,7 +47,7 @@ class CheckRecord:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CheckRecord:
         return cls(
-            Family(data["family"]), str(data["test_id"]), str(data["case"]), Outcome(data["outcome"]),
+            Family(data["family"]), str(data["test_id"]), str(data["case"]), Status(data["outcome"]),
             str(data.get("message", "")), dict(data.get("values", {})), dict(data.get("artifacts", {})),
         )  # fmt: skip
 
@@ -58,13 +55,13 @@ class CheckRecord:
 @dataclass(frozen=True)
 class FamilySummary:
     family: Family
-    counts: Mapping[Outcome, int]
+    counts: Mapping[Status, int]
     not_run_reasons: tuple[str, ...]
     unstable: tuple[str, ...] = ()  # "case: reason" of each check that stayed unstable
 
     def line(self) -> str:
-        parts = [f"{self.counts.get(o, 0)} {o.value}" for o in Outcome if self.counts.get(o, 0) or o in
-                 (Outcome.PASSED, Outcome.FAILED)]  # fmt: skip
+        parts = [f"{self.counts.get(o, 0)} {o.value}" for o in Status if self.counts.get(o, 0) or o in
+                 (Status.PASSED, Status.FAILED)]  # fmt: skip
         return f"{self.family.value}: " + ", ".join(parts)
 
 
@@ -75,8 +72,8 @@ def summarise(records: Iterable[CheckRecord]) -> list[FamilySummary]:
         by_family[record.family].append(record)
     summaries = []
     for family, items in by_family.items():
-        counts = {o: sum(1 for r in items if r.outcome is o) for o in Outcome}
-        reasons = tuple(dict.fromkeys(r.message for r in items if r.outcome is Outcome.NOT_RUN))
-        unstable = tuple(f"{r.case}: {r.message}" for r in items if r.outcome is Outcome.UNSTABLE)
+        counts = {o: sum(1 for r in items if r.outcome is o) for o in Status}
+        reasons = tuple(dict.fromkeys(r.message for r in items if r.outcome is Status.NOT_RUN))
+        unstable = tuple(f"{r.case}: {r.message}" for r in items if r.outcome is Status.UNSTABLE)
         summaries.append(FamilySummary(family, counts, reasons, unstable))
     return summaries

@@ -171,11 +171,6 @@ class GateSession:
 
         return str(torch.cuda.get_device_name(torch.device(model.device)))
 
-    def check_usable(self) -> None:
-        """Refuse to go on after a sticky device error (the CUDA context is gone)."""
-        if self.fatal:
-            raise QAUsageError(self.fatal)
-
     def device_key(self) -> str:
         """What the per-device lock is keyed by: `cpu`, or the GPU's UUID (whatever its CUDA index)."""
         if self.options.device.resolved(self.spec.profile) == "cpu":

@@ -6,7 +6,8 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from qa.records import CheckRecord, Family, Outcome, summarise
+from qa.records import CheckRecord, Family, summarise
+from qa.verdict import Status
 
 RECORD_PROP = "zqa_record"
 
@@ -23,12 +24,12 @@ class GateResults:
         """`outcome` is pytest's ('passed', 'failed', 'skipped'); `text` the failure or skip reason."""
         own = [CheckRecord.from_dict(json.loads(str(v))) for k, v in properties if k == RECORD_PROP]
         record = own[-1] if own else None
-        if outcome == "failed" and (record is None or record.outcome is not Outcome.FAILED):
+        if outcome == "failed" and (record is None or record.outcome is not Status.FAILED):
             case = record.case if record else nodeid.rsplit("[", 1)[-1].rstrip("]")
-            record = CheckRecord(family, nodeid, case, Outcome.FAILED, _last_line(text),
+            record = CheckRecord(family, nodeid, case, Status.FAILED, _last_line(text),
                                  dict(record.values) if record else {})  # fmt: skip
         elif record is None:
-            status = Outcome.NOT_RUN if outcome == "skipped" else Outcome.PASSED
+            status = Status.NOT_RUN if outcome == "skipped" else Status.PASSED
             reason = _skip_reason(text) if outcome == "skipped" else ""
             record = CheckRecord(family, nodeid, nodeid.rsplit("[", 1)[-1].rstrip("]"), status, reason)
         self.records = [r for r in self.records if r.test_id != nodeid] + [record]

@@ -29,7 +29,7 @@ from qa.fleet.launch import GATE_COMMAND, LOG, Job, build_job, run_jobs
 from qa.fleet.merge import ShardOutcome, merge, stamp_benchmarks
 from qa.fleet.solo import RunMode, SoloPolicy
 from qa.measure.units import parse_percent
-from qa.records import Outcome
+from qa.verdict import Status
 
 # Options the orchestrator sets per process: given after `--` they would collide with its own.
 OWNED_OPTIONS = (
@@ -263,16 +263,16 @@ def _report(
     records, header = list(merged.records), dict(merged.header)
     if request.each:
         agreement = deviation_records(records, request.deviation)
-        off = [r.message for r in agreement if r.outcome is Outcome.FAILED]
+        off = [r.message for r in agreement if r.outcome is Status.FAILED]
         header["deviating cards"] = "; ".join(off) or f"none beyond {request.deviation:.0%}"
         records += agreement
     page = write_report(request.report_dir, records, fingerprint=merged.fingerprint, header=header)
     for line in publish(records, header=header, report=str(page), root=cwd, environ=environ):
         say(line)
-    counts = {o: sum(1 for r in records if r.outcome is o) for o in Outcome}
+    counts = {o: sum(1 for r in records if r.outcome is o) for o in Status}
     headline = ", ".join(f"{n} {o.value}" for o, n in counts.items() if n) or "no gate checks ran"
     say(f"zqa gate: {len(outcomes)} GPU(s), wall {wall:.1f} s: {headline}; report {page}")
-    failed = counts[Outcome.FAILED] > 0 or any(o.returncode != 0 for o in outcomes) or not records
+    failed = counts[Status.FAILED] > 0 or any(o.returncode != 0 for o in outcomes) or not records
     return 1 if failed else 0
 
 

@@ -14,7 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from qa.measure.units import format_seconds
-from qa.records import CheckRecord, Family, Outcome
+from qa.records import CheckRecord, Family
+from qa.verdict import Status
 
 DEVIATION_TEST = "zqa gate --each::test_cards_agree"
 DEFAULT_THRESHOLD = 0.05
@@ -87,11 +88,11 @@ def deviation_records(
         if found:
             message = "; ".join(d.sentence(len(medians)) for d in found) + f" (threshold {threshold:.0%})"
             out.append(
-                CheckRecord(Family.LATENCY, test_id, f"{case}: cards agree", Outcome.FAILED, message, values)
+                CheckRecord(Family.LATENCY, test_id, f"{case}: cards agree", Status.FAILED, message, values)
             )
         else:
             message = f"{len(medians)} cards within {spread:.1%} of each other on {case} (threshold {threshold:.0%})"
             out.append(
-                CheckRecord(Family.LATENCY, test_id, f"{case}: cards agree", Outcome.PASSED, message, values)
+                CheckRecord(Family.LATENCY, test_id, f"{case}: cards agree", Status.PASSED, message, values)
             )
     return out

@@ -16,9 +16,10 @@ from typing import Any
 from qa.errors import QAUsageError
 from qa.fleet.cards import Card
 from qa.fleet.solo import RunMode
-from qa.records import CheckRecord, Family, Outcome
+from qa.records import CheckRecord, Family
 from qa.report.results import Results, dumps, read_results
 from qa.storage import write_text_atomic
+from qa.verdict import Status
 
 RESULTS = "results.json"
 SHARD_TEST = "zqa gate::shard"
@@ -66,7 +67,7 @@ def shard_records(outcome: ShardOutcome, mode: RunMode) -> tuple[list[CheckRecor
             Family.GUARD,
             f"{SHARD_TEST}[{outcome.card.label}]",
             f"shard {outcome.share}",
-            Outcome.FAILED,
+            Status.FAILED,
             message,
             stamp({}, outcome.card, outcome.share, mode),
         )

@@ -9,8 +9,9 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from qa.records import CheckRecord, Outcome, summarise
+from qa.records import CheckRecord, summarise
 from qa.report.view import OUTCOME_ORDER
+from qa.verdict import Status
 
 MAX_LISTED = 50
 MAX_MESSAGE = 400
@@ -50,7 +51,7 @@ def step_summary(
             lines.append(
                 f"| {s.family.value} | " + " | ".join(str(s.counts[o]) for o in OUTCOME_ORDER) + " |"
             )
-    for outcome, title in ((Outcome.FAILED, "Failures"), (Outcome.UNSTABLE, "Unstable (not a pass)")):
+    for outcome, title in ((Status.FAILED, "Failures"), (Status.UNSTABLE, "Unstable (not a pass)")):
         chosen = [r for r in records if r.outcome is outcome]
         if chosen:
             lines += ["", f"### {title}", ""]
@@ -82,7 +83,7 @@ def annotations(records: Sequence[CheckRecord], *, root: Path | None = None) -> 
     line is the test function's `def`, found in `root / file` when that file exists."""
     commands = []
     for record in records:
-        level = {Outcome.FAILED: "error", Outcome.UNSTABLE: "warning"}.get(record.outcome)
+        level = {Status.FAILED: "error", Status.UNSTABLE: "warning"}.get(record.outcome)
         if level is None:
             continue
         file, _, rest = record.test_id.partition("::")

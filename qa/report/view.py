@@ -10,18 +10,19 @@ from pathlib import Path
 from typing import Any
 
 from qa.measure.units import format_bytes
-from qa.records import CheckRecord, Family, Outcome
+from qa.records import CheckRecord, Family
 from qa.report import details
 from qa.report.artifacts import ImageRef, image_ref
 from qa.storage import safe_name
+from qa.verdict import Status
 
-OUTCOME_ORDER = (Outcome.FAILED, Outcome.UNSTABLE, Outcome.NOT_RUN, Outcome.PASSED)
+OUTCOME_ORDER = (Status.FAILED, Status.UNSTABLE, Status.NOT_RUN, Status.PASSED)
 ROLE_ORDER = ("diff", "obtained", "annotated")  # golden | obtained | heat map panel first
 ROLE_LABELS = {"diff": "golden | obtained | difference", "obtained": "obtained", "annotated": "OCR boxes"}
 VALUE_CHARS = 800
 
 
-def rank(outcome: Outcome) -> int:
+def rank(outcome: Status) -> int:
     return OUTCOME_ORDER.index(outcome)
 
 
@@ -83,7 +84,7 @@ class FamilyView:
         return self.family.value
 
     @property
-    def counts(self) -> dict[Outcome, int]:
+    def counts(self) -> dict[Status, int]:
         return {o: sum(1 for r in self.rows if r.record.outcome is o) for o in OUTCOME_ORDER}
 
     @property
@@ -119,23 +120,23 @@ class ReportView:
     def rows(self) -> tuple[CaseRow, ...]:
         return tuple(r for f in self.families for r in f.rows)
 
-    def with_outcome(self, outcome: Outcome) -> tuple[CaseRow, ...]:
+    def with_outcome(self, outcome: Status) -> tuple[CaseRow, ...]:
         return tuple(r for r in self.rows if r.record.outcome is outcome)
 
     @property
     def failures(self) -> tuple[CaseRow, ...]:
-        return self.with_outcome(Outcome.FAILED)
+        return self.with_outcome(Status.FAILED)
 
     @property
     def unstable(self) -> tuple[CaseRow, ...]:
-        return self.with_outcome(Outcome.UNSTABLE)
+        return self.with_outcome(Status.UNSTABLE)
 
     @property
     def not_run(self) -> tuple[CaseRow, ...]:
-        return self.with_outcome(Outcome.NOT_RUN)
+        return self.with_outcome(Status.NOT_RUN)
 
     @property
-    def totals(self) -> dict[Outcome, int]:
+    def totals(self) -> dict[Status, int]:
         return {o: sum(f.counts[o] for f in self.families) for o in OUTCOME_ORDER}
 
     @property
@@ -147,11 +148,11 @@ class ReportView:
     def verdict(self) -> str:
         """bad (a failure), warn (unstable or not run, no failure), good (all passed), none."""
         totals = self.totals
-        if totals[Outcome.FAILED]:
+        if totals[Status.FAILED]:
             return "bad"
-        if totals[Outcome.UNSTABLE] or totals[Outcome.NOT_RUN]:
+        if totals[Status.UNSTABLE] or totals[Status.NOT_RUN]:
             return "warn"
-        return "good" if totals[Outcome.PASSED] else "none"
+        return "good" if totals[Status.PASSED] else "none"
 
 
 def build_view(

@@ -15,8 +15,9 @@ import time
 from pathlib import Path
 
 from qa.fleet.solo import RunMode, SoloBarrier
-from qa.records import CheckRecord, Family, Outcome
+from qa.records import CheckRecord, Family
 from qa.report import write_report
+from qa.verdict import Status
 
 
 def main(argv: list[str]) -> int:
@@ -48,11 +49,11 @@ def main(argv: list[str]) -> int:
     median = float(medians.get(gpu, "0.43"))
     records = [
         CheckRecord(Family.LATENCY, "qa/gate/test_latency.py::test_latency[512-simple]", "512-simple",
-                    Outcome.FAILED if failed else Outcome.PASSED,
+                    Status.FAILED if failed else Status.PASSED,
                     f"p50 latency {median} s > budget 0.40 s" if failed else "within budget",
                     {"median_s": median, "mode": mode.value, "solo_window": window, **seen}),
         CheckRecord(Family.LATENCY, "qa/gate/test_latency.py::test_cold_start", "test_cold_start",
-                    Outcome.PASSED, "load 15 s", {"load_s": 15.0}),
+                    Status.PASSED, "load 15 s", {"load_s": 15.0}),
     ]  # fmt: skip
     write_report(Path(opts["--qa-report"]), records, header={"model": "synthetic", "session": "x"})
     bench = {"machine_info": {"node": "fake"}, "benchmarks": [

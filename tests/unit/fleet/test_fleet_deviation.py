@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from qa.fleet.deviation import deviation_records, deviations
-from qa.records import CheckRecord, Family, Outcome
+from qa.records import CheckRecord, Family
+from qa.verdict import Status
 
 
 def latency(card: str, case: str, median: float, mode: str = "concurrent") -> CheckRecord:
-    return CheckRecord(Family.LATENCY, f"qa/gate/test_latency.py::test_latency[{case}]", case, Outcome.PASSED,
+    return CheckRecord(Family.LATENCY, f"qa/gate/test_latency.py::test_latency[{case}]", case, Status.PASSED,
                        "", {"median_s": median, "card": card, "mode": mode})  # fmt: skip
 
 
@@ -32,11 +33,11 @@ def test_one_record_per_scenario_and_mode() -> None:
         latency("GPU 0", "1024-simple", 1.39), latency("GPU 1", "1024-simple", 1.40),
         latency("GPU 0", "768-simple", 0.80, "solo"), latency("GPU 1", "768-simple", 0.80, "concurrent"),
         latency("GPU 0", "2048-simple", 6.5),  # one card only: nothing to compare
-        CheckRecord(Family.VRAM, "x", "512-simple", Outcome.PASSED, "", {"median_s": 9.0, "card": "GPU 1"}),
+        CheckRecord(Family.VRAM, "x", "512-simple", Status.PASSED, "", {"median_s": 9.0, "card": "GPU 1"}),
     ]  # fmt: skip
     out = {r.case: r for r in deviation_records(records, 0.05)}
     assert set(out) == {"512-simple: cards agree", "1024-simple: cards agree"}  # 768: modes differ
     bad = out["512-simple: cards agree"]
-    assert bad.outcome is Outcome.FAILED and bad.message.startswith("GPU 1 is +11.6 % off its siblings")
+    assert bad.outcome is Status.FAILED and bad.message.startswith("GPU 1 is +11.6 % off its siblings")
     assert bad.values["deviating"] == ["GPU 1"]
-    assert out["1024-simple: cards agree"].outcome is Outcome.PASSED
+    assert out["1024-simple: cards agree"].outcome is Status.PASSED

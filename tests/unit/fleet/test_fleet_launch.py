@@ -17,8 +17,8 @@ from qa.fleet import command
 from qa.fleet.affinity import Topology
 from qa.fleet.cards import Card
 from qa.fleet.command import GateRequest, configure, run_gate
-from qa.records import Outcome
 from qa.report import read_results
+from qa.verdict import Status
 
 FAKE = Path(__file__).with_name("fleet_fake_gate.py")
 CARDS = (Card(0, "Fake H200", "GPU-0", "0000:19:00.0"), Card(1, "Fake H200", "GPU-1", "0000:9a:00.0"))
@@ -90,7 +90,7 @@ def test_a_failed_check_on_one_card_fails_the_run(tmp_path: Path, env: dict[str,
     code, _ = gate(tmp_path, env, "--no-affinity", "--solo", "none", FAKE_FAIL_GPU="1")
     assert code == 1
     records = read_results(tmp_path / "qa-report" / "results.json").records
-    failed = [r for r in records if r.outcome is Outcome.FAILED]
+    failed = [r for r in records if r.outcome is Status.FAILED]
     assert [(r.values["card"], r.case) for r in failed] == [("GPU 1", "512-simple")]
     assert "--qa-solo-barrier" not in " ".join(values(tmp_path)["GPU 0"]["argv"])
 
@@ -101,7 +101,7 @@ def test_a_card_that_leaves_no_results_is_a_failure_not_a_smaller_run(
     code, _ = gate(tmp_path, env, "--no-affinity", FAKE_CRASH_GPU="0")
     assert code == 1
     records = read_results(tmp_path / "qa-report" / "results.json").records
-    shard = [r for r in records if r.outcome is Outcome.FAILED]
+    shard = [r for r in records if r.outcome is Status.FAILED]
     assert len(shard) == 1 and "GPU 0 (Fake H200)" in shard[0].message and "status 3" in shard[0].message
     assert str(tmp_path / "qa-report" / "gpu0" / "pytest.log") in shard[0].message
 
@@ -120,7 +120,7 @@ def test_each_runs_everything_everywhere_and_names_the_deviating_card(
     assert seen["GPU 0"]["shard_arg"] is None and seen["GPU 0"]["shard"] == "all"
     results = read_results(tmp_path / "qa-report" / "results.json")
     agree = [r for r in results.records if r.case == "512-simple: cards agree"]
-    assert len(agree) == 1 and agree[0].outcome is Outcome.FAILED
+    assert len(agree) == 1 and agree[0].outcome is Status.FAILED
     assert agree[0].message.startswith("GPU 1 is +59.2 % off its siblings on 512-simple")
     assert str(results.header["deviating cards"]).startswith("GPU 1 is +59.2 %")
     same, _ = gate(

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from qa.records import CheckRecord, Family, Outcome
+from qa.records import CheckRecord, Family
 from qa.storage import confined
+from qa.verdict import Status
 
 XSS_SCRIPT = "<script>alert(1)</script>"
 XSS_IMG = "<img src=x onerror=alert(1)>"
@@ -59,32 +60,32 @@ def gate_records(report_dir: Path, *, hostile: bool = True) -> list[CheckRecord]
     t = "tests/gate/test_"
     return [
         CheckRecord(Family.GUARD, f"{t}guards.py::test_scheduler_is_flowmatch_euler", "test_scheduler",
-                    Outcome.PASSED, "scheduler FlowMatchEulerDiscreteScheduler",
+                    Status.PASSED, "scheduler FlowMatchEulerDiscreteScheduler",
                     {"scheduler": "FlowMatchEulerDiscreteScheduler"}),
-        CheckRecord(Family.LATENCY, f"{t}latency.py::test_latency[512-simple]", "512-simple", Outcome.PASSED,
+        CheckRecord(Family.LATENCY, f"{t}latency.py::test_latency[512-simple]", "512-simple", Status.PASSED,
                     "median 0.48 s within budget", {**latency_values(0.476, 400.0), "budget": "p50 <= 0.55 s"}),
         CheckRecord(Family.LATENCY, f"{t}latency.py::test_latency[1024-simple{XSS_SCRIPT if hostile else ''}]",
-                    f"1024-simple{evil}", Outcome.FAILED,
+                    f"1024-simple{evil}", Status.FAILED,
                     f"p50 latency 1.71 s > budget 1.60 s (+6.9 %){evil}", latency_values(1.71, 1530.0)),
-        CheckRecord(Family.LATENCY, f"{t}latency.py::test_cold_start", "test_cold_start", Outcome.NOT_RUN,
+        CheckRecord(Family.LATENCY, f"{t}latency.py::test_cold_start", "test_cold_start", Status.NOT_RUN,
                     "no cold-start budget for synthetic on cpu; load 2.00 s, first image 1.00 s"),
         CheckRecord(Family.VRAM, f"{t}vram.py::test_vram_by_stage_and_no_leak", "test_vram_by_stage_and_no_leak",
-                    Outcome.PASSED, "no growth over 5 generations",
+                    Status.PASSED, "no growth over 5 generations",
                     {"stages": vram_stages(), "readings_bytes": [int(19.27 * GIB)] * 5, "baseline_bytes": 0}),
-        CheckRecord(Family.VRAM, f"{t}vram.py::test_vram_peak[512-simple]", "512-simple", Outcome.UNSTABLE,
+        CheckRecord(Family.VRAM, f"{t}vram.py::test_vram_peak[512-simple]", "512-simple", Status.UNSTABLE,
                     "unstable: NVML sampled only once"),
-        CheckRecord(Family.GOLDEN, f"{t}golden.py::test_golden_image[apple-s42]", "apple-s42", Outcome.FAILED,
+        CheckRecord(Family.GOLDEN, f"{t}golden.py::test_golden_image[apple-s42]", "apple-s42", Status.FAILED,
                     f"apple-s42 regressed: colour shift: mean Lab ΔE 14.2 > 6{evil}",
                     {"phash": 12, "colour shift": 14.2, "structure": 0.61, "action": "regressed"},
                     {"obtained": png(golden / "obtained.png", (200, 30, 30)),
                      "diff": png(golden / "diff.png", (30, 30, 200), (72, 24))}),
-        CheckRecord(Family.GLYPH, f"{t}glyphs.py::test_glyph_text_is_legible[fu]", "fu", Outcome.FAILED,
+        CheckRecord(Family.GLYPH, f"{t}glyphs.py::test_glyph_text_is_legible[fu]", "fu", Status.FAILED,
                     f"fu: asked for '福', read '副'{evil}",
                     {"passed": False, "status": "wrong_text", "expected": "福", "read": f"副{evil}",
                      "precision": 0.0, "recall": 0.0, "ned": 1.0, "reason": "look-alike", "doubts": [],
                      "full_read": f"副{evil}", "engine_info": {"name": "rapidocr", "version": "1.3.24"}},
                     {"annotated": png(glyph / "annotated.png", (250, 250, 250))}),
-        CheckRecord(Family.GLYPH, f"{t}glyphs.py::test_glyph_text_is_legible[hanfu]", "hanfu", Outcome.NOT_RUN,
+        CheckRecord(Family.GLYPH, f"{t}glyphs.py::test_glyph_text_is_legible[hanfu]", "hanfu", Status.NOT_RUN,
                     "the synthetic profile cannot render text: its weights are random"),
     ]  # fmt: skip
 

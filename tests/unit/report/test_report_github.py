@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from report_records import HEADER, XSS_SCRIPT, gate_records
 
-from qa.records import CheckRecord, Family, Outcome
+from qa.records import CheckRecord, Family
 from qa.report import github
+from qa.verdict import Status
 
 
 def test_workflow_command_escaping_follows_the_spec() -> None:
@@ -32,7 +33,7 @@ def test_failures_become_errors_and_unstable_checks_warnings(tmp_path: Path) -> 
 
 
 def test_a_multi_line_message_stays_one_command() -> None:
-    record = CheckRecord(Family.GUARD, "t.py::test_x", "x", Outcome.FAILED, "first\nsecond\r\n100%")
+    record = CheckRecord(Family.GUARD, "t.py::test_x", "x", Status.FAILED, "first\nsecond\r\n100%")
     (line,) = github.annotations([record], root=Path("/nonexistent"))
     assert line == "::error file=t.py,title=zimage-qa guard%3A x::first%0Asecond%0D%0A100%25"
 

@@ -11,10 +11,11 @@ import pytest
 from report_records import FINGERPRINT, HEADER, XSS_IMG, XSS_SCRIPT, gate_records, png
 
 from qa.errors import QAUsageError
-from qa.records import CheckRecord, Family, Outcome
+from qa.records import CheckRecord, Family
 from qa.report import read_results, write_report
 from qa.report.page import render_page
 from qa.report.view import build_view
+from qa.verdict import Status
 
 SRC = re.compile(r'\s(?:src|href)="([^"]*)"')
 
@@ -87,14 +88,14 @@ def test_not_run_checks_are_listed_with_their_reason(written: Path) -> None:
 def test_results_json_holds_the_same_records_in_page_order(written: Path, records: list[CheckRecord]) -> None:
     results = read_results(written.parent / "results.json")
     assert sorted(r.to_json() for r in results.records) == sorted(r.to_json() for r in records)
-    assert [r.outcome for r in results.records][:3] == [Outcome.FAILED, Outcome.NOT_RUN, Outcome.PASSED]
+    assert [r.outcome for r in results.records][:3] == [Status.FAILED, Status.NOT_RUN, Status.PASSED]
     assert results.fingerprint["driver"] == "580.65" and results.header["model"] == "synthetic"
     data = json.loads((written.parent / "results.json").read_text(encoding="utf-8"))
     assert data["summary"]["latency"]["counts"] == {"passed": 1, "failed": 1, "unstable": 0, "not run": 1}
 
 
 def test_non_finite_values_stay_strict_json(tmp_path: Path) -> None:
-    record = CheckRecord(Family.LATENCY, "t::x", "x", Outcome.FAILED, "oom", {"median_s": float("inf"),
+    record = CheckRecord(Family.LATENCY, "t::x", "x", Status.FAILED, "oom", {"median_s": float("inf"),
                          "rel_iqr": float("nan")})  # fmt: skip
     index = write_report(tmp_path, [record])
     text = (tmp_path / "results.json").read_text(encoding="utf-8")
@@ -108,7 +109,7 @@ def test_artifacts_outside_the_folder_are_embedded_and_bad_ones_are_named_not_li
     (tmp_path / "qa-report").mkdir()
     (tmp_path / "qa-report" / "note.png").write_text("not a picture")
     artifacts = {"obtained": elsewhere, "diff": "javascript:alert(1)", "annotated": "note.png"}
-    record = CheckRecord(Family.GOLDEN, "t::g", "g", Outcome.FAILED, "regressed", {}, artifacts)
+    record = CheckRecord(Family.GOLDEN, "t::g", "g", Status.FAILED, "regressed", {}, artifacts)
     page = write_report(tmp_path / "qa-report", [record]).read_text(encoding="utf-8")
     assert 'src="data:image/png;base64,iVBOR' in page
     assert 'src="javascript' not in page and "file not found: <code>javascript:alert(1)</code>" in page
@@ -129,7 +130,7 @@ def test_a_file_in_place_of_the_folder_is_a_usage_error(tmp_path: Path) -> None:
 def test_rewriting_replaces_the_previous_report(tmp_path: Path) -> None:
     folder = tmp_path / "qa-report"
     write_report(folder, gate_records(folder))
-    passed = [CheckRecord(Family.GUARD, "t::ok", "ok", Outcome.PASSED, "fine")]
+    passed = [CheckRecord(Family.GUARD, "t::ok", "ok", Status.PASSED, "fine")]
     page = write_report(folder, passed, written="2026-01-01T00:00:00+00:00").read_text(encoding="utf-8")
     assert case_rows(page) == ["passed"] and "2026-01-01T00:00:00+00:00" in page
     assert len(read_results(folder / "results.json").records) == 1

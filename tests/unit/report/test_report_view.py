@@ -7,19 +7,20 @@ from pathlib import Path
 import pytest
 from report_records import gate_records, latency_values, vram_stages
 
-from qa.records import CheckRecord, Family, Outcome
+from qa.records import CheckRecord, Family
 from qa.report import details
 from qa.report.page import render_page
 from qa.report.view import OUTCOME_ORDER, build_view
+from qa.verdict import Status
 
 
-def record(family: Family, outcome: Outcome, case: str = "c", values: dict[str, object] | None = None,
+def record(family: Family, outcome: Status, case: str = "c", values: dict[str, object] | None = None,
            message: str = "") -> CheckRecord:  # fmt: skip
     return CheckRecord(family, f"tests/gate/t.py::test[{case}]", case, outcome, message, values or {})
 
 
 def test_rows_are_ordered_failed_unstable_not_run_passed_then_by_case() -> None:
-    records = [record(Family.LATENCY, o, f"{o.name}-{i}") for i in (2, 1) for o in Outcome]
+    records = [record(Family.LATENCY, o, f"{o.name}-{i}") for i in (2, 1) for o in Status]
     view = build_view(records, Path("."))
     outcomes = [r.record.outcome for r in view.rows]
     assert outcomes == [o for o in OUTCOME_ORDER for _ in (1, 2)]
@@ -27,8 +28,8 @@ def test_rows_are_ordered_failed_unstable_not_run_passed_then_by_case() -> None:
 
 
 def test_families_with_a_failure_come_first_and_empty_ones_are_left_out() -> None:
-    records = [record(Family.GUARD, Outcome.PASSED), record(Family.GLYPH, Outcome.NOT_RUN),
-               record(Family.VRAM, Outcome.FAILED)]  # fmt: skip
+    records = [record(Family.GUARD, Status.PASSED), record(Family.GLYPH, Status.NOT_RUN),
+               record(Family.VRAM, Status.FAILED)]  # fmt: skip
     view = build_view(records, Path("."))
     assert [f.family for f in view.families] == [Family.VRAM, Family.GLYPH, Family.GUARD]
     assert view.verdict == "bad" and view.headline == "1 failed, 1 not run, 1 passed"
@@ -36,10 +37,10 @@ def test_families_with_a_failure_come_first_and_empty_ones_are_left_out() -> Non
 
 @pytest.mark.parametrize(
     ("outcomes", "verdict"),
-    [((Outcome.PASSED,), "good"), ((Outcome.PASSED, Outcome.NOT_RUN), "warn"), ((Outcome.UNSTABLE,), "warn"),
+    [((Status.PASSED,), "good"), ((Status.PASSED, Status.NOT_RUN), "warn"), ((Status.UNSTABLE,), "warn"),
      ((), "none")],
 )  # fmt: skip
-def test_the_headline_badge(outcomes: tuple[Outcome, ...], verdict: str) -> None:
+def test_the_headline_badge(outcomes: tuple[Status, ...], verdict: str) -> None:
     assert (
         build_view([record(Family.GUARD, o, str(i)) for i, o in enumerate(outcomes)], Path(".")).verdict
         == verdict
@@ -47,8 +48,8 @@ def test_the_headline_badge(outcomes: tuple[Outcome, ...], verdict: str) -> None
 
 
 def test_stage_bars_share_one_scale_per_family() -> None:
-    fast = record(Family.LATENCY, Outcome.PASSED, "fast", latency_values(1.0, 400.0))
-    slow = record(Family.LATENCY, Outcome.PASSED, "slow", latency_values(2.0, 1800.0))
+    fast = record(Family.LATENCY, Status.PASSED, "fast", latency_values(1.0, 400.0))
+    slow = record(Family.LATENCY, Status.PASSED, "slow", latency_values(2.0, 1800.0))
     bars = {r.record.case: r.stage_bar for r in build_view([fast, slow], Path(".")).rows}
     assert bars["slow"] is not None and bars["fast"] is not None
     assert sum(s.percent for s in bars["slow"].segments) == pytest.approx(100.0)
@@ -69,20 +70,18 @@ def test_family_readers() -> None:
     rows = details.vram_rows({"stages": vram_stages()})
     assert [r.stage for r in rows] == ["idle", "after load", "during generation (peak)", "after generation"]
     assert rows[2].device == "25.65 GiB" and rows[0].allocated == "0 B"
-    assert details.measured(record(Family.LATENCY, Outcome.PASSED, values=lat)) == (
+    assert details.measured(record(Family.LATENCY, Status.PASSED, values=lat)) == (
         "median 1.39 s, worst 1.42 s, 9 DiT forwards"
     )
-    cold = record(Family.LATENCY, Outcome.PASSED, values={"load_s": 12.0, "first_image_s": 3.7})
+    cold = record(Family.LATENCY, Status.PASSED, values={"load_s": 12.0, "first_image_s": 3.7})
     assert details.measured(cold) == "load 12.00 s, first image 3.70 s"
     drift = record(
-        Family.LATENCY, Outcome.PASSED, values={"times_s": [1, 1, 1], "creep": 0.01, "max_jitter_ms": 5}
+        Family.LATENCY, Status.PASSED, values={"times_s": [1, 1, 1], "creep": 0.01, "max_jitter_ms": 5}
     )
     assert details.measured(drift) == "3 images, creep +1.0 %, max jitter 5.00 ms"
-    peak = record(
-        Family.VRAM, Outcome.PASSED, values={"peak_allocated_bytes": 2**30, "peak_nvml_bytes": None}
-    )
+    peak = record(Family.VRAM, Status.PASSED, values={"peak_allocated_bytes": 2**30, "peak_nvml_bytes": None})
     assert details.measured(peak) == "peak allocated 1.00 GiB"
-    guard = record(Family.GUARD, Outcome.PASSED, values={"nfe": 9, "steps": 9, "long": "x" * 100})
+    guard = record(Family.GUARD, Status.PASSED, values={"nfe": 9, "steps": 9, "long": "x" * 100})
     assert details.measured(guard) == "nfe 9, steps 9"
 
 
@@ -94,7 +93,7 @@ def test_family_readers() -> None:
      {"budget": {"p50": "1.6 s"}, "times_s": "many", "phash": True}],
 )  # fmt: skip
 def test_malformed_values_render_without_raising(values: dict[str, object], tmp_path: Path) -> None:
-    records = [record(f, Outcome.FAILED, f.value, values) for f in Family]
+    records = [record(f, Status.FAILED, f.value, values) for f in Family]
     page = render_page(build_view(records, tmp_path, fingerprint={"gpus": "none", "x": [1]}))
     assert page.count('class="case o-failed"') == len(Family)
 

@@ -1,8 +1,8 @@
 """The latency check of one scenario: timed rounds through a timer (pytest-benchmark in the gate), the
 re-measure policy for noisy runs, and the verdict against the budget and, when given, the baseline.
 
-Pytest-free: the gate hands in pytest-benchmark's fixture wrapped in `BenchmarkTimer`; a notebook can
-hand in `PlainTimer`.
+Pytest-free: the gate hands in pytest-benchmark's fixture wrapped in `BenchmarkTimer`; anything with the
+`Timer` methods will do.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from qa.config import BudgetSet, Scenario, Thresholds
 from qa.measure.budget import BudgetContext, LatencyBudget
+from qa.measure.rounds import more_rounds
 from qa.measure.stats import Summary, summarize
 from qa.measure.units import format_seconds
 from qa.runner import ScenarioResult, ScenarioRunner
@@ -59,26 +60,6 @@ class BenchmarkTimer:
         self.benchmark.extra_info.update(info)
 
 
-@dataclass
-class PlainTimer:
-    """A Timer without pytest-benchmark (a notebook, the A/B runner)."""
-
-    info: dict[str, Any] | None = None
-
-    def disabled_reason(self) -> str | None:
-        return None
-
-    def time(self, target: Callable[[], None], rounds: int, warmup: int) -> None:
-        for _ in range(warmup + rounds):
-            target()
-
-    def extend(self, durations_s: list[float]) -> None:
-        return None
-
-    def attach(self, info: dict[str, Any]) -> None:
-        self.info = {**(self.info or {}), **info}
-
-
 @dataclass(frozen=True)
 class LatencyPolicy:
     rounds: int
@@ -96,11 +77,14 @@ def measure(runner: ScenarioRunner, case: Scenario, timer: Timer, policy: Latenc
     added = 0
     with runner.run(case, warmup=policy.warmup) as run:
         timer.time(run.generate, policy.rounds, policy.warmup)
-        while len(run.measured) >= 2 and len(run.measured) < policy.max_rounds:
+        while len(run.measured) >= 2:
             interim = summarize([t.total_ms / 1000.0 for t in run.measured])
-            if judge(interim).status is not Status.UNSTABLE:
+            if judge(interim).status is not Status.UNSTABLE:  # over budget fails at once: no more rounds
                 break
-            extra = min(policy.max_rounds - len(run.measured), max(2, policy.rounds // 2))
+            extra = more_rounds(interim.rel_iqr, len(run.measured), policy.max_rounds,
+                                max_rel_iqr=policy.max_rel_iqr, step=max(2, policy.rounds // 2))  # fmt: skip
+            if not extra:
+                break
             before = len(run.timings)
             for _ in range(extra):
                 run.generate()

@@ -12,7 +12,6 @@ committed record.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,86 +35,10 @@ class GoldenAction(enum.Enum):
     REWROTE = "rewrote record"
 
 
-@dataclass(frozen=True)
-class GoldenResult:
-    action: GoldenAction
-    message: str
-    verdict: Comparison | None = None
-    path: Path | None = None
-
-    @property
-    def passed(self) -> bool:
-        return self.action in (GoldenAction.SAME, GoldenAction.REWROTE)
-
-
-def check_golden(
-    store: GoldenStore, case: GoldenCase, image: Any, provenance: Provenance,
-    thresholds: Thresholds | None = None, update: GoldenUpdate = GoldenUpdate.OFF,
-) -> GoldenResult:  # fmt: skip
-    """Compare `image` with the stored record of `case`, or write it as the update mode says."""
-    record = store.load(case.case_id)
-    if update is GoldenUpdate.ALL:
-        path = store.write(case.case_id, make_record(image, case, provenance))
-        return GoldenResult(GoldenAction.REWROTE, f"rewrote golden record {path}", path=path)
-    if record is None:
-        return _missing(store, case, image, provenance, update)
-    mismatch = provenance_verdict(record, case, store.path(case.case_id))
-    if mismatch is not None and update is GoldenUpdate.OFF:
-        return GoldenResult(GoldenAction.REGRESSED, mismatch.message)
-    verdict = _compare(record, image, thresholds)
-    if verdict.same and mismatch is None:
-        return GoldenResult(GoldenAction.SAME, f"same as {store.path(case.case_id)}", verdict)
-    summary = "; ".join(verdict.reasons) or (mismatch.message if mismatch else "")
-    if update is GoldenUpdate.CHANGED:
-        path = store.write(case.case_id, make_record(image, case, provenance))
-        return GoldenResult(
-            GoldenAction.WROTE_CHANGED,
-            f"{case.case_id} changed ({summary}); wrote the new golden record {path}: review it on the "
-            "report page and commit it, or revert it",
-            verdict, path,
-        )  # fmt: skip
-    return GoldenResult(
-        GoldenAction.REGRESSED,
-        f"{case.case_id} regressed against {store.path(case.case_id)}: {summary}; if the change is "
-        "intended, rebless with --qa-update-golden",
-        verdict,
-    )  # fmt: skip
-
-
 def _compare(record: GoldenRecord, image: Any, thresholds: Thresholds | None) -> Comparison:
     from qa.golden.verdict import compare
 
     return compare(record, image, thresholds)
-
-
-def _missing(
-    store: GoldenStore, case: GoldenCase, image: Any, provenance: Provenance, update: GoldenUpdate
-) -> GoldenResult:
-    if update is GoldenUpdate.CHANGED:
-        path = store.write(case.case_id, make_record(image, case, provenance))
-        return GoldenResult(
-            GoldenAction.WROTE_NEW,
-            f"no golden record for {case.case_id}; wrote {path}: review it on the report page and commit it",
-            path=path,
-        )
-    if not store.exists():
-        return GoldenResult(GoldenAction.NO_SET, store.missing_message())
-    return GoldenResult(
-        GoldenAction.NO_RECORD,
-        f"no golden record for {case.case_id} in {store.folder}; create it with --qa-update-golden",
-    )
-
-
-def save_artifacts(report_dir: Path, case_id: str, image: Any, record: GoldenRecord | None) -> dict[str, str]:
-    """The obtained image and, with a record, the golden|obtained|difference panel; paths by role.
-    Kept for callers of `check_golden`; `golden_verdict` saves the old picture too (`save_review`)."""
-    from qa.golden.diff import diff_image
-    from qa.golden.pixels import as_pixels
-
-    pictures = {"obtained": as_pixels(image).pil()}
-    if record is not None:
-        pictures["diff"] = diff_image(record, image)
-    return _write_pngs(confined(report_dir, "golden", case_id), pictures)
 
 
 # The gate's entry point: one qa.verdict.Verdict per golden case.

@@ -11,8 +11,8 @@ its record says how many it ran and why.
     # re-measure policy, after each batch:
     extra = more_rounds(summary.rel_iqr, done=len(times), cap=plan.cap, max_rel_iqr=0.10)
 
-Cold start in parts: `ColdStart(load_s, first_image_s, warm_image_s, variant_s)` with `compile_s` (first
-call minus a warm call at the same shape: torch.compile's work, or lazy initialisation when eager).
+Cold start in parts: `compile_seconds(first, warm)` is the first call at a shape minus a warm call
+(torch.compile's work, or lazy initialisation when eager); the session keeps load and first image apart.
 """
 
 from __future__ import annotations
@@ -26,31 +26,6 @@ from qa.errors import QAUsageError
 def compile_seconds(first_call_s: float, warm_call_s: float) -> float:
     """What the first call at a shape cost beyond a warm one (compilation, autotuning, lazy init)."""
     return max(0.0, first_call_s - warm_call_s)
-
-
-@dataclass(frozen=True)
-class ColdStart:
-    """Load, variant application, compile and first image, each its own number (seconds)."""
-
-    load_s: float  # building or reading the pipeline, to the device
-    first_image_s: float  # the first generation, compile included
-    warm_image_s: float  # the next generation at the same shape
-    variant_s: float = 0.0  # applying the deployment variant (quantize, offload hooks, compile wrapper)
-
-    @property
-    def compile_s(self) -> float:
-        return compile_seconds(self.first_image_s, self.warm_image_s)
-
-    @property
-    def total_s(self) -> float:
-        """From nothing to the first image."""
-        return self.load_s + self.variant_s + self.first_image_s
-
-    def to_dict(self) -> dict[str, float]:
-        return {name: round(value, 4) for name, value in (
-            ("load_s", self.load_s), ("variant_s", self.variant_s), ("compile_s", self.compile_s),
-            ("first_image_s", self.first_image_s), ("warm_image_s", self.warm_image_s), ("total_s", self.total_s),
-        )}  # fmt: skip
 
 
 @dataclass(frozen=True)

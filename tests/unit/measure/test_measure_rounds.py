@@ -5,7 +5,7 @@ import math
 import pytest
 
 from qa.errors import QAUsageError
-from qa.measure.rounds import ColdStart, RoundPlan, compile_seconds, more_rounds, plan_rounds
+from qa.measure.rounds import RoundPlan, compile_seconds, more_rounds, plan_rounds
 
 CONFIG = {"rounds": 5, "min_rounds": 3, "max_rounds": 15}
 
@@ -88,18 +88,8 @@ def test_more_rounds_with_the_plan_cap_bounds_a_slow_deployment():
     assert total * 16.0 <= 80.0
 
 
-def test_cold_start_parts():
-    cold = ColdStart(load_s=16.0, first_image_s=49.2, warm_image_s=0.96, variant_s=0.3)
-    assert cold.compile_s == pytest.approx(48.24)
-    assert cold.total_s == pytest.approx(65.5)
-    assert set(cold.to_dict()) == {
-        "load_s",
-        "variant_s",
-        "compile_s",
-        "first_image_s",
-        "warm_image_s",
-        "total_s",
-    }
+def test_compile_time_is_the_first_call_beyond_a_warm_one():
+    assert compile_seconds(49.2, 0.96) == pytest.approx(48.24)
     assert compile_seconds(1.0, 1.2) == 0.0  # a noisy warm call never gives a negative compile time
 
 

@@ -117,11 +117,11 @@ def test_a_symbolic_link_out_of_the_folder_is_refused(tmp_path: Path) -> None:
 def test_gate_artifacts_of_an_evil_case_id_stay_in_the_report_folder(tmp_path: Path) -> None:
     import numpy as np
 
-    from qa.golden.gate import save_artifacts
+    from qa.golden.gate import save_review
 
     image = np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)
     report = tmp_path / "report"
-    paths = save_artifacts(report, "../../../tmp/evil\x00/..", image, None)
+    paths = save_review(report, "../../../tmp/evil\x00/..", image, None)
     for written in paths.values():
         assert report.resolve() in Path(written).resolve().parents
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]

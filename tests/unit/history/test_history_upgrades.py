@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import zlib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -138,7 +139,7 @@ def judged(folder: Path) -> tuple[int, dict[str, Any]]:
 
 @pytest.mark.parametrize("kind", sorted(UPGRADES))
 def test_slowdown_at_an_upgrade_is_one_event_with_its_attribution(tmp_path: Path, kind: str) -> None:
-    gen = Gen(tmp_path, seed=hash(kind) % 1000)
+    gen = Gen(tmp_path, seed=zlib.crc32(kind.encode()) % 1000)  # hash() of a str changes per process
     gen.runs(9)
     gen.runs(6, factor=1.09, **upgrade(kind))
     code, data = judged(tmp_path)

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from qa.config import Case
 from qa.measure.gpu_state import GpuState
+from qa.measure.host_cpu import HostProbe, HostSpeed
 from qa.measure.memory import MemoryWatch, PeakMemory
 from qa.measure.roofline import FlopCache, Roofline, capture_first_forward, forward_flops, matmul_peak_tflops
 from qa.measure.stages import GenerationTiming, StageRecorder
 from qa.measure.stats import Summary, summarize
+from qa.models.offload import release, released, resident_models
 from qa.models.profiles import LoadedModel
 from qa.picture import InvalidPicture, picture_problem
 
@@ -34,9 +36,25 @@ class ScenarioResult:
     peak: PeakMemory | None
     gpu_state: GpuState | None
     roofline: Roofline | None
+    host: HostSpeed | None = None  # the host CPU's speed around each round (None: not probed)
+
+    @property
+    def judged(self) -> tuple[int, ...]:
+        """The rounds the verdict reads: all but those measured while the host CPU was disturbed, unless
+        fewer than two would be left (then all, and the verdict says the host was disturbed)."""
+        every = tuple(range(len(self.timings)))
+        if self.host is None:
+            return every
+        clean = tuple(k for k in every if k not in self.host.disturbed)
+        return clean if len(clean) >= 2 else every
 
     @property
     def times_s(self) -> tuple[float, ...]:
+        """The judged rounds' totals (seconds)."""
+        return tuple(self.timings[k].total_ms / 1000.0 for k in self.judged)
+
+    @property
+    def all_times_s(self) -> tuple[float, ...]:
         return tuple(t.total_ms / 1000.0 for t in self.timings)
 
     @property
@@ -64,6 +82,10 @@ class ScenarioResult:
             "rounds_s": [round(t, 5) for t in self.times_s],
             "clock": self.timings[0].clock,
         }  # fmt: skip
+        if self.host is not None and self.host.probed:
+            info["host_cpu"] = self.host.to_dict()
+            if len(self.judged) < len(self.timings):
+                info["all_rounds_s"] = [round(t, 5) for t in self.all_times_s]
         if self.peak is not None:
             info["vram"] = {
                 name: round(value / GIB, 3)
@@ -95,8 +117,34 @@ class ScenarioRun:
     last_image: Any = None  # judged for validity after the timed rounds, outside the timing
     result: ScenarioResult | None = None  # set when the block ends
     nonfinite: bool = False
+    released_before: list[tuple[str, ...]] = field(default_factory=list)  # models found on the device
+    probes_before: list[float | None] = field(default_factory=list)  # aligned with `timings`
+    probes_after: list[float | None] = field(default_factory=list)
+    _next_before: float | None = None
+
+    def probe_before(self, *_: Any) -> None:
+        """Untimed, just before a round (pytest-benchmark's `setup`): the host CPU's speed."""
+        self._next_before = self.runner.host.probe()
+
+    def probe_after(self, *_: Any) -> None:
+        """Untimed, just after a round (pytest-benchmark's `teardown`)."""
+        if len(self.probes_after) < len(self.timings):
+            self.probes_after.append(self.runner.host.probe())
+
+    def host_speed(self) -> HostSpeed:
+        """The measured rounds' host CPU speeds so far."""
+        after = self.probes_after + [None] * (len(self.timings) - len(self.probes_after))
+        return self.runner.host.speeds(self.probes_before[self.warmup :], after[self.warmup :])
 
     def generate(self) -> None:
+        self.probes_after.extend([None] * (len(self.timings) - len(self.probes_after)))
+        self.probes_before.append(self._next_before)
+        self._next_before = None
+        pipe = self.runner.model.pipe
+        resident = resident_models(pipe)
+        if resident:  # every timed image starts with the offloaded models on the host (untimed)
+            release(pipe)
+            self.released_before.append(resident)
         with self.runner.recorder.generation() as handle:
             self.last_image = self.runner.model.generate(self.case.prompt, self.case.width, self.case.height,
                                                          self.case.steps, self.case.seed, self.runner.guidance)  # fmt: skip
@@ -118,6 +166,11 @@ class ScenarioRunner:
         self.flops = FlopCache()
         self.results: dict[str, ScenarioResult] = {}
         self._peak_tflops: float | None = None
+        # On a GPU a launch-bound round lasts as long as the launching thread needs: probe the host CPU.
+        # On the CPU the round is the CPU's own work, and a loaded host slows both alike.
+        self.host = HostProbe(enabled=self.on_cuda)
+        for _ in range(5):  # a first notion of the host's speed
+            self.host.probe()
 
     @property
     def on_cuda(self) -> bool:
@@ -140,12 +193,16 @@ class ScenarioRunner:
                                      "check the weights, dtype and VAE (NaN latents show as black)")  # fmt: skip
         if not run.measured:
             return
+        host = run.host_speed()
         result = ScenarioResult(
             case, run.measured, summarize([t.total_ms / 1000.0 for t in run.measured]),
             watch.peak,
             watch.nvml.gpu_state if self.on_cuda else None,
             self.roofline(case, run.measured),
+            host if host.probed else None,
         )  # fmt: skip
+        if len(result.judged) < len(run.measured):
+            result = replace(result, summary=summarize(result.times_s))
         run.result = result
         if record:
             self.results[case.id] = result
@@ -161,12 +218,18 @@ class ScenarioRunner:
         return Roofline(float(flops), max(t.nfe for t in timings), dit_ms, self.peak_tflops())
 
     def _count_flops(self, case: Case) -> int:
-        transformer = getattr(self.model.pipe.transformer, "_orig_mod", self.model.pipe.transformer)
-        call = capture_first_forward(
-            transformer,
-            lambda: self.model.generate(case.prompt, case.width, case.height, 1, case.seed, self.guidance),
-        )
-        return forward_flops(transformer, call.args, call.kwargs)
+        """One short generation to capture the DiT's inputs, then one forward under the FLOP counter. That
+        forward is a call outside `pipe(...)`: with model offload it leaves the transformer on the device
+        unless it is released here (else the next timed image skips its 12 GB host-to-device copy)."""
+        pipe = self.model.pipe
+        transformer = getattr(pipe.transformer, "_orig_mod", pipe.transformer)
+
+        def one_step() -> object:
+            return self.model.generate(case.prompt, case.width, case.height, 1, case.seed, self.guidance)
+
+        with released(pipe):
+            call = capture_first_forward(transformer, one_step)
+            return forward_flops(transformer, call.args, call.kwargs)
 
     def _release_cache(self) -> None:
         import gc

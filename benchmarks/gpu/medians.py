@@ -18,13 +18,17 @@ def medians(bench: Path) -> dict[str, tuple[float, str, str]]:
     for b in data.get("benchmarks", []):
         info = b.get("extra_info", {})
         rounds = info.get("rounds_s") or b["stats"]["data"]
-        out[b["name"]] = (statistics.median(rounds), str(info.get("mode", "?")), str(info.get("device", "?")))
+        disturbed = len((info.get("host_cpu") or {}).get("disturbed_rounds", []))
+        every = len(info.get("all_rounds_s") or rounds)
+        mode = f"{info.get('mode', '?')} ({disturbed}/{every} disturbed)"
+        out[b["name"]] = (statistics.median(rounds), mode, str(info.get("device", "?")))
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--walls", default="")
+    parser.add_argument("--again", default=None, help="a second solo run's benchmark JSON (the noise floor)")
     parser.add_argument("solo")
     parser.add_argument("fleets", nargs="*")
     args = parser.parse_args()
@@ -36,6 +40,11 @@ def main() -> None:
             + (f" = {(b - a) / (stamps[1] - stamps[0]):.2f}x solo" if a != stamps[0] else "")
         )
     solo = medians(Path(args.solo)) if Path(args.solo).is_file() else {}
+    if args.again and Path(args.again).is_file():
+        print("\nsolo again: test, solo median, second solo median, change, mode")
+        for test, (median, mode, _) in sorted(medians(Path(args.again)).items()):
+            base = solo.get(test, (float("nan"),))[0]
+            print(f"  {test:32s} {base:8.4f} {median:8.4f} {(median / base - 1) * 100:+6.1f} % {mode}")
     for fleet in args.fleets:
         found = {}
         for bench in sorted(Path(fleet).glob("gpu*/benchmark.json")):
@@ -45,7 +54,7 @@ def main() -> None:
         for test, (median, mode, device, card) in sorted(found.items()):
             base = solo.get(test, (float("nan"),))[0]
             print(
-                f"  {test:32s} {base:8.4f} {median:8.4f} {(median / base - 1) * 100:+6.1f} % {mode:10s} {card} {device}"
+                f"  {test:32s} {base:8.4f} {median:8.4f} {(median / base - 1) * 100:+6.1f} % {mode:24s} {card} {device}"
             )
 
 

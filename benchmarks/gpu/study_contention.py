@@ -89,8 +89,11 @@ def worker_b(commands, ready, stop, done, gpu: int) -> None:
         done.put({"gens": gens, "process_cpu_per_wall": (time.process_time() - cpu_before) / wall})
 
 
-def phases(cpus: int) -> list[tuple[str, dict, tuple]]:
+def phases(cpus: int, short: bool) -> list[tuple[str, dict, tuple]]:
     """(name, A's settings, B's command)."""
+    if short:  # the probe's validation: the host CPU's spells under three loads
+        return [("B idle", {}, ("idle", None, None)), ("B 1024", {}, ("gen1024", None, None)),
+                ("B cpu matmul", {}, ("cpu", None, None))]  # fmt: skip
     a_core = _siblings(0)
     b_core = _siblings(cpus // 2) - a_core or {cpus - 1}
     return [
@@ -111,6 +114,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--cycles", type=int, default=2)
     parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--probe", action="store_true", help="the host CPU probe around each round, 3 phases")
     args = parser.parse_args()
     ctx = mp.get_context("spawn")
     commands, done = ctx.Queue(), ctx.Queue()
@@ -124,7 +128,27 @@ def main() -> None:
         _generate(torch, pipe, size)
     ready.wait()
     rows = []
-    plan = phases(os.cpu_count() or 2)
+    plan = phases(os.cpu_count() or 2, args.probe)
+    from qa.measure.host_cpu import HostProbe
+
+    host = HostProbe()
+    for _ in range(5):
+        host.probe()
+    cuda_probe_best = [float("inf")]
+
+    def cuda_probe() -> float:
+        x = torch.zeros(8, device="cuda")
+        best = float("inf")
+        for _ in range(3):
+            torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            for _ in range(100):
+                x.add_(1.0)
+            torch.cuda.synchronize()
+            best = min(best, time.perf_counter() - t0)
+        cuda_probe_best[0] = min(cuda_probe_best[0], best)
+        return best
+
     for cycle in range(args.cycles):
         for name, a_settings, b_command in plan:
             ready.clear()
@@ -136,13 +160,16 @@ def main() -> None:
             _set_threads(torch, a_settings.get("threads"), default)
             os.sched_setaffinity(0, a_settings.get("pin") or everything)
             _generate(torch, pipe, args.size)
-            walls, thread_cpu, process_cpu = [], [], []
+            walls, thread_cpu, process_cpu, probes = [], [], [], []
             for _ in range(args.rounds):
+                before = (host.probe(), cuda_probe()) if args.probe else (None, None)
                 t0, c0, p0 = time.perf_counter(), time.thread_time(), time.process_time()
                 _generate(torch, pipe, args.size)
                 walls.append(time.perf_counter() - t0)
                 thread_cpu.append(time.thread_time() - c0)
                 process_cpu.append(time.process_time() - p0)
+                after = (host.probe(), cuda_probe()) if args.probe else (None, None)
+                probes.append((before, after))
             stop.set()
             b_stats = done.get()
             os.sched_setaffinity(0, everything)
@@ -153,7 +180,7 @@ def main() -> None:
                 "rel_iqr": (q[2] - q[0]) / statistics.median(walls), "walls": walls,
                 "thread_cpu_over_wall": statistics.median(t / w for t, w in zip(thread_cpu, walls, strict=True)),
                 "process_cpu_over_wall": statistics.median(p / w for p, w in zip(process_cpu, walls, strict=True)),
-                "b": b_stats,
+                "b": b_stats, "probes": probes,
             }  # fmt: skip
             rows.append(row)
             print(f"{cycle + 1} {name:34s} median {row['median_s']:.3f} s  IQR {row['rel_iqr']:6.1%}  "
@@ -163,7 +190,7 @@ def main() -> None:
     commands.put(None)
     stop.set()
     b.join(timeout=30)
-    info = {"load_s": load_s, "torch_threads": default, "cpus": os.cpu_count(),
+    info = {"probe_best_s": host.best_s, "cuda_probe_best_s": cuda_probe_best[0], "load_s": load_s, "torch_threads": default, "cpus": os.cpu_count(),
             "siblings_cpu0": sorted(_siblings(0)), "rows": rows}  # fmt: skip
     out = Path(os.environ.get("OUT", "/tmp"))
     (out / "contention.json").write_text(json.dumps(info, indent=1))

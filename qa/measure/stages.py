@@ -267,7 +267,8 @@ class StageRecorder:
         self._device_arg = device
         self._clock: _WallClock | _CudaClock = _WallClock()
         self._probed: list[tuple[Any, CallListener]] = []
-        self._patched: list[tuple[Any, str, Any, bool]] = []  # (owner, name, old, old was in __dict__)
+        # (owner, name, our wrapper, what the instance held before, whether it held anything)
+        self._patched: list[tuple[Any, str, Any, Any, bool]] = []
         self._offloaded = False
         self._depth: dict[Stage, int] = {stage: 0 for stage in Stage}
         self._spans: dict[Stage, list[list[Any]]] | None = None
@@ -314,11 +315,13 @@ class StageRecorder:
         for obj, listener in self._probed:
             remove_call_listener(obj, listener)
         self._probed = []
-        for owner, name, old, had in reversed(self._patched):
+        for owner, name, wrapper, old, had in reversed(self._patched):
+            if owner.__dict__.get(name) is not wrapper:
+                continue  # wrapped again since (another recorder): ours stays inside, passing calls through
             if had:
                 owner.__dict__[name] = old
             else:
-                owner.__dict__.pop(name, None)
+                del owner.__dict__[name]
         self._patched = []
 
     def __enter__(self) -> StageRecorder:
@@ -345,7 +348,7 @@ class StageRecorder:
                 self._end(stage)
 
         owner.__dict__[name] = wrapper
-        self._patched.append((owner, name, old, had))
+        self._patched.append((owner, name, wrapper, old, had))
 
     def _begin(self, stage: Stage) -> None:
         self._depth[stage] += 1
@@ -361,8 +364,10 @@ class StageRecorder:
 
     @contextmanager
     def _transfer_hooks(self) -> Iterator[None]:
-        """Wrap the offload hooks' methods that move weights, for the span of one generation."""
-        patched: list[tuple[type, str, Any]] = []
+        """Wrap the offload hooks' methods that move weights, for the span of one generation. The class
+        gets its own method back afterwards, also when the generation raised; a method that someone else
+        replaced meanwhile is left to them."""
+        patched: list[tuple[type, str, Any, Any]] = []
         for module_name, class_name, methods in TRANSFER_HOOKS:
             cls = getattr(sys.modules.get(module_name), class_name, None)
             if not isinstance(cls, type):
@@ -370,13 +375,15 @@ class StageRecorder:
             for method in methods:
                 original = cls.__dict__.get(method)
                 if original is not None:
-                    setattr(cls, method, self._timed_method(original))
-                    patched.append((cls, method, original))
+                    timed = self._timed_method(original)
+                    setattr(cls, method, timed)
+                    patched.append((cls, method, original, timed))
         try:
             yield
         finally:
-            for cls, method, original in reversed(patched):
-                setattr(cls, method, original)
+            for cls, method, original, timed in reversed(patched):
+                if cls.__dict__.get(method) is timed:
+                    setattr(cls, method, original)
 
     def _timed_method(self, original: Callable[..., Any]) -> Callable[..., Any]:
         def timed(*args: Any, **kwargs: Any) -> Any:

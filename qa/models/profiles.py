@@ -159,16 +159,25 @@ class LoadedModel:
     def generate(
         self, prompt: str, width: int, height: int, steps: int, seed: int, guidance: float = 0.0
     ) -> Any:
-        """One image as a PIL picture; inference mode, no progress bar."""
+        """One image as a PIL picture; inference mode, no progress bar. With model CPU offload every model
+        is back on the host afterwards, also when the call raised (see qa.models.offload)."""
         import torch
 
+        from qa.models.offload import release, release_after_failure, resident_models
+
         started = time.perf_counter()
-        with torch.inference_mode(), warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            result = self.pipe(
-                prompt, height=height, width=width, num_inference_steps=steps, guidance_scale=guidance,
-                generator=self.generator(seed), output_type="pil",
-            )  # fmt: skip
+        try:
+            with torch.inference_mode(), warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                result = self.pipe(
+                    prompt, height=height, width=width, num_inference_steps=steps, guidance_scale=guidance,
+                    generator=self.generator(seed), output_type="pil",
+                )  # fmt: skip
+        except BaseException:
+            release_after_failure(self.pipe)  # the call never reached maybe_free_model_hooks()
+            raise
+        if resident_models(self.pipe):  # a pipeline whose call does not end by freeing the hooks
+            release(self.pipe)
         self.nonfinite_output = _replay_warnings(caught)
         self.generations += 1
         self.generation_s += time.perf_counter() - started  # PIL output: the device work is done

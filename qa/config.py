@@ -78,6 +78,7 @@ class Thresholds:
     max_rel_iqr: float = 0.10
     drift_max_creep: float = 0.10
     drift_max_jitter_ms: float = 150.0
+    drift_max_work_creep: float = 0.10  # offloaded: the creep of each image less its offload transfers
     leak_tolerance_bytes: int = 64 * 2**20
     min_stage_coverage: float = 0.90  # the stage split must account for this share of the median
     golden: Mapping[str, Any] = field(default_factory=dict)
@@ -339,6 +340,7 @@ def _thresholds(t: _Table, base: Thresholds) -> Thresholds:
         max_rel_iqr=t.number("max_rel_iqr", base.max_rel_iqr),
         drift_max_creep=t.number("drift_max_creep", base.drift_max_creep),
         drift_max_jitter_ms=t.number("drift_max_jitter_ms", base.drift_max_jitter_ms),
+        drift_max_work_creep=t.number("drift_max_work_creep", base.drift_max_work_creep),
         leak_tolerance_bytes=t.convert("leak_tolerance", parse_size, base.leak_tolerance_bytes),
         min_stage_coverage=t.number("min_stage_coverage", base.min_stage_coverage),
         golden=t.get("golden", dict, base.golden),

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from qa.config import Case
+from qa.errors import QAUsageError
 from qa.measure.gpu_state import GpuState
 from qa.measure.host_cpu import HostProbe, HostSpeed
-from qa.measure.memory import MemoryWatch, PeakMemory
+from qa.measure.memory import MemoryWatch, PeakMemory, SessionPeak
 from qa.measure.roofline import FlopCache, Roofline, capture_first_forward, forward_flops, matmul_peak_tflops
 from qa.measure.stages import GenerationTiming, StageRecorder
 from qa.measure.stats import Summary, summarize
@@ -166,6 +167,8 @@ class ScenarioRunner:
         self.flops = FlopCache()
         self.results: dict[str, ScenarioResult] = {}
         self._peak_tflops: float | None = None
+        # from here on (the model loaded: the gate loads onto the device, then offloads), whatever runs
+        self.memory = SessionPeak(model.device)
         # On a GPU a launch-bound round lasts as long as the launching thread needs: probe the host CPU.
         # On the CPU the round is the CPU's own work, and a loaded host slows both alike.
         self.host = HostProbe(enabled=self.on_cuda)
@@ -177,15 +180,23 @@ class ScenarioRunner:
         return self.model.device.startswith("cuda")
 
     @contextlib.contextmanager
-    def run(self, case: Case, warmup: int = 1, *, record: bool = True) -> Iterator[ScenarioRun]:
+    def run(
+        self, case: Case, warmup: int = 1, *, record: bool = True, label: str = "latency"
+    ) -> Iterator[ScenarioRun]:
         """Generations inside the block are collected; peaks and GPU state cover all of them. With `record`
-        the result becomes the scenario's (latency and VRAM read it); drift and leak runs keep their own."""
+        the result becomes the scenario's (latency and VRAM read it); drift and leak runs keep their own.
+        `label` names the run where it set the session's memory peak."""
         run = ScenarioRun(self, case, warmup)
         if self.on_cuda:
             self._release_cache()  # else "peak reserved" is the cache left by a larger earlier size
+        self.memory.before_watch()
         watch = MemoryWatch(self.model.device)  # host RAM everywhere; allocator and NVML peaks on CUDA
-        with watch:
-            yield run
+        try:
+            with watch:
+                yield run
+        finally:  # an out-of-memory run too: its peak is the one that did not fit
+            with contextlib.suppress(QAUsageError):  # the watch never ended
+                self.memory.add(watch.peak, f"{label} {case.size}/{case.id}")
         if run.last_image is not None:
             problem = picture_problem(run.last_image, run.nonfinite)
             if problem:

@@ -126,15 +126,14 @@ def drift_verdict(gate: GateSession, runner: ScenarioRunner) -> Verdict:
     settings = gate.config.run_for(gate.spec.profile)
     case = gate.config.scenario(settings.drift_scenario)
     gate.warm([case])
-    with runner.run(case, warmup=0, record=False) as run:
+    with runner.run(case, warmup=0, record=False, label="back-to-back drift") as run:
         for _ in range(settings.drift_images):
             run.generate()
-    thresholds = gate.config.thresholds_for(gate.spec.profile)
+    t = gate.config.thresholds_for(gate.spec.profile)
+    limits = DriftLimits(t.drift_max_creep, t.drift_max_jitter_ms, t.drift_max_work_creep)
     latency = runner.results.get(case.id)  # its rounds' transfers: the noise a transfer creep is judged by
-    rounds = latency.timings if latency else ()
-    seen = [t.stages_ms["transfer"] / 1000.0 for t in rounds if "transfer" in t.stages_ms]
-    return judge_drift(case.id, [_drift_image(t) for t in run.measured],
-                       DriftLimits(thresholds.drift_max_creep, thresholds.drift_max_jitter_ms), seen)  # fmt: skip
+    seen = [image.transfer_s for image in map(_drift_image, latency.timings if latency else ())]
+    return judge_drift(case.id, [_drift_image(timing) for timing in run.measured], limits, seen)
 
 
 def _drift_image(timing: GenerationTiming) -> DriftImage:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qa.config import BudgetSet, Scenario
 from qa.measure.budget import BudgetContext
-from qa.measure.memory import MemorySnapshot, leak_check, read_memory
+from qa.measure.memory import MemoryKind, MemorySnapshot, PeakMemory, SessionPeak, leak_check, read_memory
 from qa.measure.oom import OomGuard
 from qa.measure.units import format_bytes
 from qa.runner import ScenarioResult, ScenarioRunner
@@ -18,7 +18,7 @@ def _result(gate: GateSession, runner: ScenarioRunner, case: Scenario) -> Scenar
     if result is None or result.peak is None:
         gate.warm([case])
         with OomGuard(f"{case.size}/{case.id} on {gate.device_name()}", runner.model.device) as guard, \
-                runner.run(case, warmup=0) as run:  # fmt: skip
+                runner.run(case, warmup=0, label="VRAM peak") as run:  # fmt: skip
             run.generate()
         if guard.failure:
             return Verdict.failed(guard.failure)
@@ -43,10 +43,8 @@ def vram_peak_verdict(
     measured = f"{peak.describe()}{context}"
     parts: list[Verdict] = []
     card = gate.options.card_memory_bytes
-    if card is not None and peak.nvml_bytes is not None and peak.nvml_bytes > card:
-        parts.append(Verdict.failed(
-            f"device-level peak {format_bytes(peak.nvml_bytes)} does not fit a {format_bytes(card)} card "
-            f"(--qa-card-memory) for {case.size}/{case.id}"))  # fmt: skip
+    if card is not None:
+        parts.append(card_verdict(card, runner.memory, peak, f"{case.size}/{case.id}"))
     budget = budgets.for_scenario(case.id) if budgets else None
     if budget is None or not budget.ceilings:
         if card is None:
@@ -78,7 +76,7 @@ def vram_stages_verdict(gate: GateSession, runner: ScenarioRunner) -> Verdict:
     device = runner.model.device
     baseline = read_memory(device).allocated_bytes or 0
     readings: list[int] = []
-    with runner.run(case, warmup=0, record=False) as run:
+    with runner.run(case, warmup=0, record=False, label="leak check") as run:
         for _ in range(settings.leak_images):
             run.generate()
             readings.append(read_memory(device).allocated_bytes or 0)
@@ -91,8 +89,42 @@ def vram_stages_verdict(gate: GateSession, runner: ScenarioRunner) -> Verdict:
     values = {"stages": snapshot.to_dict(), "readings_bytes": readings, "baseline_bytes": baseline}
     tolerance = gate.config.thresholds_for(gate.spec.profile).leak_tolerance_bytes
     problem = leak_check(readings, baseline, tolerance)
+    card = gate.options.card_memory_bytes
+    fits = card_verdict(card, runner.memory) if card is not None else Verdict.passed()
     if problem:
-        return Verdict.failed(f"{case.id} x{len(readings)}: {problem}", **values)
+        return worst(Verdict.failed(f"{case.id} x{len(readings)}: {problem}", **values), fits)
     table = "; ".join(f"{stage}: {format_bytes(a or 0)} allocated, {format_bytes(n or 0)} device"
                       for stage, a, _r, n in snapshot.rows())  # fmt: skip
-    return Verdict.passed(f"no growth over {len(readings)} generations; {table}", **values)
+    return worst(Verdict.passed(f"no growth over {len(readings)} generations; {table}", **values), fits)
+
+
+def card_verdict(
+    card: int, session: SessionPeak, scenario: PeakMemory | None = None, label: str = ""
+) -> Verdict:
+    """--qa-card-memory: the scenario's device-level peak, and the session's (every generation since the
+    first measured check: drift, leak, warm-up of a new size, the FLOP count), must fit the card. Between
+    measured runs only torch's allocator is read: its reserved peak is a lower bound of the card's use."""
+    peak, size = session.now(), format_bytes(card)
+    nvml_in, reserved_in = session.where(MemoryKind.NVML), session.where(MemoryKind.RESERVED)
+    values = {"card_bytes": card, "session_peak_nvml_bytes": peak.nvml_bytes, "session_peak_nvml_in": nvml_in,
+              "session_peak_reserved_bytes": peak.reserved_bytes, "session_peak_reserved_in": reserved_in}  # fmt: skip
+    own = scenario.nvml_bytes if scenario is not None else None
+    misses = []
+    if own is not None and own > card:
+        misses.append(f"device-level peak {format_bytes(own)} does not fit a {size} card (--qa-card-memory) "
+                      f"for {label}")  # fmt: skip
+    if peak.nvml_bytes is not None and peak.nvml_bytes > max(card, own or 0):
+        misses.append(f"the session's device-level peak {format_bytes(peak.nvml_bytes)} ({nvml_in}) does not fit "
+                      f"a {size} card (--qa-card-memory)")  # fmt: skip
+    if peak.reserved_bytes is not None and peak.reserved_bytes > card:
+        misses.append(f"torch alone reserved {format_bytes(peak.reserved_bytes)} ({reserved_in}), more than a "
+                      f"{size} card holds")  # fmt: skip
+    if misses:
+        return Verdict.failed("; ".join(misses), **values)
+    if peak.nvml_bytes is None:
+        return Verdict.not_run(f"no device-level reading (NVML) says whether the session fits a {size} card; torch "
+                               f"reserved at most {format_bytes(peak.reserved_bytes or 0)}", **values)  # fmt: skip
+    return Verdict.passed(
+        f"the session's device-level peak {format_bytes(peak.nvml_bytes)} ({nvml_in}) fits a {size} card",
+        **values,
+    )

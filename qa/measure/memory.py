@@ -357,6 +357,51 @@ class MemoryWatch:
         return self._sampler.result
 
 
+class SessionPeak:
+    """The highest memory of a session, whatever ran: the measured spans (a `MemoryWatch` each, NVML
+    sampled) and the work between them (warm-up of a new size, guards, the FLOP count, cold start), which
+    torch's allocator peaks cover because they run on until the next watch resets them; NVML is not
+    sampled there. Each number keeps the name of the span that set it.
+
+        session = SessionPeak("cuda:0")      # resets torch's peaks: what came before (loading) is not counted
+        session.before_watch()               # the allocator's peaks since the last reset, then a watch resets them
+        session.add(watch.peak, "latency 1024-simple")
+        session.now()                        # PeakMemory over everything so far
+    """
+
+    OUTSIDE = "between the measured runs"
+
+    def __init__(self, device: object = "cuda:0") -> None:
+        self.device = device
+        self._peak: dict[MemoryKind, int] = {}
+        self._where: dict[MemoryKind, str] = {}
+        torch = _cuda_torch(device)
+        if torch is not None:
+            torch.cuda.synchronize(device)
+        reset_torch_peaks(device)
+
+    def add(self, peak: PeakMemory, where: str) -> None:
+        for kind in MemoryKind:
+            value = peak.get(kind)
+            if value is not None and value > self._peak.get(kind, -1):
+                self._peak[kind], self._where[kind] = value, where
+
+    def before_watch(self) -> None:
+        """Count the allocator's peaks since the last reset (unwatched work) before a watch resets them."""
+        allocated, reserved = read_torch_peaks(self.device)
+        self.add(PeakMemory(allocated, reserved, None), self.OUTSIDE)
+
+    def now(self) -> PeakMemory:
+        self.before_watch()
+        get = self._peak.get
+        kinds = MemoryKind
+        return PeakMemory(get(kinds.ALLOCATED), get(kinds.RESERVED), get(kinds.NVML), 0, get(kinds.HOST))
+
+    def where(self, kind: MemoryKind) -> str | None:
+        """What set the session's peak of `kind` (a span's label, or OUTSIDE), None if never measured."""
+        return self._where.get(kind)
+
+
 @dataclass(frozen=True)
 class HostMemory:
     """This process's host RAM: resident set now and its peak (high-water mark)."""

@@ -267,8 +267,7 @@ class StageRecorder:
         self._device_arg = device
         self._clock: _WallClock | _CudaClock = _WallClock()
         self._probed: list[tuple[Any, CallListener]] = []
-        # (owner, name, our wrapper, what the instance held before, whether it held anything)
-        self._patched: list[tuple[Any, str, Any, Any, bool]] = []
+        self._patched: list[tuple[Any, str, Any]] = []  # (owner, attribute name, our wrapper)
         self._offloaded = False
         self._depth: dict[Stage, int] = {stage: 0 for stage in Stage}
         self._spans: dict[Stage, list[list[Any]]] | None = None
@@ -315,13 +314,8 @@ class StageRecorder:
         for obj, listener in self._probed:
             remove_call_listener(obj, listener)
         self._probed = []
-        for owner, name, wrapper, old, had in reversed(self._patched):
-            if owner.__dict__.get(name) is not wrapper:
-                continue  # wrapped again since (another recorder): ours stays inside, passing calls through
-            if had:
-                owner.__dict__[name] = old
-            else:
-                del owner.__dict__[name]
+        for owner, name, wrapper in reversed(self._patched):
+            _unwrap(owner, name, wrapper)
         self._patched = []
 
     def __enter__(self) -> StageRecorder:
@@ -347,8 +341,9 @@ class StageRecorder:
             finally:
                 self._end(stage)
 
+        wrapper._zqa_held = (had, old)  # type: ignore[attr-defined]  # what the instance held before
         owner.__dict__[name] = wrapper
-        self._patched.append((owner, name, wrapper, old, had))
+        self._patched.append((owner, name, wrapper))
 
     def _begin(self, stage: Stage) -> None:
         self._depth[stage] += 1
@@ -441,6 +436,21 @@ class StageRecorder:
             fallback_marks=line.fallbacks,
             transfer_calls=len(transfers),
         )
+
+
+def _unwrap(owner: Any, name: str, wrapper: Any) -> None:
+    """Take `wrapper` off `owner.<name>`. Detached wrappers only pass calls through; one that another
+    recorder wrapped since stays inside that one until it detaches, which then restores past both."""
+    wrapper._zqa_detached = True
+    if owner.__dict__.get(name) is not wrapper:
+        return
+    had, old = wrapper._zqa_held
+    while had and getattr(old, "_zqa_detached", False):
+        had, old = old._zqa_held
+    if had:
+        owner.__dict__[name] = old
+    else:
+        del owner.__dict__[name]
 
 
 def _overlap(intervals: list[tuple[float, float]], start: float, end: float) -> float:

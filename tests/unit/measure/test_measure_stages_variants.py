@@ -171,3 +171,32 @@ def test_unrecorded_cuda_event_falls_back_to_host_time(sleep_pipe):
     assert timing.nfe == 4
     assert "not recorded" in timing.notes[0]
     assert timing.stages_ms["denoise"] >= 4 * sleep_pipe.dit_s * 1000
+
+
+def test_offload_wrappers_come_off_whatever_the_order_and_a_raising_generation(pipe):
+    """The recorder wraps `pipe.maybe_free_model_hooks` and `vae.decode` on the instances for its life, and
+    accelerate's hook methods on their classes for each generation: none may stay behind or break."""
+    from accelerate.hooks import CpuOffload
+
+    pipe.enable_model_cpu_offload(device="cpu")
+    pre_forward = CpuOffload.__dict__["pre_forward"]
+    first, second = StageRecorder().attach(pipe), StageRecorder().attach(pipe)
+    assert "maybe_free_model_hooks" in pipe.__dict__ and "decode" in pipe.vae.__dict__
+    first.detach()  # out of order: the second recorder's wrappers are outermost
+    assert timed(second, pipe).transfer_calls >= 3  # still times through the first's detached wrapper
+    calls = []
+
+    def fail_in_the_transformer(module: Any, args: Any) -> None:
+        calls.append(1)
+        raise RuntimeError("CUDA error: an illegal memory access was encountered")
+
+    handle = pipe.transformer.register_forward_pre_hook(fail_in_the_transformer)
+    with pytest.raises(RuntimeError, match="illegal memory access"):
+        timed(second, pipe)
+    handle.remove()
+    assert calls and CpuOffload.__dict__["pre_forward"] is pre_forward  # the class got its method back
+    check_sound(timed(second, pipe))  # the next generation times as before
+    second.detach()
+    assert "maybe_free_model_hooks" not in pipe.__dict__ and "decode" not in pipe.vae.__dict__
+    assert pipe.maybe_free_model_hooks.__func__ is type(pipe).maybe_free_model_hooks
+    generate(pipe)  # the pipeline, its hooks and its freeing still work

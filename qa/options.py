@@ -183,8 +183,8 @@ OPTIONS: tuple[Option, ...] = (
            "and measured interleaved A/B on the same GPU"),
     Option("min-effect", "string", "5%", "the smallest slowdown against --qa-baseline or --qa-candidate that "
            "fails (a rank test must also agree)"),
-    Option("card-memory", "string", None, "a card size (e.g. 16GiB) the device-level peak must stay under: the "
-           "small-card question for offloaded or quantized deployments"),
+    Option("card-memory", "string", None, "a card size (e.g. 16GiB) the session's device-level peak must stay "
+           "under: the small-card question for offloaded or quantized deployments"),
     Option("ocr-engine", "string", "rapidocr", "rapidocr (PP-OCRv6), ppocrv4, easyocr, or both (rapidocr and "
            "ppocrv4 must agree)"),
     Option("easyocr-dir", "string", None, "folder of EasyOCR model files (loaded only when their hashes match)"),

@@ -38,6 +38,7 @@ class ScenarioResult:
     gpu_state: GpuState | None
     roofline: Roofline | None
     host: HostSpeed | None = None  # the host CPU's speed around each round (None: not probed)
+    released_before: tuple[tuple[str, ...], ...] = ()  # offloaded models found on the device before a round
 
     @property
     def judged(self) -> tuple[int, ...]:
@@ -83,6 +84,11 @@ class ScenarioResult:
             "rounds_s": [round(t, 5) for t in self.times_s],
             "clock": self.timings[0].clock,
         }  # fmt: skip
+        if "transfer" in self.timings[0].stages_ms:  # offloaded: each judged round's weight copies
+            judged = [self.timings[k] for k in self.judged]
+            info["rounds_transfer_ms"] = [round(t.stages_ms["transfer"], 1) for t in judged]
+        if self.released_before:  # the gate left a model on the device: released, untimed, before the round
+            info["released_before_timing"] = [list(names) for names in self.released_before]
         if self.host is not None and self.host.probed:
             info["host_cpu"] = self.host.to_dict()
             if len(self.judged) < len(self.timings):
@@ -211,6 +217,7 @@ class ScenarioRunner:
             watch.nvml.gpu_state if self.on_cuda else None,
             self.roofline(case, run.measured),
             host if host.probed else None,
+            tuple(run.released_before),
         )  # fmt: skip
         if len(result.judged) < len(run.measured):
             result = replace(result, summary=summarize(result.times_s))

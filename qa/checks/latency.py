@@ -133,7 +133,10 @@ def drift_verdict(gate: GateSession, runner: ScenarioRunner) -> Verdict:
     limits = DriftLimits(t.drift_max_creep, t.drift_max_jitter_ms, t.drift_max_work_creep)
     latency = runner.results.get(case.id)  # its rounds' transfers: the noise a transfer creep is judged by
     seen = [image.transfer_s for image in map(_drift_image, latency.timings if latency else ())]
-    return judge_drift(case.id, [_drift_image(timing) for timing in run.measured], limits, seen)
+    verdict = judge_drift(case.id, [_drift_image(timing) for timing in run.measured], limits, seen)
+    if run.released_before:  # the gate had left a model on the device: released, untimed, before the image
+        verdict = verdict.with_values(released_before_timing=[list(names) for names in run.released_before])
+    return verdict
 
 
 def _drift_image(timing: GenerationTiming) -> DriftImage:

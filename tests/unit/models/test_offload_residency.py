@@ -142,6 +142,10 @@ def test_a_model_left_on_the_device_is_released_before_the_timed_call(model, mon
         run.generate()
     runner.close()
     assert run.released_before == [("transformer",)]
+    assert run.result is not None and run.result.extra_info("cpu", "reference")["released_before_timing"] == [
+        ["transformer"]
+    ]
+    assert len(run.result.extra_info("cpu", "reference")["rounds_transfer_ms"]) == 2
     assert device.models == []
     # the release was not timed: the first generation made as many transfers as the clean second one
     assert run.timings[0].transfer_calls == run.timings[1].transfer_calls

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from qa.config import Case
 from qa.errors import QAUsageError
 from qa.measure.gpu_state import GpuState
-from qa.measure.host_cpu import HostProbe, HostSpeed
 from qa.measure.memory import MemoryWatch, PeakMemory, SessionPeak
 from qa.measure.roofline import FlopCache, Roofline, capture_first_forward, forward_flops, matmul_peak_tflops
 from qa.measure.stages import GenerationTiming, StageRecorder
@@ -37,26 +36,10 @@ class ScenarioResult:
     peak: PeakMemory | None
     gpu_state: GpuState | None
     roofline: Roofline | None
-    host: HostSpeed | None = None  # the host CPU's speed around each round (None: not probed)
     released_before: tuple[tuple[str, ...], ...] = ()  # offloaded models found on the device before a round
 
     @property
-    def judged(self) -> tuple[int, ...]:
-        """The rounds the verdict reads: all but those measured while the host CPU was disturbed, unless
-        fewer than two would be left (then all, and the verdict says the host was disturbed)."""
-        every = tuple(range(len(self.timings)))
-        if self.host is None:
-            return every
-        clean = tuple(k for k in every if k not in self.host.disturbed)
-        return clean if len(clean) >= 2 else every
-
-    @property
     def times_s(self) -> tuple[float, ...]:
-        """The judged rounds' totals (seconds)."""
-        return tuple(self.timings[k].total_ms / 1000.0 for k in self.judged)
-
-    @property
-    def all_times_s(self) -> tuple[float, ...]:
         return tuple(t.total_ms / 1000.0 for t in self.timings)
 
     @property
@@ -85,14 +68,9 @@ class ScenarioResult:
             "clock": self.timings[0].clock,
         }  # fmt: skip
         if "transfer" in self.timings[0].stages_ms:  # offloaded: each judged round's weight copies
-            judged = [self.timings[k] for k in self.judged]
-            info["rounds_transfer_ms"] = [round(t.stages_ms["transfer"], 1) for t in judged]
+            info["rounds_transfer_ms"] = [round(t.stages_ms["transfer"], 1) for t in self.timings]
         if self.released_before:  # the gate left a model on the device: released, untimed, before the round
             info["released_before_timing"] = [list(names) for names in self.released_before]
-        if self.host is not None and self.host.probed:
-            info["host_cpu"] = self.host.to_dict()
-            if len(self.judged) < len(self.timings):
-                info["all_rounds_s"] = [round(t, 5) for t in self.all_times_s]
         if self.peak is not None:
             info["vram"] = {
                 name: round(value / GIB, 3)
@@ -125,28 +103,8 @@ class ScenarioRun:
     result: ScenarioResult | None = None  # set when the block ends
     nonfinite: bool = False
     released_before: list[tuple[str, ...]] = field(default_factory=list)  # models found on the device
-    probes_before: list[float | None] = field(default_factory=list)  # aligned with `timings`
-    probes_after: list[float | None] = field(default_factory=list)
-    _next_before: float | None = None
-
-    def probe_before(self, *_: Any) -> None:
-        """Untimed, just before a round (pytest-benchmark's `setup`): the host CPU's speed."""
-        self._next_before = self.runner.host.probe()
-
-    def probe_after(self, *_: Any) -> None:
-        """Untimed, just after a round (pytest-benchmark's `teardown`)."""
-        if len(self.probes_after) < len(self.timings):
-            self.probes_after.append(self.runner.host.probe())
-
-    def host_speed(self) -> HostSpeed:
-        """The measured rounds' host CPU speeds so far."""
-        after = self.probes_after + [None] * (len(self.timings) - len(self.probes_after))
-        return self.runner.host.speeds(self.probes_before[self.warmup :], after[self.warmup :])
 
     def generate(self) -> None:
-        self.probes_after.extend([None] * (len(self.timings) - len(self.probes_after)))
-        self.probes_before.append(self._next_before)
-        self._next_before = None
         pipe = self.runner.model.pipe
         resident = resident_models(pipe)
         if resident:  # every timed image starts with the offloaded models on the host (untimed)
@@ -175,11 +133,6 @@ class ScenarioRunner:
         self._peak_tflops: float | None = None
         # from here on (the model loaded: the gate loads onto the device, then offloads), whatever runs
         self.memory = SessionPeak(model.device)
-        # On a GPU a launch-bound round lasts as long as the launching thread needs: probe the host CPU.
-        # On the CPU the round is the CPU's own work, and a loaded host slows both alike.
-        self.host = HostProbe(enabled=self.on_cuda)
-        for _ in range(5):  # a first notion of the host's speed
-            self.host.probe()
 
     @property
     def on_cuda(self) -> bool:
@@ -210,17 +163,13 @@ class ScenarioRunner:
                                      "check the weights, dtype and VAE (NaN latents show as black)")  # fmt: skip
         if not run.measured:
             return
-        host = run.host_speed()
         result = ScenarioResult(
             case, run.measured, summarize([t.total_ms / 1000.0 for t in run.measured]),
             watch.peak,
             watch.nvml.gpu_state if self.on_cuda else None,
             self.roofline(case, run.measured),
-            host if host.probed else None,
             tuple(run.released_before),
         )  # fmt: skip
-        if len(result.judged) < len(run.measured):
-            result = replace(result, summary=summarize(result.times_s))
         run.result = result
         if record:
             self.results[case.id] = result

@@ -4,7 +4,7 @@
 # both GPUs (zqa gate --gpus all, defaults), the gate on GPU 0 again (the solo noise floor).
 set -uo pipefail
 . benchmarks/gpu/common.sh
-python3 benchmarks/gpu/study_contention.py --probe --rounds 10 --cycles 3 2>&1 | grep -v Warning | tee "$OUT/contention.txt"
+[ "${STUDY:-1}" = 1 ] && python3 benchmarks/gpu/study_contention.py --probe --rounds 10 --cycles 3 2>&1 | grep -v Warning | tee "$OUT/contention.txt"
 t0=$(stamp)
 CUDA_VISIBLE_DEVICES=0 gate --qa-require-gpu --qa-report /tmp/runs/solo --benchmark-json /tmp/runs/solo-bench.json > /tmp/runs/solo.log 2>&1
 t1=$(stamp)

@@ -18,10 +18,7 @@ def medians(bench: Path) -> dict[str, tuple[float, str, str]]:
     for b in data.get("benchmarks", []):
         info = b.get("extra_info", {})
         rounds = info.get("rounds_s") or b["stats"]["data"]
-        disturbed = len((info.get("host_cpu") or {}).get("disturbed_rounds", []))
-        every = len(info.get("all_rounds_s") or rounds)
-        mode = f"{info.get('mode', '?')} ({disturbed}/{every} disturbed)"
-        out[b["name"]] = (statistics.median(rounds), mode, str(info.get("device", "?")))
+        out[b["name"]] = (statistics.median(rounds), str(info.get("mode", "?")), str(info.get("device", "?")))
     return out
 
 
@@ -54,7 +51,7 @@ def main() -> None:
         for test, (median, mode, device, card) in sorted(found.items()):
             base = solo.get(test, (float("nan"),))[0]
             print(
-                f"  {test:32s} {base:8.4f} {median:8.4f} {(median / base - 1) * 100:+6.1f} % {mode:24s} {card} {device}"
+                f"  {test:32s} {base:8.4f} {median:8.4f} {(median / base - 1) * 100:+6.1f} % {mode:10s} {card} {device}"
             )
 
 

@@ -50,21 +50,7 @@ def latency_verdict(
              *gate.baseline_verdicts(case, result)]  # fmt: skip
     state = result.gpu_state
     notes = [f"GPU {state.describe()}"] if state is not None and state.moves_latency else []
-    host = result.host.describe() if result.host is not None else ""
-    if host:
-        judged = len(result.judged)
-        notes.append(f"{host}: judged on the other {judged}" if judged < len(result.timings)
-                     else f"{host}: too few undisturbed rounds, judged on all")  # fmt: skip
     verdict = combine(result, added, parts, notes).with_values(**values)
-    if (
-        host
-        and len(result.judged) == len(result.timings)
-        and verdict.status is Status.FAILED
-        and parts[0].status is Status.PASSED
-        and not any(p.status is Status.FAILED for p in parts[2:])
-    ):
-        # over budget while the host CPU itself ran slow in most rounds: the host, not the model, is measured
-        verdict = Verdict.unstable(verdict.message, **verdict.values)
     return _update_budget(gate, case, result, verdict)
 
 

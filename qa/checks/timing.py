@@ -23,14 +23,7 @@ from qa.verdict import Status, Verdict, worst
 
 class Timer(Protocol):
     def disabled_reason(self) -> str | None: ...
-    def time(
-        self,
-        target: Callable[[], None],
-        rounds: int,
-        warmup: int,
-        setup: Callable[[], None] | None = None,
-        teardown: Callable[[], None] | None = None,
-    ) -> None: ...
+    def time(self, target: Callable[[], None], rounds: int, warmup: int) -> None: ...
     def extend(self, durations_s: list[float]) -> None: ...
     def attach(self, info: dict[str, Any]) -> None: ...
 
@@ -50,17 +43,8 @@ class BenchmarkTimer:
                     "latency checks without -n, or one process per GPU with `zqa gate --gpus`")  # fmt: skip
         return "pytest-benchmark is disabled (--benchmark-disable): nothing was timed"
 
-    def time(
-        self,
-        target: Callable[[], None],
-        rounds: int,
-        warmup: int,
-        setup: Callable[[], None] | None = None,
-        teardown: Callable[[], None] | None = None,
-    ) -> None:
-        """`setup` and `teardown` run around each round, untimed (the host CPU probe)."""
-        self.benchmark.pedantic(target, rounds=rounds, warmup_rounds=warmup, iterations=1, setup=setup,
-                                teardown=teardown)  # fmt: skip
+    def time(self, target: Callable[[], None], rounds: int, warmup: int) -> None:
+        self.benchmark.pedantic(target, rounds=rounds, warmup_rounds=warmup, iterations=1)
 
     def extend(self, durations_s: list[float]) -> None:
         stats = getattr(getattr(self.benchmark, "stats", None), "stats", None)
@@ -88,35 +72,22 @@ class LatencyPolicy:
 
 def measure(runner: ScenarioRunner, case: Scenario, timer: Timer, policy: LatencyPolicy,
             judge: Callable[[Summary], Verdict]) -> tuple[ScenarioResult | None, int]:  # fmt: skip
-    """Time `policy.rounds` rounds. Rounds measured while the host CPU ran slow (`qa.measure.host_cpu`)
-    are replaced by new ones, and while `judge` says unstable rounds are added, both up to
-    `policy.max_rounds`. Returns the result (None when nothing was timed) and how many rounds were added."""
+    """Time `policy.rounds` rounds; while `judge` says unstable, add rounds up to `policy.max_rounds`.
+    Returns the result (None when nothing was timed) and how many rounds were added."""
     added = 0
     with runner.run(case, warmup=policy.warmup) as run:
-        timer.time(
-            run.generate, policy.rounds, policy.warmup, setup=run.probe_before, teardown=run.probe_after
-        )
+        timer.time(run.generate, policy.rounds, policy.warmup)
         while len(run.measured) >= 2:
-            disturbed = set(run.host_speed().disturbed)
-            clean = [t.total_ms / 1000.0 for k, t in enumerate(run.measured) if k not in disturbed]
-            room = policy.max_rounds - len(run.measured)
-            if len(clean) < policy.rounds and room > 0:  # replace the disturbed rounds
-                extra = min(policy.rounds - len(clean), room)
-            elif len(clean) < 2:
+            interim = summarize([t.total_ms / 1000.0 for t in run.measured])
+            if judge(interim).status is not Status.UNSTABLE:  # over budget fails at once: no more rounds
                 break
-            else:
-                interim = summarize(clean)
-                if judge(interim).status is not Status.UNSTABLE:  # over budget fails at once: no more rounds
-                    break
-                extra = more_rounds(interim.rel_iqr, len(run.measured), policy.max_rounds,
-                                    max_rel_iqr=policy.max_rel_iqr, step=max(2, policy.rounds // 2))  # fmt: skip
+            extra = more_rounds(interim.rel_iqr, len(run.measured), policy.max_rounds,
+                                max_rel_iqr=policy.max_rel_iqr, step=max(2, policy.rounds // 2))  # fmt: skip
             if not extra:
                 break
             before = len(run.timings)
             for _ in range(extra):
-                run.probe_before()
                 run.generate()
-                run.probe_after()
             timer.extend([t.total_ms / 1000.0 for t in run.timings[before:]])
             added += extra
     return runner.results.get(case.id), added

@@ -67,7 +67,7 @@ class ScenarioResult:
             "rounds_s": [round(t, 5) for t in self.times_s],
             "clock": self.timings[0].clock,
         }  # fmt: skip
-        if "transfer" in self.timings[0].stages_ms:  # offloaded: each judged round's weight copies
+        if "transfer" in self.timings[0].stages_ms:  # offloaded: each round's weight copies, as rounds_s
             info["rounds_transfer_ms"] = [round(t.stages_ms["transfer"], 1) for t in self.timings]
         if self.released_before:  # the gate left a model on the device: released, untimed, before the round
             info["released_before_timing"] = [list(names) for names in self.released_before]

@@ -19,7 +19,7 @@ from qa.measure.memory import MemoryWatch, PeakMemory, SessionPeak
 from qa.measure.roofline import FlopCache, Roofline, capture_first_forward, forward_flops, matmul_peak_tflops
 from qa.measure.stages import GenerationTiming, StageRecorder
 from qa.measure.stats import Summary, summarize
-from qa.models.offload import release, released, resident_models
+from qa.models.offload import model_offloaded, release, released, resident_models
 from qa.models.profiles import LoadedModel
 from qa.picture import InvalidPicture, picture_problem
 
@@ -175,11 +175,13 @@ class ScenarioRunner:
             self.results[case.id] = result
 
     def roofline(self, case: Case, timings: tuple[GenerationTiming, ...]) -> Roofline | None:
-        """Achieved DiT TFLOP/s against the measured matmul peak (FLOPs counted once per size)."""
+        """Achieved DiT TFLOP/s against the measured matmul peak (FLOPs counted once per size). None for an
+        offloaded pipeline: its FLOP count would cost a transformer load (25-30 s on an H200) for a
+        figure its transfers dwarf."""
         from statistics import median
 
         dit_ms = median(t.dit_forward_ms for t in timings)
-        if dit_ms <= 0:
+        if dit_ms <= 0 or model_offloaded(self.model.pipe):
             return None
         flops = self.flops.get((case.width, case.height), lambda: self._count_flops(case))
         return Roofline(float(flops), max(t.nfe for t in timings), dit_ms, self.peak_tflops())

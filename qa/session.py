@@ -71,8 +71,10 @@ class GateSession:
             device = self.options.device.resolved(self.spec.profile)
             self.memory_idle = read_memory(device)
             if self.memory_idle.nvml_used_bytes is not None and self.spec.profile != "reference":
+                import torch  # noqa: F401  # cuda_context_bytes reads torch only once it is imported
+
                 self.context_bytes = cuda_context_bytes(self.memory_idle.nvml_used_bytes, device)
-            model = self.loader(self.spec, str(self.options.device), self.options.dtype)
+            model = self._load(self.spec)
             if self.options.variant and getattr(model, "variant", None) is None:
                 from qa.models.variant import Variant
 
@@ -80,6 +82,20 @@ class GateSession:
             self._model = model
             self.memory_loaded = read_memory(model.device)
         return self._model
+
+    def _load(self, spec: ModelSpec) -> LoadedModel:
+        """The loader's model; an offloaded deployment's weights are loaded into host memory, not onto the
+        device first (else a 16 GB card could not even load what it serves offloaded)."""
+        if self.loader is load_model and self._offloads():
+            return load_model(spec, str(self.options.device), self.options.dtype, on_host=True)
+        return self.loader(spec, str(self.options.device), self.options.dtype)
+
+    def _offloads(self) -> bool:
+        if not self.options.variant:
+            return False
+        from qa.models.variant import OffloadKind, Variant
+
+        return Variant.parse(self.options.variant).offload is not OffloadKind.NONE
 
     def gpu_reason(self) -> str | None:
         """Why GPU-only checks cannot run here, or None when they can."""
@@ -278,7 +294,7 @@ class GateSession:
             model = self.model()
             before = _allocated(model.device)
             spec = candidate_spec(self.options.candidate)
-            candidate = self.loader(spec, str(self.options.device), self.options.dtype)
+            candidate = self._load(spec)
             if self.options.variant and getattr(candidate, "variant", None) is None:
                 from qa.models.variant import Variant
 

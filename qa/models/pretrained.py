@@ -233,8 +233,10 @@ def _quiet_loading() -> Iterator[None]:
         transformers_logging.enable_progress_bar()
 
 
-def load_pretrained(path: Path, device: str, dtype: Any) -> Any:
-    """Load a checked pipeline folder with safetensors only and no remote code."""
+def load_pretrained(path: Path, device: str, dtype: Any, *, place: bool = True) -> Any:
+    """Load a checked pipeline folder with safetensors only and no remote code; onto `device` unless not
+    `place` (an offloaded deployment: its hooks move each model to the device when it runs, so the whole
+    pipeline, 20 GB in bf16, never has to fit the card at once)."""
     from diffusers import ZImagePipeline
 
     check_pipeline_dir(path)
@@ -250,4 +252,4 @@ def load_pretrained(path: Path, device: str, dtype: Any) -> Any:
             "re-save it with save_pretrained(safe_serialization=True)"
         ) from None
     pipe.set_progress_bar_config(disable=True)
-    return pipe.to(device)
+    return pipe.to(device) if place else pipe

@@ -196,8 +196,12 @@ def _replay_warnings(caught: list[warnings.WarningMessage]) -> bool:
     return nonfinite
 
 
-def load_model(spec: ModelSpec, device: str = "auto", dtype: str = "auto") -> LoadedModel:
-    """Build or load the pipeline for `spec` once; the caller keeps it for the whole session."""
+def load_model(
+    spec: ModelSpec, device: str = "auto", dtype: str = "auto", *, on_host: bool = False
+) -> LoadedModel:
+    """Build or load the pipeline for `spec` once; the caller keeps it for the whole session. `on_host`:
+    weights from a folder or hub stay in host memory (the deployment offloads them); the built-in
+    profiles are built where they run (the synthetic one on the GPU: random init on the host is slow)."""
     from qa.models import pretrained
     from qa.models.reference import build_reference_pipeline
     from qa.models.synthetic import build_synthetic_pipeline
@@ -225,7 +229,7 @@ def load_model(spec: ModelSpec, device: str = "auto", dtype: str = "auto") -> Lo
             folder = pretrained.modelscope_snapshot(spec.source, spec.revision)
         else:
             folder = pretrained.hf_snapshot(spec.source, spec.revision)
-        pipe = pretrained.load_pretrained(folder, resolved_device, torch_dtype)
+        pipe = pretrained.load_pretrained(folder, resolved_device, torch_dtype, place=not on_host)
     _synchronize(resolved_device)
     load_s = time.perf_counter() - started
     from qa.models.identity import identify

@@ -170,3 +170,51 @@ def test_synthetic_refuses_without_cuda() -> None:
         pytest.skip("this machine has CUDA: the refusal path cannot be shown here")
     with pytest.raises(QAUsageError, match="the synthetic profile needs a CUDA GPU and none is visible"):
         load_model(resolve_spec("synthetic"))
+
+
+def test_an_offloaded_deployment_loads_its_weights_into_host_memory(
+    reference: LoadedModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 16 GB card cannot hold the 20 GB pipeline that it serves offloaded: the weights stay on the host
+    and the offload hooks move each model when it runs. Resident deployments are moved as before."""
+    from diffusers import ZImagePipeline
+
+    folder = tmp_path / "zimage"
+    reference.pipe.save_pretrained(folder, safe_serialization=True)
+    moves: list[object] = []
+    original = ZImagePipeline.to
+
+    def to(self: object, *args: object, **kwargs: object) -> object:
+        moves.append(args[0] if args else kwargs.get("device"))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ZImagePipeline, "to", to)
+    load_model(resolve_spec(str(folder)), "cpu", on_host=True)
+    assert moves == []
+    load_model(resolve_spec(str(folder)), "cpu")
+    assert moves == ["cpu"]
+
+
+@pytest.mark.parametrize(("variant", "place"), [("offload=model", False), ("offload=sequential", False),
+                                                ("attention=native", True), ("", True)])  # fmt: skip
+def test_the_gate_loads_onto_the_device_only_what_it_serves_resident(
+    reference: LoadedModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variant: str, place: bool
+) -> None:
+    from qa.config import load_config
+    from qa.models import pretrained
+    from qa.options import GateOptions
+    from qa.session import GateSession
+
+    folder = tmp_path / "zimage"
+    reference.pipe.save_pretrained(folder, safe_serialization=True)
+    seen: list[bool] = []
+    original = pretrained.load_pretrained
+
+    def load(path: Path, device: str, dtype: object, *, place: bool = True) -> object:
+        seen.append(place)
+        return original(path, device, dtype, place=place)
+
+    monkeypatch.setattr(pretrained, "load_pretrained", load)
+    session = GateSession(GateOptions(variant=variant or None), load_config(), resolve_spec(str(folder)))
+    loaded = session._load(session.spec)
+    assert seen == [place] and type(loaded.pipe).__name__ == "ZImagePipeline"

@@ -32,12 +32,17 @@ def resident_models(pipe: Any) -> tuple[str, ...]:
     """Names of the offloaded models whose weights are on the device now (empty between calls)."""
     if not model_offloaded(pipe):
         return ()
-    hooked = {id(getattr(hook, "model", None)) for hook in pipe._all_hooks}
+    # A hook holds the module it was given: the plain one, or, once `maybe_free_model_hooks` re-applies
+    # the offload after a call, a torch.compile wrapper (`compile=wrap`). Match either identity.
+    hooked: set[int] = set()
+    for hook in pipe._all_hooks:
+        model = getattr(hook, "model", None)
+        hooked.update((id(model), id(getattr(model, "_orig_mod", model))))
     components = getattr(pipe, "components", None) or {}
     return tuple(
         name
         for name, module in components.items()
-        if id(getattr(module, "_orig_mod", module)) in hooked
+        if hooked & {id(module), id(getattr(module, "_orig_mod", module))}
         and _on_device(getattr(module, "_orig_mod", module))
     )
 

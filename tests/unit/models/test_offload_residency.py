@@ -164,3 +164,17 @@ def test_pipelines_without_model_offload_are_left_alone():
     Variant.parse("offload=sequential").apply(sequential, "cpu")
     assert not offload.model_offloaded(sequential)  # its hooks bring each layer back themselves
     offload.release(sequential)
+
+
+@pytest.mark.filterwarnings(
+    "ignore:`torch.jit.script_method` is deprecated:DeprecationWarning"
+)  # torch's own
+def test_a_compiled_and_offloaded_transformer_is_seen_on_the_device(model, monkeypatch):
+    """compile=wrap,offload=model: once `maybe_free_model_hooks` re-applies the offload after a call, the
+    hook holds the torch.compile wrapper, not the module inside it; both must count as the transformer."""
+    model.pipe.transformer = torch.compile(model.pipe.transformer)  # lazy: nothing compiles until a call
+    model.pipe.enable_model_cpu_offload(device="cpu")  # what maybe_free_model_hooks does after a call
+    held = {id(getattr(hook, "model", None)) for hook in model.pipe._all_hooks}
+    assert id(model.pipe.transformer) in held and id(model.pipe.transformer._orig_mod) not in held
+    monkeypatch.setattr(offload, "_on_device", lambda module: True)
+    assert "transformer" in offload.resident_models(model.pipe)

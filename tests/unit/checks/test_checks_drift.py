@@ -1,10 +1,11 @@
-"""The back-to-back drift verdict on labelled stub timings: it passes steady runs with noise, resident or
-offloaded, and fails a true creep; for an offloaded deployment it fails a DiT creep that the transfer noise
-hides in the totals, and names a creep that is all transfer (unstable when the scenario's own latency rounds
-moved as much, failed when the transfers rose past them)."""
+"""The back-to-back drift verdict on labelled stub timings: it passes steady runs
+with noise, resident or offloaded, and fails a true creep; for an offloaded deployment it fails a DiT creep
+that the transfer noise hides in the totals, and judges a creep that is all transfer by the scenario's own
+latency rounds (passed within them, failed past them, unstable with none to compare)."""
 
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
@@ -14,9 +15,9 @@ from qa.measure.stats import drift_check
 from qa.verdict import Status
 
 RESIDENT = DriftLimits(max_creep=0.10, max_jitter_ms=150.0, max_work_creep=0.10)  # the defaults
-OFFLOADED = DriftLimits(
-    max_creep=0.25, max_jitter_ms=8000.0, max_work_creep=0.10
-)  # benchmarks/gpu/offload.toml
+# benchmarks/gpu/offload.toml: the defaults, but a +25 % margin for the transfers against the latency rounds'
+# median (5 % transfer noise per image crosses a +10 % margin in about 3 % of 3-image runs).
+OFFLOADED = DriftLimits(max_creep=0.25, max_jitter_ms=150.0, max_work_creep=0.10)
 # An offloaded 1024x1024 image on an H200 (judged run of issue 14): 8 DiT forwards in 1165 ms, text encoder,
 # VAE and host steps about 145 ms, and the weights' host<->device copies around them, 17.7 s.
 DENOISE_S, OTHER_S, TRANSFER_S = 1.165, 0.145, 17.7
@@ -60,7 +61,7 @@ def test_a_resident_creep_of_30_percent_fails(n: int) -> None:
     verdicts = [judge_drift("1024-simple", resident(n, rng, creep=0.30), RESIDENT) for _ in range(200)]
     assert all(v.status is Status.FAILED for v in verdicts)
     assert "back-to-back latency creeps up" in verdicts[0].message
-    assert "transfer" not in verdicts[0].values
+    assert "transfer_s" not in verdicts[0].values
 
 
 @pytest.mark.parametrize("n", [3, 8])
@@ -82,27 +83,37 @@ def test_a_dit_creep_of_30_percent_fails_though_the_totals_hide_it(n: int) -> No
         images = offloaded(n, rng, denoise_creep=0.30)
         verdict = judge_drift("1024-simple", images, OFFLOADED, seen)
         assert verdict.status is Status.FAILED
-        assert "the device work creeps up, transfers excluded" in verdict.message
-        hidden += (
-            drift_check([i.total_s for i in images], OFFLOADED.max_creep, OFFLOADED.max_jitter_ms) is None
-        )
-    assert hidden >= 190  # judged on totals alone, the DiT creep passes: +0.4 s in 19 s
+        assert "the device work (transfers excluded" in verdict.message
+        assert "back-to-back latency creeps up" in verdict.message
+        hidden += drift_check([i.total_s for i in images], OFFLOADED.max_creep, math.inf) is None
+    assert hidden >= 190  # the totals' creep alone misses the DiT creep: +0.4 s in 19 s
 
 
-def test_the_judged_run_of_issue_14_is_named_a_transfer_creep_within_the_latency_rounds() -> None:
-    """What the H200 measured (times 15.69, 18.22, 19.89 s; latency rounds 17.95-25.45 s), split as the
-    stage recorder splits it: the device work was steady at ~1.3 s, the rest was transfer."""
+def test_the_first_judged_run_of_issue_14_is_a_fast_first_image_not_a_slowdown() -> None:
+    """What the H200 measured before the residency fix (times 15.69, 18.22, 19.89 s; latency rounds'
+    transfers 16.64-24.14 s): the first image skipped a 12 GB copy and read fast. The later images' transfers
+    were no slower than the latency rounds', so no slowdown is claimed; the creep is named all the same."""
     images = [DriftImage(t, t - w) for t, w in ((15.686, 1.31), (18.223, 1.32), (19.890, 1.31))]
     seen = [16.64, 17.74, 24.14]  # the transfers of its three latency rounds
     verdict = judge_drift("1024-simple", images, OFFLOADED, seen)
-    assert verdict.status is Status.UNSTABLE
-    assert "back-to-back latency creeps up" in verdict.message
-    assert "it is in the offload transfers" in verdict.message
-    assert "the device work is steady (1.31 s -> 1.31 s (+0.0 %))" in verdict.message
-    assert "cannot tell a host-memory creep from transfer noise" in verdict.message
-    assert "drift_images" in verdict.message
+    assert verdict.status is Status.PASSED
+    assert (
+        "the totals creep up +26.8 % (> limit +25.0 %)" in verdict.message
+        and "all in the offload transfers" in verdict.message
+    )
+    assert "device work 1.31 s -> 1.31 s (+0.0 %)" in verdict.message
+    assert "stay within this scenario's latency rounds" in verdict.message
     assert verdict.values["work_creep"] == pytest.approx(0.0)
     assert verdict.values["transfer_creep"] == pytest.approx(18.58 / 14.376 - 1, rel=1e-3)
+
+
+def test_the_judged_run_of_issue_14_after_the_fix_passes_under_the_default_limits() -> None:
+    """nvidia-h200, offload=model: 15.43, 14.64, 14.52 s with transfers 14.07, 13.32, 13.16 s; the latency
+    rounds' transfers 18.70, 13.19, 13.18 s."""
+    images = [DriftImage(15.43, 14.07), DriftImage(14.64, 13.32), DriftImage(14.52, 13.16)]
+    verdict = judge_drift("1024-simple", images, RESIDENT, [18.70, 13.19, 13.18])
+    assert verdict.status is Status.PASSED, verdict.message
+    assert "(-0.0 %)" not in verdict.message
 
 
 @pytest.mark.parametrize("n", [3, 8])
@@ -112,18 +123,26 @@ def test_a_transfer_creep_past_the_latency_rounds_fails_and_names_the_host(n: in
     images = offloaded(n, rng, transfer_creep=0.40, transfer_noise=0.01)
     verdict = judge_drift("1024-simple", images, OFFLOADED, seen)
     assert verdict.status is Status.FAILED
-    assert "it is in the offload transfers" in verdict.message
+    assert "all in the offload transfers" in verdict.message
     assert "look at host memory" in verdict.message
 
 
-def test_a_transfer_creep_with_no_latency_rounds_to_compare_fails() -> None:
+def test_a_transfer_creep_with_no_latency_rounds_to_compare_is_unstable() -> None:
     rng = random.Random(19)
     images = offloaded(3, rng, transfer_creep=0.40, transfer_noise=0.01)
-    assert judge_drift("1024-simple", images, OFFLOADED).status is Status.FAILED
-
-
-def test_offloaded_jitter_past_the_limit_fails() -> None:
-    images = [DriftImage(19.0, 17.7), DriftImage(29.5, 28.2), DriftImage(19.1, 17.8)]
     verdict = judge_drift("1024-simple", images, OFFLOADED)
+    assert verdict.status is Status.UNSTABLE
+    assert "no latency rounds of 1024-simple ran in this session" in verdict.message
+
+
+def test_offloaded_jitter_is_judged_on_the_device_work() -> None:
+    # one image's device work jumps by a second: failed, though the transfers' noise is larger
+    images = [DriftImage(19.0, 17.7), DriftImage(20.1, 17.8), DriftImage(19.1, 17.8)]
+    verdict = judge_drift("1024-simple", images, OFFLOADED, [17.7, 17.8, 17.9])
     assert verdict.status is Status.FAILED
     assert "jitter: image 2" in verdict.message
+    # a jump of the transfers alone is reported, not judged
+    images = [DriftImage(19.0, 17.7), DriftImage(21.6, 20.3), DriftImage(19.1, 17.8)]
+    verdict = judge_drift("1024-simple", images, OFFLOADED, [17.7, 17.8, 17.9])
+    assert verdict.status is Status.PASSED
+    assert verdict.values["transfer_max_jump_ms"] == pytest.approx(2600.0, rel=1e-6)

@@ -41,3 +41,24 @@ def test_one_record_per_scenario_and_mode() -> None:
     assert bad.outcome is Status.FAILED and bad.message.startswith("GPU 1 is +11.6 % off its siblings")
     assert bad.values["deviating"] == ["GPU 1"]
     assert out["1024-simple: cards agree"].outcome is Status.PASSED
+
+
+def sized(card: str, case: str, median: float, width: int, height: int) -> CheckRecord:
+    record = latency(card, case, median)
+    return CheckRecord(record.family, record.test_id, record.case, record.outcome, record.message,
+                       {**record.values, "width": width, "height": height})  # fmt: skip
+
+
+def test_launch_bound_sizes_are_not_compared_and_say_why() -> None:
+    """512x512 medians of 0.411 and 0.531 s came from two solo runs on ONE H200 (the host CPU's spells):
+    naming a card for that would be a false red. 1024x1024 still names a slow card."""
+    records = [
+        sized("GPU 0", "512-simple", 0.411, 512, 512), sized("GPU 1", "512-simple", 0.531, 512, 512),
+        sized("GPU 0", "1024-simple", 1.33, 1024, 1024), sized("GPU 1", "1024-simple", 1.45, 1024, 1024),
+    ]  # fmt: skip
+    out = {r.case: r for r in deviation_records(records, 0.05)}
+    small = out["512-simple: cards agree"]
+    assert small.outcome is Status.NOT_RUN
+    assert "launch-bound" in small.message and "GPU 0 411 ms, GPU 1 531 ms" in small.message
+    large = out["1024-simple: cards agree"]
+    assert large.outcome is Status.FAILED and large.message.startswith("GPU 1 is +9.0 % off its siblings")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue 13 on nvidia-h200-x2, during the host CPU probe trial (the probe was in the gate then; since
-# removed): (1) does the probe see the slow spells of a launch-bound round (study_contention.py --probe); (2) the synthetic gate on GPU 0, the sharded gate on
-# both GPUs (zqa gate --gpus all, defaults), the gate on GPU 0 again (the solo noise floor).
+# removed): (1) does the probe see the slow spells of a launch-bound round (study_contention.py --probe);
+# (2) the synthetic gate on GPU 0, the sharded gate on both GPUs (zqa gate --gpus all, defaults), the gate
+# on GPU 0 again (the solo noise floor).
 set -uo pipefail
 . benchmarks/gpu/common.sh
 [ "${STUDY:-1}" = 1 ] && python3 benchmarks/gpu/study_contention.py --probe --rounds 10 --cycles 3 2>&1 | grep -v Warning | tee "$OUT/contention.txt"

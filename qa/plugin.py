@@ -91,9 +91,10 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> str:
     session = config.stash[SESSION_KEY]
     strict = ", strict" if session.options.strict_outcomes else ""
+    card = session.card_text()
     return (
         f"zimage-qa: model {session.spec.label} on {session.expected_device()} (dtype {session.options.dtype}"
-        f"{strict}), config {session.config.source}"
+        f"{strict}{f', {card}' if card else ''}), config {session.config.source}"
     )
 
 
@@ -363,8 +364,9 @@ def qa_model(qa_gate: GateSession) -> LoadedModel:
 
 @pytest.fixture(scope="session")
 def qa_runner(qa_gate: GateSession, qa_model: LoadedModel) -> Iterator[ScenarioRunner]:
-    """Times and watches generations of the session model (hooks installed once)."""
-    runner = ScenarioRunner(qa_model, qa_gate.config.guidance)
+    """Times and watches generations of the session model (hooks installed once); its memory peaks add to
+    the session's, which began before `qa_model` warmed the planned sizes."""
+    runner = ScenarioRunner(qa_model, qa_gate.config.guidance, qa_gate.memory_peak)
     yield runner
     runner.close()
 

@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qa.config import Case
-from qa.errors import QAUsageError
 from qa.measure.gpu_state import GpuState
-from qa.measure.memory import MemoryWatch, PeakMemory, SessionPeak
+from qa.measure.memory import PeakMemory, SessionPeak
 from qa.measure.roofline import FlopCache, Roofline, capture_first_forward, forward_flops, matmul_peak_tflops
 from qa.measure.stages import GenerationTiming, StageRecorder
 from qa.measure.stats import Summary, summarize
@@ -126,15 +125,16 @@ class ScenarioRun:
 class ScenarioRunner:
     """One per session: the stage hooks, the FLOP counts per size and the matmul peak are made once."""
 
-    def __init__(self, model: LoadedModel, guidance: float = 0.0) -> None:
+    def __init__(self, model: LoadedModel, guidance: float = 0.0, memory: SessionPeak | None = None) -> None:
         self.model = model
         self.guidance = guidance
         self.recorder = StageRecorder(model.device).attach(model.pipe)
         self.flops = FlopCache()
         self.results: dict[str, ScenarioResult] = {}
         self._peak_tflops: float | None = None
-        # from here on (the model loaded: the gate loads onto the device, then offloads), whatever runs
-        self.memory = SessionPeak(model.device)
+        # The session's peak: the gate's (`GateSession.memory_peak`, started right after the load, before any
+        # warm-up), else one from here on
+        self.memory = memory if memory is not None else SessionPeak(model.device)
 
     @property
     def on_cuda(self) -> bool:
@@ -150,14 +150,9 @@ class ScenarioRunner:
         run = ScenarioRun(self, case, warmup)
         if self.on_cuda:
             self._release_cache()  # else "peak reserved" is the cache left by a larger earlier size
-        self.memory.before_watch()
-        watch = MemoryWatch(self.model.device)  # host RAM everywhere; allocator and NVML peaks on CUDA
-        try:
-            with watch:
-                yield run
-        finally:  # an out-of-memory run too: its peak is the one that did not fit
-            with contextlib.suppress(QAUsageError):  # the watch never ended
-                self.memory.add(watch.peak, f"{label} {case.size}/{case.id}")
+        # host RAM everywhere; allocator and NVML peaks on CUDA; an out-of-memory run's peak counts too
+        with self.memory.watch(f"{label} {case.size}/{case.id}") as watch:
+            yield run
         if run.last_image is not None:
             problem = picture_problem(run.last_image, run.nonfinite)
             if problem:

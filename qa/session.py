@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from qa.config import Case, QAConfig
 from qa.errors import QAUsageError
-from qa.measure.memory import MemoryReading, cuda_context_bytes, read_memory
+from qa.measure.memory import MemoryReading, SessionPeak, cuda_context_bytes, read_memory
+from qa.measure.units import format_bytes
 from qa.measure.warnings_log import WarningsLog
 from qa.models.profiles import LoadedModel, ModelSpec, load_model
+from qa.models.variant import OffloadKind, Variant
 from qa.options import GateOptions
 
 if TYPE_CHECKING:
@@ -45,6 +47,7 @@ class GateSession:
     fatal: str | None = None  # a sticky device error: every later GPU check reports it as not run
     memory_idle: MemoryReading | None = None  # before anything touched CUDA
     memory_loaded: MemoryReading | None = None
+    memory_peak: SessionPeak | None = None  # from right after the load: every warm-up and run
     context_bytes: int | None = None  # the CUDA context's share of device memory
     warnings: WarningsLog = field(default_factory=WarningsLog)
     budget_draft: BudgetDraft | None = None  # --qa-update-budgets: what this run measured
@@ -59,13 +62,15 @@ class GateSession:
     _candidate_warm: set[tuple[int, int]] = field(default_factory=set)
     _baseline: Any = None
     _solo_units: dict[str, Any] = field(default_factory=dict)
+    _deployment: Variant | None = None
 
     @property
     def loaded(self) -> bool:
         return self._model is not None
 
     def model(self) -> LoadedModel:
-        """The session's model, loaded on first use and never again."""
+        """The session's model, loaded on first use and never again; the session's memory peak starts once it
+        is loaded and served as deployed, before any warm-up."""
         if self._model is None:
             self.load_count += 1
             device = self.options.device.resolved(self.spec.profile)
@@ -76,26 +81,32 @@ class GateSession:
                 self.context_bytes = cuda_context_bytes(self.memory_idle.nvml_used_bytes, device)
             model = self._load(self.spec)
             if self.options.variant and getattr(model, "variant", None) is None:
-                from qa.models.variant import Variant
-
-                model.variant = Variant.parse(self.options.variant).apply(model.pipe, model.device)
+                model.variant = self.deployment().apply(model.pipe, model.device)
             self._model = model
             self.memory_loaded = read_memory(model.device)
+            self.memory_peak = SessionPeak(model.device)
         return self._model
+
+    def deployment(self) -> Variant:
+        """The deployment variant (--qa-variant), parsed once."""
+        if self._deployment is None:
+            self._deployment = Variant.parse(self.options.variant or "")
+        return self._deployment
 
     def _load(self, spec: ModelSpec) -> LoadedModel:
         """The loader's model; an offloaded deployment's weights are loaded into host memory, not onto the
         device first (else a 16 GB card could not even load what it serves offloaded)."""
-        if self.loader is load_model and self._offloads():
+        if self.loader is load_model and self._loads_on_host():
             return load_model(spec, str(self.options.device), self.options.dtype, on_host=True)
         return self.loader(spec, str(self.options.device), self.options.dtype)
 
-    def _offloads(self) -> bool:
-        if not self.options.variant:
-            return False
-        from qa.models.variant import OffloadKind, Variant
-
-        return Variant.parse(self.options.variant).offload is not OffloadKind.NONE
+    def _loads_on_host(self) -> bool:
+        """Whether the weights stay on the host at load: only for a variant that offloads and does not
+        quantize. Quantization runs on the loaded weights before the offload hooks are set, and it needs
+        them on the device: torchao's int4wo default layout is CUDA-only, bitsandbytes quantizes on CUDA.
+        A quantized and offloaded deployment therefore loads onto the device first, as a resident one."""
+        variant = self.deployment()
+        return variant.offload is not OffloadKind.NONE and variant.quantize is None
 
     def gpu_reason(self) -> str | None:
         """Why GPU-only checks cannot run here, or None when they can."""
@@ -130,13 +141,24 @@ class GateSession:
             if size in self.warmed_sizes:
                 continue
             try:
-                self._warm_size(model, case)
+                with self._watched(f"warm-up {case.size}"):
+                    self._warm_size(model, case)
             except Exception as exc:
                 if not (skip_oom and is_oom(exc)):
                     raise
                 release_memory(exc, model.device)
                 continue
             self.warmed_sizes.add(size)
+
+    @contextlib.contextmanager
+    def _watched(self, where: str) -> Iterator[None]:
+        """Work outside the measured runs that the session's peak (--qa-card-memory) samples on NVML as well:
+        the first image at a size is where an offloaded deployment may hold two models, or compile."""
+        if self.memory_peak is None:
+            yield
+            return
+        with self.memory_peak.watch(where, state_interval_s=None):
+            yield
 
     def _warm_size(self, model: LoadedModel, case: Case) -> None:
         """The first generation at a size compiles (compiled variants) or initialises lazily; a second,
@@ -223,11 +245,7 @@ class GateSession:
     @property
     def variant(self) -> str:
         """The deployment variant's label ("eager" when served as loaded)."""
-        if not self.options.variant:
-            return "eager"
-        from qa.models.variant import Variant
-
-        return str(Variant.parse(self.options.variant).label)
+        return self.deployment().label
 
     def device_class(self) -> str:
         from qa.golden.store import device_class
@@ -296,11 +314,7 @@ class GateSession:
             spec = candidate_spec(self.options.candidate)
             candidate = self._load(spec)
             if self.options.variant and getattr(candidate, "variant", None) is None:
-                from qa.models.variant import Variant
-
-                candidate.variant = Variant.parse(self.options.variant).apply(
-                    candidate.pipe, candidate.device
-                )
+                candidate.variant = self.deployment().apply(candidate.pipe, candidate.device)
             after = _allocated(model.device)
             self._candidate_bytes = after - before if before is not None and after is not None else None
             self._candidate = candidate
@@ -414,11 +428,19 @@ class GateSession:
 
         return new_warnings(self.warnings.records, baseline_warnings(baseline.files))
 
+    def card_text(self) -> str | None:
+        """--qa-card-memory as the header says it, None without it."""
+        card = self.options.card_memory_bytes
+        return None if card is None else f"card {format_bytes(card)} (--qa-card-memory)"
+
     def report_header(self, wall_s: float) -> dict[str, str]:
         device = self.device_name() if self.loaded else self.expected_device()
         header = {"model": self.spec.label, "profile": self.spec.profile, "variant": self.variant,
                   "device": device, "config": str(self.config.source),
                   "session": (self.cost_line(wall_s) or "").removeprefix("session: ")}  # fmt: skip
+        card = self.card_text()
+        if card is not None:
+            header["card"] = card.removeprefix("card ")
         identity = getattr(self._model, "identity", None) if self._model is not None else None
         if identity is not None:
             header["weights"] = identity.text

@@ -4,10 +4,11 @@ process's resident set and its peak), which is where an offloaded deployment kee
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -358,14 +359,16 @@ class MemoryWatch:
 
 
 class SessionPeak:
-    """The highest memory of a session, whatever ran: the measured spans (a `MemoryWatch` each, NVML
-    sampled) and the work between them (warm-up of a new size, guards, the FLOP count, cold start), which
-    torch's allocator peaks cover because they run on until the next watch resets them; NVML is not
-    sampled there. Each number keeps the name of the span that set it.
+    """The highest memory of a session from the moment the model is loaded and its variant applied:
+    the watched spans (`watch`: the measured runs and each size's warm-up, compile work included, NVML
+    sampled) and the unwatched work between them (guards, the FLOP count), which torch's allocator peaks
+    cover because they run on until the next watch resets them; NVML is not sampled there. Loading itself
+    is not counted: the session starts after it. Each number keeps the name of the span that set it.
+    Whatever resets torch's peaks must call `before_watch()` first, or the unwatched work before it is lost.
 
         session = SessionPeak("cuda:0")      # resets torch's peaks: what came before (loading) is not counted
-        session.before_watch()               # the allocator's peaks since the last reset, then a watch resets them
-        session.add(watch.peak, "latency 1024-simple")
+        with session.watch("latency 1024x1024/1024-simple") as watch:
+            pipe(...)                        # the span's peaks, and the unwatched work before it, are added
         session.now()                        # PeakMemory over everything so far
     """
 
@@ -379,6 +382,20 @@ class SessionPeak:
         if torch is not None:
             torch.cuda.synchronize(device)
         reset_torch_peaks(device)
+
+    @contextlib.contextmanager
+    def watch(
+        self, where: str, interval_s: float = 0.005, state_interval_s: float | None = 0.25
+    ) -> Iterator[MemoryWatch]:
+        """A `MemoryWatch` whose peaks count as `where`; the unwatched work before it counts first."""
+        self.before_watch()
+        watch = MemoryWatch(self.device, interval_s, state_interval_s)
+        try:
+            with watch:
+                yield watch
+        finally:  # an out-of-memory span too: its peak is the one that did not fit
+            with contextlib.suppress(QAUsageError):  # the watch never started
+                self.add(watch.peak, where)
 
     def add(self, peak: PeakMemory, where: str) -> None:
         for kind in MemoryKind:

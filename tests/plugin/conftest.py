@@ -29,8 +29,13 @@ def gate_project(
     monkeypatch.setenv("PYTHONPATH", str(HERE))  # subprocess runs and xdist workers import zqa_stubs too
 
     def make(
-        stub: str = "StubPipe()", files: tuple[str, ...] = ("test_guards.py",), config: str = ""
+        stub: str = "StubPipe()",
+        files: tuple[str, ...] = ("test_guards.py",),
+        config: str = "",
+        card: str | None = None,
     ) -> pytest.Pytester:
+        """`card`: an expression for `FakeCard(PIPE, ...)`'s arguments, e.g. "lambda n: 12 * GIB" (or "None": no
+        NVML); the VRAM checks then run on the stub as on a GPU whose NVML reads that."""
         pytester.syspathinsert(HERE)
         target = pytester.path / "gate"
         target.mkdir()
@@ -48,7 +53,7 @@ def pytest_zqa_loader():
 
 def pytest_sessionfinish(session):
     print(f"\\nstub loads: {{len(LOADS)}}, generations: {{PIPE.calls}}")
-""")
+{_fake_gpu(card)}""")
         # importlib mode: the outer run has already imported qa/gate/test_*.py under the same names.
         pytester.makefile(
             ".toml", pyproject=f'[tool.pytest.ini_options]\naddopts = "--import-mode=importlib"\n{config}\n'
@@ -56,3 +61,22 @@ def pytest_sessionfinish(session):
         return pytester
 
     return make
+
+
+def _fake_gpu(card: str | None) -> str:
+    """Conftest lines that put the run on a fake GPU for its whole length (undone at unconfigure: pytester
+    runs in this process)."""
+    if card is None:
+        return ""
+    held = "None" if card == "None" else f"FakeCard(PIPE, {card})"
+    return f"""
+import pytest as _pytest
+from zqa_stubs import FakeCard, GIB, on_a_fake_gpu
+_GPU = _pytest.MonkeyPatch()
+
+def pytest_configure(config):
+    on_a_fake_gpu(_GPU, {held})
+
+def pytest_unconfigure(config):
+    _GPU.undo()
+"""

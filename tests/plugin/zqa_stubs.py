@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -63,6 +64,7 @@ class StubPipe:
     scheduler: Any = field(default_factory=lambda: FlowMatchEulerDiscreteScheduler(shift=3.0))
     do_classifier_free_guidance: bool = False
     fault: Callable[[StubPipe, int, int], None] | None = None  # (pipe, width, height): raise to inject
+    generating: bool = False  # inside a call (a FakeCard reads the memory of a generation only then)
 
     def __post_init__(self) -> None:
         self.text_encoder = _Sleeper(self.encode_s)
@@ -75,10 +77,14 @@ class StubPipe:
         if self.fault is not None:
             self.fault(self, width, height)
         self.do_classifier_free_guidance = guidance_scale > 0
-        self.text_encoder(prompt)
-        for _ in range(num_inference_steps * self.forwards_per_step):
-            self.transformer(None)
-        self.vae.decode(None)
+        self.generating = True
+        try:
+            self.text_encoder(prompt)
+            for _ in range(num_inference_steps * self.forwards_per_step):
+                self.transformer(None)
+            self.vae.decode(None)
+        finally:
+            self.generating = False
         seed = int(generator.initial_seed())
         pixels = self.picture(prompt, seed, width, height)
         if pixels.dtype != np.uint8:  # float in [0, 1], cast as diffusers' numpy_to_pil does (NaN warns)
@@ -205,3 +211,43 @@ class Jitter:
     def __call__(self) -> float:
         self.calls += 1
         return self.times[(self.calls // self.per_image) % 2]
+
+
+GIB = 2**30
+
+
+class FakeCard:
+    """pynvml, as far as the gate reads it, for one GPU whose used memory is `held(n)` while the stub makes
+    its n-th image (from 1) and `idle` otherwise: a device-level peak chosen by the test, image by image."""
+
+    def __init__(self, pipe: StubPipe, held: Callable[[int], int], idle: int = 1 * GIB) -> None:
+        self.pipe, self.held, self.idle = pipe, held, idle
+
+    def nvmlDeviceGetCount(self) -> int:
+        return 1
+
+    def nvmlDeviceGetHandleByIndex(self, index: int) -> str:
+        return "gpu0"
+
+    def nvmlDeviceGetHandleByUUID(self, uuid: str) -> str:
+        return "gpu0"
+
+    def nvmlDeviceGetName(self, handle: str) -> str:
+        return "Stub GPU 80GB"
+
+    def nvmlDeviceGetUUID(self, handle: str) -> str:
+        return "GPU-stub"
+
+    def nvmlDeviceGetMemoryInfo(self, handle: str) -> Any:
+        used = self.held(self.pipe.calls) if self.pipe.generating else self.idle
+        return SimpleNamespace(used=used, total=80 * GIB, free=80 * GIB - used)
+
+
+def on_a_fake_gpu(patch: Any, card: FakeCard | None) -> None:
+    """The VRAM checks run on the CPU stub as on a GPU (`gpu_reason` says none is missing), with NVML reading
+    `card` (None: no NVML). `patch` is a pytest.MonkeyPatch the caller undoes."""
+    from qa.measure import _nvml
+    from qa.session import GateSession
+
+    patch.setattr(GateSession, "gpu_reason", lambda self: None)
+    patch.setattr(_nvml, "library", lambda: card)

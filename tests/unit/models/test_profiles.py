@@ -196,10 +196,13 @@ def test_an_offloaded_deployment_loads_its_weights_into_host_memory(
 
 
 @pytest.mark.parametrize(("variant", "place"), [("offload=model", False), ("offload=sequential", False),
+                                                ("quantize=torchao:int8wo,offload=model", True),
                                                 ("attention=native", True), ("", True)])  # fmt: skip
 def test_the_gate_loads_onto_the_device_only_what_it_serves_resident(
     reference: LoadedModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variant: str, place: bool
 ) -> None:
+    """Offloaded weights stay on the host, unless the variant also quantizes: quantization runs on the loaded
+    weights, on the device (torchao int4wo's default layout and bitsandbytes are CUDA-only)."""
     from qa.config import load_config
     from qa.models import pretrained
     from qa.options import GateOptions

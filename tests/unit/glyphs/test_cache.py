@@ -6,54 +6,26 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from scripted_engine import Scripted, tag_renders
 
 import qa.glyphs.calibration as calibration
 from qa.glyphs import cache
 from qa.glyphs.calibration import CalibrationStatus, calibrate
-from qa.glyphs.lines import EngineInfo, Recognition, TextLine, sha256_file
+from qa.glyphs.lines import sha256_file
 
 
-class Counting:
-    """A line recogniser that reads every render as `reads` (default: what was rendered) and counts
-    how often it was asked."""
-
-    def __init__(self, model: str = "m1", reads: str | None = None) -> None:
-        self._info = EngineInfo("counting", "1", {"model.onnx": model})
-        self.reads = reads
-        self.calls = 0
-
-    @property
-    def info(self) -> EngineInfo:
-        return self._info
-
-    def read(self, image: Image.Image) -> tuple[TextLine, ...]:
-        raise AssertionError("calibration must use recognise")
-
-    def recognise(self, lines: Sequence[Image.Image]) -> tuple[Recognition, ...]:
-        self.calls += 1
-        return tuple(self._one(self.reads or str(line.info["text"])) for line in lines)
-
-    @staticmethod
-    def _one(text: str) -> Recognition:
-        return Recognition(text, 0.97, tuple((ch, 0.97) for ch in text if not ch.isspace()))
+def counting(model: str = "m1", reads: str | None = None) -> Scripted:
+    """A recogniser that reads every render as `reads` (default: what was rendered), counting its calls."""
+    return Scripted("counting", reads=reads, models={"model.onnx": model}, score=0.97)
 
 
 @pytest.fixture(autouse=True)
 def _tagged_renders(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tiny renders that carry their text, and an empty in-process cache: only the disk remembers."""
-
-    def tagged(text: str, style: str, seed: int) -> Image.Image:
-        image = Image.new("RGB", (8, 8))
-        image.info["text"] = text
-        return image
-
-    monkeypatch.setattr(calibration, "render_line", tagged)
-    monkeypatch.setattr(calibration, "_CACHE", {})
+    tag_renders(monkeypatch)
 
 
 def _forget_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -65,10 +37,10 @@ def _entries() -> list[Path]:
 
 
 def test_a_second_process_reads_the_calibration_from_disk(monkeypatch: pytest.MonkeyPatch) -> None:
-    first = calibrate(Counting(), "天香茶馆").engines[0]
+    first = calibrate(counting(), "天香茶馆").engines[0]
     assert not first.cached and len(_entries()) == 1
     _forget_in_process(monkeypatch)
-    engine = Counting()
+    engine = counting()
     again = calibrate(engine, "天香茶馆").engines[0]
     assert engine.calls == 0 and again.cached
     assert again.to_dict() == {**first.to_dict(), "cached": True}
@@ -86,9 +58,9 @@ def test_the_disk_cache_lives_under_xdg_cache_home(tmp_path: Path, monkeypatch: 
 def test_a_change_to_what_it_depends_on_calibrates_again(
     change: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calibrate(Counting(), "福")
+    calibrate(counting(), "福")
     _forget_in_process(monkeypatch)
-    engine = Counting(model="m2" if change == "model" else "m1")
+    engine = counting(model="m2" if change == "model" else "m1")
     if change == "code":
         monkeypatch.setattr(calibration, "_code_version", lambda module: "another version")
     result = calibrate(engine, "福福" if change == "text" else "福").engines[0]
@@ -109,7 +81,7 @@ def test_the_code_version_follows_the_files_it_names(tmp_path: Path) -> None:
     ["", "{not json", '{"format": 1}', "[1, 2]", "null", "truncate", "wrong-key", "bad-status"],
 )
 def test_a_corrupt_entry_is_recomputed_and_rewritten(damage: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    first = calibrate(Counting(), "书法").engines[0]
+    first = calibrate(counting(), "书法").engines[0]
     (entry,) = _entries()
     text = entry.read_text("utf-8")
     data = json.loads(text)
@@ -123,7 +95,7 @@ def test_a_corrupt_entry_is_recomputed_and_rewritten(damage: str, monkeypatch: p
         damage = json.dumps(data)
     entry.write_text(damage, "utf-8")
     _forget_in_process(monkeypatch)
-    engine = Counting()
+    engine = counting()
     again = calibrate(engine, "书法").engines[0]
     assert engine.calls == 1 and not again.cached and again.status is first.status
     rewritten, original = json.loads(entry.read_text("utf-8")), json.loads(text)
@@ -133,9 +105,9 @@ def test_a_corrupt_entry_is_recomputed_and_rewritten(damage: str, monkeypatch: p
 
 
 def test_a_cached_cannot_judge_stays_cannot_judge(monkeypatch: pytest.MonkeyPatch) -> None:
-    calibrate(Counting(reads="天香茶馆"), "天香茶馆")  # reads every look-alike as the text
+    calibrate(counting(reads="天香茶馆"), "天香茶馆")  # reads every look-alike as the text
     _forget_in_process(monkeypatch)
-    again = calibrate(Counting(), "天香茶馆").engines[0]
+    again = calibrate(counting(), "天香茶馆").engines[0]
     assert again.cached and again.status is CalibrationStatus.CANNOT_JUDGE
     assert "it reads" in again.reason and again.blind_spots
 
@@ -144,7 +116,7 @@ def test_an_unwritable_cache_costs_only_the_speed_up(tmp_path: Path, monkeypatch
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
-    engine = Counting()
+    engine = counting()
     assert calibrate(engine, "福").judgeable and engine.calls == 1
     _forget_in_process(monkeypatch)
     calibrate(engine, "福")

@@ -4,19 +4,19 @@ shipped glyph cases (the table printed here is the one in the changelog)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import tomllib
 from fontTools.ttLib import TTFont
-from PIL import Image
+from scripted_engine import Scripted, tag_renders
 
 import qa.glyphs.calibration as calibration
 from qa.glyphs.calibration import CalibrationStatus, calibrate
 from qa.glyphs.confusables import look_alikes, substitutions, table
 from qa.glyphs.judgement import glyph_verdict
-from qa.glyphs.lines import CombinedEngine, EngineInfo, Recognition, TextLine
+from qa.glyphs.lines import CombinedEngine, TextLine
 from qa.glyphs.ppocr4 import PpOcrV4Engine
 from qa.glyphs.rapid import RapidOcrEngine
 from qa.glyphs.render import FONT_FILES, coverage, font_path, render_line
@@ -53,45 +53,10 @@ def test_renders_are_reproducible_and_differ_by_seed() -> None:
     assert a.height < 80 and a.width < 120  # small canvases: calibration must stay fast
 
 
-class Scripted:
-    """A line recogniser that reads what was rendered, with `confuse` rewriting some texts:
-    rendered text -> (text read, score of the character at the swapped position)."""
-
-    def __init__(self, name: str = "scripted", confuse: dict[str, tuple[str, float]] | None = None) -> None:
-        self._info = EngineInfo(name, "1", {"m": name})
-        self.confuse = confuse or {}
-        self.calls = 0
-
-    @property
-    def info(self) -> EngineInfo:
-        return self._info
-
-    def read(self, image: Image.Image) -> tuple[TextLine, ...]:
-        raise AssertionError("calibration must use recognise")
-
-    def recognise(self, lines: Sequence[Image.Image]) -> tuple[Recognition, ...]:
-        self.calls += 1
-        return tuple(self._one(str(line.info["text"])) for line in lines)
-
-    def _one(self, text: str) -> Recognition:
-        read, low = self.confuse.get(text, (text, 0.99))
-        scores = [0.99 if a == b else low for a, b in zip(text, read, strict=False)]
-        return Recognition(read, min(scores, default=0.99), tuple(zip(read, scores, strict=False)))
-
-
 @pytest.fixture(autouse=True)
 def tagged_renders(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
     """Scripted engines need to know what a render shows: tag each one with its text."""
-    real = calibration.render_line
-
-    def tagged(text: str, style: str, seed: int) -> Image.Image:
-        image = Image.new("RGB", (8, 8))
-        image.info["text"] = text
-        return image
-
-    monkeypatch.setattr(calibration, "render_line", tagged)
-    monkeypatch.setattr(calibration, "_CACHE", {})
-    return lambda: monkeypatch.setattr(calibration, "render_line", real)
+    return tag_renders(monkeypatch)
 
 
 def test_an_engine_that_reads_everything_can_judge() -> None:

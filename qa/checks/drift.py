@@ -56,10 +56,10 @@ def judge_drift(
     report = drift_report(totals)
     values: dict[str, object] = {"times_s": [round(t, 5) for t in totals], "creep": report.creep_rel,
                                  "max_jitter_ms": report.max_jitter_s * 1000.0}  # fmt: skip
-    problem = drift_check(totals, limits.max_creep, limits.max_jitter_ms)
     transfers = [image.transfer_s for image in images]
     if any(t is None for t in transfers):
         listing = ", ".join(format_seconds(t) for t in totals)
+        problem = drift_check(totals, limits.max_creep, limits.max_jitter_ms)
         if problem:
             return Verdict.failed(f"{label} x{len(totals)}: {problem} (times: {listing})", **values)
         return Verdict.passed(f"{label} x{len(totals)}: {listing}", **values)

@@ -2,5 +2,5 @@
 
 from importlib.metadata import entry_points
 
-if not any(ep.value == "qa.plugin" for ep in entry_points(group="pytest11")):
-    pytest_plugins = ["qa.plugin"]
+if not any(ep.value == "zimage_qa.plugin" for ep in entry_points(group="pytest11")):
+    pytest_plugins = ["zimage_qa.plugin"]

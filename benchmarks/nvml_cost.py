@@ -21,8 +21,8 @@ def _per_call_us(fn: object, *args: object, n: int = 200) -> tuple[float, float]
 
 
 def main() -> int:
-    from qa.measure import _nvml
-    from qa.measure.memory import NvmlSampler
+    from zimage_qa.measure import _nvml
+    from zimage_qa.measure.memory import NvmlSampler
 
     nvml, handle = _nvml.library(), _nvml.handle(0)
     if nvml is None or handle is None:

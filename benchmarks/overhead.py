@@ -2,12 +2,12 @@
 gate's own measurement (StageRecorder, then StageRecorder with the NVML sampler), interleaved in one
 process. Targets: the gate's median within 1 % of the bare loop; the sampler under 0.5 %.
 
-    python benchmarks/overhead.py                                # profile when qa.models exists, else toy
+    python benchmarks/overhead.py                                # profile when zimage_qa.models exists, else toy
     python benchmarks/overhead.py --workload profile:synthetic --rounds 15
     python benchmarks/overhead.py --workload profile:synthetic --size 1024x1024 --steps 8
     python benchmarks/overhead.py --device cpu --workload toy --json overhead.json
 
-Workloads: `toy`, `toy-gpu`, `profile:NAME` (qa.models) or `MODULE:FUNCTION` (a builder called with
+Workloads: `toy`, `toy-gpu`, `profile:NAME` (zimage_qa.models) or `MODULE:FUNCTION` (a builder called with
 the device that returns a ZImagePipeline-like object). Exit 0 when both targets hold; 1 when one is
 missed or when the bare loop itself spreads too much (relative IQR > 2 %) to resolve them.
 """
@@ -42,10 +42,10 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from qa.measure.budget import BudgetStatus
-    from qa.measure.fingerprint import device_class, fingerprint
-    from qa.measure.overhead import measure_overhead
-    from qa.measure.workload import default_workload_spec, load_workload
+    from zimage_qa.measure.budget import BudgetStatus
+    from zimage_qa.measure.fingerprint import device_class, fingerprint
+    from zimage_qa.measure.overhead import measure_overhead
+    from zimage_qa.measure.workload import default_workload_spec, load_workload
 
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     spec = args.workload or default_workload_spec(device)

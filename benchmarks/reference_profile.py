@@ -23,7 +23,7 @@ def main() -> int:
     args = parser.parse_args()
 
     started = time.perf_counter()
-    from qa.models.profiles import load_model, resolve_spec
+    from zimage_qa.models.profiles import load_model, resolve_spec
 
     spec = resolve_spec("reference")
     load_model(spec).generate("warm-up", 256, 256, 8, 0)  # imports, allocator and kernel warm-up

@@ -4,6 +4,6 @@ export PYTHONPATH="/tmp/site:$PWD:$PWD/benchmarks/gpu" PYTHONUNBUFFERED=1 ZQA_LO
 mkdir -p "$OUT" /tmp/zqa-locks /tmp/runs
 nvidia-smi --query-gpu=index,name,driver_version,clocks.sm,clocks.max.sm,power.draw --format=csv > "$OUT/gpus.txt"
 python3 -c "import torch, diffusers, transformers; print('torch', torch.__version__, 'diffusers', diffusers.__version__, 'transformers', transformers.__version__, 'cpus', __import__('os').cpu_count())" >> "$OUT/gpus.txt"
-# -p qa.plugin: the package is on PYTHONPATH, not installed, so no pytest11 entry point loads the plugin early.
-gate() { python3 -m pytest --pyargs qa.gate -m gpu -p no:cacheprovider -p qa.plugin --qa-model synthetic "$@"; }
+# -p zimage_qa.plugin: the package is on PYTHONPATH, not installed, so no pytest11 entry point loads the plugin early.
+gate() { python3 -m pytest --pyargs zimage_qa.gate -m gpu -p no:cacheprovider -p zimage_qa.plugin --qa-model synthetic "$@"; }
 stamp() { date +%s.%N; }

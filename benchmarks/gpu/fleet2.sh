@@ -9,7 +9,7 @@ set -uo pipefail
 t0=$(stamp)
 CUDA_VISIBLE_DEVICES=0 gate --qa-require-gpu --qa-report /tmp/runs/solo --benchmark-json /tmp/runs/solo-bench.json > /tmp/runs/solo.log 2>&1
 t1=$(stamp)
-python3 -m qa.cli gate --gpus all --report /tmp/runs/fleet -- --qa-model synthetic --qa-require-gpu -p no:cacheprovider -p qa.plugin > /tmp/runs/fleet.log 2>&1
+python3 -m zimage_qa.cli gate --gpus all --report /tmp/runs/fleet -- --qa-model synthetic --qa-require-gpu -p no:cacheprovider -p zimage_qa.plugin > /tmp/runs/fleet.log 2>&1
 t2=$(stamp)
 CUDA_VISIBLE_DEVICES=0 gate --qa-require-gpu --qa-report /tmp/runs/solo2 --benchmark-json /tmp/runs/solo2-bench.json > /tmp/runs/solo2.log 2>&1
 t3=$(stamp)

@@ -14,7 +14,7 @@ export CUDA_VISIBLE_DEVICES=${GPU:-0}
 GOLD=/tmp/runs/golden
 rm -rf "$GOLD" && cp -r benchmarks/results/h200-runner-golden "$GOLD"
 # common.sh's gate(), as a command that `timeout` can run
-GATE=(python3 -m pytest --pyargs qa.gate -m gpu -p no:cacheprovider -p qa.plugin --qa-model synthetic)
+GATE=(python3 -m pytest --pyargs zimage_qa.gate -m gpu -p no:cacheprovider -p zimage_qa.plugin --qa-model synthetic)
 OFF=(--qa-require-gpu --qa-variant offload=model --qa-config benchmarks/gpu/offload.toml --qa-golden-dir "$GOLD"
      --qa-scenarios 1024-simple)
 t0=$(stamp)

@@ -27,7 +27,7 @@ if [ "${FLEET:-1}" = 1 ]; then
   t0=$(stamp)
   CUDA_VISIBLE_DEVICES=0 gate --qa-require-gpu --qa-report /tmp/runs/solo --benchmark-json /tmp/runs/solo-bench.json > /tmp/runs/solo.log 2>&1
   t1=$(stamp)
-  python3 -m qa.cli gate --gpus all --report /tmp/runs/fleet -- --qa-model synthetic --qa-require-gpu -p no:cacheprovider -p qa.plugin > /tmp/runs/fleet.log 2>&1
+  python3 -m zimage_qa.cli gate --gpus all --report /tmp/runs/fleet -- --qa-model synthetic --qa-require-gpu -p no:cacheprovider -p zimage_qa.plugin > /tmp/runs/fleet.log 2>&1
   t2=$(stamp)
   python3 benchmarks/gpu/medians.py --walls "$t0,$t1,$t2" /tmp/runs/solo-bench.json /tmp/runs/fleet | tee "$OUT/fleet-medians.txt"
   tail -12 /tmp/runs/fleet.log

@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from qa.models.profiles import LoadedModel, ModelSpec, load_model
+from zimage_qa.models.profiles import LoadedModel, ModelSpec, load_model
 
 _CYCLES_PER_MS: list[float] = []
 

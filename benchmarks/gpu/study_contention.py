@@ -38,7 +38,7 @@ def _pipeline(gpu: int):
     os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu)
     import torch
 
-    from qa.models.synthetic import build_synthetic_pipeline
+    from zimage_qa.models.synthetic import build_synthetic_pipeline
 
     started = time.perf_counter()
     pipe = build_synthetic_pipeline("cuda")
@@ -54,7 +54,7 @@ def _generate(torch, pipe, size: int, seed: int = 42) -> None:
 
 
 class CpuProbe:
-    """The probe tried on 2026-11-29 (then in qa/measure/host_cpu.py): 150 dispatcher calls on a tiny CPU
+    """The probe tried on 2026-11-29 (then in zimage_qa/measure/host_cpu.py): 150 dispatcher calls on a tiny CPU
     tensor and a short Python loop, the fastest of three. In this study it read the host's slow spells
     (about 1000 us against 550-650 us); inside the gate, after each round, it read 0.45-0.55 of its best
     in most rounds whatever the round's time, so it was taken out of the gate."""

@@ -1,6 +1,6 @@
 """A team's own loader for the zimage-qa gate: the `pytest_zqa_loader` hook.
 
-Copy this file into the folder you run `pytest --pyargs qa.gate -m gpu` from (or merge it into your
+Copy this file into the folder you run `pytest --pyargs zimage_qa.gate -m gpu` from (or merge it into your
 conftest.py). The gate then measures your pipeline as you serve it, instead of loading a built-in
 profile. Here the "stack" is: a ZImagePipeline from a saved folder (`ZQA_EXAMPLE_MODEL`; without it,
 the tiny in-code reference pipeline, so the example runs on a CPU), then the deployment variant in
@@ -17,9 +17,9 @@ import os
 import time
 from typing import Any
 
-from qa.measure.warnings_log import WarningsLog
-from qa.models.profiles import LoadedModel, ModelSpec, resolve_device, resolve_dtype
-from qa.models.variant import Variant
+from zimage_qa.measure.warnings_log import WarningsLog
+from zimage_qa.models.profiles import LoadedModel, ModelSpec, resolve_device, resolve_dtype
+from zimage_qa.models.variant import Variant
 
 WARNINGS = WarningsLog()  # what loading warned; a report can list `WARNINGS.records`
 
@@ -28,7 +28,7 @@ def build_pipeline(device: str, dtype: Any) -> Any:
     """Your stack's loading code. This one reads a saved folder, or builds the reference pipeline."""
     folder = os.environ.get("ZQA_EXAMPLE_MODEL")
     if not folder:
-        from qa.models.reference import build_reference_pipeline
+        from zimage_qa.models.reference import build_reference_pipeline
 
         return build_reference_pipeline(device, dtype)
     from diffusers import ZImagePipeline

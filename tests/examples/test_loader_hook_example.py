@@ -8,8 +8,8 @@ from types import ModuleType
 
 import pytest
 
-from qa.errors import QAUsageError
-from qa.models.profiles import resolve_spec
+from zimage_qa.errors import QAUsageError
+from zimage_qa.models.profiles import resolve_spec
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "loader_hook" / "conftest.py"
 

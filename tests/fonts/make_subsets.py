@@ -1,12 +1,12 @@
-"""Rebuild the font subsets shipped in qa/glyphs/fonts/, which the engine self-calibration renders with.
+"""Rebuild the font subsets shipped in zimage_qa/glyphs/fonts/, which the engine self-calibration renders with.
 
 Run as root on Debian/Ubuntu (needs network for apt and fontTools in the venv):
 
     apt-get update && apt-get install -y fonts-noto-cjk fonts-arphic-ukai fonts-arphic-uming
     python tests/fonts/make_subsets.py
 
-Keeps only the characters of the shipped glyph cases (qa/default_config.toml), of the look-alike table
-(qa/glyphs/confusables.toml) and of tests/unit/glyphs/glyph_cases.py, plus printable ASCII and space; renames each
+Keeps only the characters of the shipped glyph cases (zimage_qa/default_config.toml), of the look-alike table
+(zimage_qa/glyphs/confusables.toml) and of tests/unit/glyphs/glyph_cases.py, plus printable ASCII and space; renames each
 subset (OFL: a modified font must not use the Reserved Font Name "Source"; Arphic Public License:
 modified files carry a notice of the change and its date) and keeps the copyright and licence
 records of the name table. The licence texts sit beside the subsets.
@@ -26,7 +26,7 @@ from fontTools.ttLib import TTFont
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 CASES = HERE.parent / "unit" / "glyphs" / "glyph_cases.py"
-OUT = ROOT / "qa" / "glyphs" / "fonts"
+OUT = ROOT / "zimage_qa" / "glyphs" / "fonts"
 
 # output file -> (source collection, face index, style name)
 SOURCES: dict[str, tuple[str, int, str]] = {
@@ -41,9 +41,9 @@ KEEP_NAME_IDS = (0, 7, 13, 14)  # copyright, trademark, licence, licence URL
 
 def characters() -> str:
     cases = runpy.run_path(str(CASES))["all_characters"]()
-    config = tomllib.loads((ROOT / "qa" / "default_config.toml").read_text(encoding="utf-8"))
+    config = tomllib.loads((ROOT / "zimage_qa" / "default_config.toml").read_text(encoding="utf-8"))
     shipped = "".join(case["expect"] for case in config.get("glyphs", []))
-    table = tomllib.loads((ROOT / "qa" / "glyphs" / "confusables.toml").read_text(encoding="utf-8"))
+    table = tomllib.loads((ROOT / "zimage_qa" / "glyphs" / "confusables.toml").read_text(encoding="utf-8"))
     alikes = "".join(table["groups"])
     return "".join(sorted(set(cases + shipped + alikes + string.printable.strip() + " ")))
 

@@ -13,7 +13,7 @@ import pytest
 import zqa_stubs  # noqa: F401
 
 HERE = Path(__file__).parent
-GATE = HERE.parent.parent / "qa" / "gate"
+GATE = HERE.parent.parent / "zimage_qa" / "gate"
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def pytest_zqa_loader():
 def pytest_sessionfinish(session):
     print(f"\\nstub loads: {{len(LOADS)}}, generations: {{PIPE.calls}}")
 {_fake_gpu(card)}""")
-        # importlib mode: the outer run has already imported qa/gate/test_*.py under the same names.
+        # importlib mode: the outer run has already imported zimage_qa/gate/test_*.py under the same names.
         pytester.makefile(
             ".toml", pyproject=f'[tool.pytest.ini_options]\naddopts = "--import-mode=importlib"\n{config}\n'
         )

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from qa.storage import DeviceLock
+from zimage_qa.storage import DeviceLock
 
 Project = Callable[..., pytest.Pytester]
 GATE = ("-m", "gpu", "-p", "no:randomly")
@@ -36,10 +36,10 @@ def test_fault_oom_releases_what_the_failed_generation_held() -> None:
 
     import torch
 
-    from qa.config import load_config
-    from qa.models.profiles import resolve_spec
-    from qa.options import GateOptions
-    from qa.session import GateSession
+    from zimage_qa.config import load_config
+    from zimage_qa.models.profiles import resolve_spec
+    from zimage_qa.options import GateOptions
+    from zimage_qa.session import GateSession
 
     class Activation:  # stands for the tensors a failed forward left in its frames
         pass

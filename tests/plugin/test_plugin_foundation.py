@@ -142,7 +142,7 @@ def test_bad_scenarios_option_is_refused_at_collection(gate_project: Project) ->
     project = gate_project(files=("test_guards.py",))
     (project.path / "gate" / "test_uses_scenarios.py").write_text(
         "import pytest\npytestmark = [pytest.mark.gpu, pytest.mark.latency]\n"
-        "from qa.verdict import Verdict\n"
+        "from zimage_qa.verdict import Verdict\n"
         "def test_s(qa_scenario, qa_verdict):\n    qa_verdict.conclude(Verdict.passed(qa_scenario.id))\n"
     )
     result = project.runpytest("-m", "gpu", "--qa-scenarios", "512-simple,bogus")
@@ -175,7 +175,7 @@ def test_every_gate_test_is_marked_gpu() -> None:
     import ast
     from pathlib import Path
 
-    paths = list((Path(__file__).parent.parent.parent / "qa" / "gate").glob("test_*.py"))
+    paths = list((Path(__file__).parent.parent.parent / "zimage_qa" / "gate").glob("test_*.py"))
     assert len(paths) >= 5
     for path in paths:
         source = path.read_text()

@@ -19,7 +19,7 @@ import torch
 from diffusers import FlowMatchEulerDiscreteScheduler
 from PIL import Image
 
-from qa.models.profiles import LoadedModel, ModelSpec
+from zimage_qa.models.profiles import LoadedModel, ModelSpec
 
 
 class _Sleeper(torch.nn.Module):
@@ -115,7 +115,7 @@ def pair_loader(pipes: dict[str, StubPipe]) -> Callable[[ModelSpec, str, str], L
     return load
 
 
-FONT = Path(__file__).resolve().parents[2] / "qa" / "glyphs" / "fonts" / "zqa-sans.otf"
+FONT = Path(__file__).resolve().parents[2] / "zimage_qa" / "glyphs" / "fonts" / "zqa-sans.otf"
 
 
 def text_picture(text: str, width: int, height: int) -> np.ndarray:
@@ -246,8 +246,8 @@ class FakeCard:
 def on_a_fake_gpu(patch: Any, card: FakeCard | None) -> None:
     """The VRAM checks run on the CPU stub as on a GPU (`gpu_reason` says none is missing), with NVML reading
     `card` (None: no NVML). `patch` is a pytest.MonkeyPatch the caller undoes."""
-    from qa.measure import _nvml
-    from qa.session import GateSession
+    from zimage_qa.measure import _nvml
+    from zimage_qa.session import GateSession
 
     patch.setattr(GateSession, "gpu_reason", lambda self: None)
     patch.setattr(_nvml, "library", lambda: card)

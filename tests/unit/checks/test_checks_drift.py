@@ -10,9 +10,9 @@ import random
 
 import pytest
 
-from qa.checks.drift import DriftImage, DriftLimits, judge_drift
-from qa.measure.stats import drift_check
-from qa.verdict import Status
+from zimage_qa.checks.drift import DriftImage, DriftLimits, judge_drift
+from zimage_qa.measure.stats import drift_check
+from zimage_qa.verdict import Status
 
 RESIDENT = DriftLimits(max_creep=0.10, max_jitter_ms=150.0, max_work_creep=0.10)  # the defaults
 # benchmarks/gpu/offload.toml: the defaults, but a +25 % margin for the transfers against the latency rounds'

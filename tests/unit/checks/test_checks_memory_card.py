@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from qa.checks.memory import card_verdict, session_card_verdict
-from qa.measure import memory
-from qa.measure.memory import MemoryKind, PeakMemory, SessionPeak
-from qa.verdict import Status
+from zimage_qa.checks.memory import card_verdict, session_card_verdict
+from zimage_qa.measure import memory
+from zimage_qa.measure.memory import MemoryKind, PeakMemory, SessionPeak
+from zimage_qa.verdict import Status
 
 GIB = 2**30
 CARD = 16 * GIB
@@ -134,10 +134,10 @@ class _Pipe:
 def test_the_gate_starts_the_session_peak_before_the_warm_ups():
     import torch
 
-    from qa.config import load_config
-    from qa.models.profiles import LoadedModel, resolve_spec
-    from qa.options import GateOptions
-    from qa.session import GateSession
+    from zimage_qa.config import load_config
+    from zimage_qa.models.profiles import LoadedModel, resolve_spec
+    from zimage_qa.options import GateOptions
+    from zimage_qa.session import GateSession
 
     def load(spec: object, device: str, dtype: str) -> LoadedModel:
         return LoadedModel(resolve_spec("reference"), _Pipe(), "cpu", torch.float32, 0.01)
@@ -151,8 +151,8 @@ def test_the_gate_starts_the_session_peak_before_the_warm_ups():
 
 
 def test_the_leak_check_and_the_session_card_never_hide_each_other():
-    from qa.checks.memory import _with_session_card
-    from qa.verdict import Verdict
+    from zimage_qa.checks.memory import _with_session_card
+    from zimage_qa.verdict import Verdict
 
     leak = Verdict.failed("tiny x3: allocated memory grows 80.00 MiB per generation")
     too_big = Verdict.failed("the session's device-level peak 18.00 GiB (warm-up 256x256) does not fit")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.config import load_config
-from qa.errors import QAUsageError
-from qa.measure.memory import MemoryKind
+from zimage_qa.config import load_config
+from zimage_qa.errors import QAUsageError
+from zimage_qa.measure.memory import MemoryKind
 
 
 def write(tmp_path: Path, text: str, name: str = "qa.toml") -> Path:

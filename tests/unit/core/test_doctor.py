@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from qa import doctor
-from qa.models.profiles import load_model, resolve_spec
-from qa.verdict import Status
+from zimage_qa import doctor
+from zimage_qa.models.profiles import load_model, resolve_spec
+from zimage_qa.verdict import Status
 
 COMMIT = "89abcdef0123456789abcdef0123456789abcdef"
 
@@ -174,7 +174,7 @@ def test_doctor_resolves_options_as_the_gate_does(
     """The environment wins over the ini file, the command line over both; a bad value is one line, exit 2."""
     import json
 
-    from qa.cli import main
+    from zimage_qa.cli import main
 
     (tmp_path / "pyproject.toml").write_text(
         '[tool.pytest.ini_options]\nqa_model = "synthetic"\nqa_dtype = "fp16"\n'

@@ -1,4 +1,4 @@
-"""The gate ships in the wheel and runs from any folder: `pytest --pyargs qa.gate -m gpu` in an empty
+"""The gate ships in the wheel and runs from any folder: `pytest --pyargs zimage_qa.gate -m gpu` in an empty
 project reads its config and golden records there, never from this repository or site-packages."""
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ def test_the_wheel_holds_the_gate_modules(tmp_path: Path) -> None:
     )  # fmt: skip
     (wheel,) = tmp_path.glob("zimage_qa-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {f"qa/gate/{m}" for m in GATE_MODULES} <= names
-    assert "qa/default_config.toml" in names and "qa/glyphs/confusables.toml" in names
-    assert any(n.startswith("qa/glyphs/fonts/") for n in names)
+    assert {f"zimage_qa/gate/{m}" for m in GATE_MODULES} <= names
+    assert "zimage_qa/default_config.toml" in names and "zimage_qa/glyphs/confusables.toml" in names
+    assert any(n.startswith("zimage_qa/glyphs/fonts/") for n in names)
     assert not any(n.startswith("tests/") for n in names)
 
 
@@ -39,7 +39,7 @@ def test_the_gate_runs_from_an_empty_folder(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZQA_", "PYTEST_"))}
     env["ZQA_LOCK_DIR"] = str(tmp_path / "locks")
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--pyargs", "qa.gate", "-m", "gpu", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", "--pyargs", "zimage_qa.gate", "-m", "gpu", "-p", "no:cacheprovider",
          "--qa-scenarios", "512-simple", "-k", "not glyph and not vram", "-rs"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
@@ -50,14 +50,14 @@ def test_the_gate_runs_from_an_empty_folder(tmp_path: Path) -> None:
     assert "golden: 1 passed, 0 failed, 3 not run" in out  # determinism runs; no golden set in this folder
     assert str(tmp_path / "golden") in out  # ... and the reason names where it looked
     assert (tmp_path / "qa-report" / "index.html").is_file()
-    assert not (ROOT / "qa" / "gate" / "qa-report").exists()
+    assert not (ROOT / "zimage_qa" / "gate" / "qa-report").exists()
 
 
 def test_strict_from_an_empty_folder_fails_what_did_not_run(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZQA_", "PYTEST_"))}
     env["ZQA_LOCK_DIR"] = str(tmp_path / "locks")
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--pyargs", "qa.gate", "-m", "gpu", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", "--pyargs", "zimage_qa.gate", "-m", "gpu", "-p", "no:cacheprovider",
          "-k", "golden_image", "--qa-strict"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qa.options import options_table
+from zimage_qa.options import options_table
 
 README = Path(__file__).resolve().parents[3] / "README.md"
 

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from qa.models.profiles import load_model, resolve_spec
+from zimage_qa.models.profiles import load_model, resolve_spec
 
 
 def gate(folder: Path, cwd: Path, out: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZQA_", "PYTEST_"))}
     env["ZQA_LOCK_DIR"] = str(cwd / "locks")
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--pyargs", "qa.gate", "-m", "gpu", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", "--pyargs", "zimage_qa.gate", "-m", "gpu", "-p", "no:cacheprovider",
          "--qa-model", str(folder), "--qa-scenarios", "512-simple", "-k", "test_latency",
          "--benchmark-json", out],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
@@ -48,7 +48,7 @@ def test_records_carry_the_folder_identity_and_history_shows_its_change(tmp_path
     assert second["model"] == first["model"] and second["weights"] != first["weights"]
 
     history = subprocess.run(
-        [sys.executable, "-m", "qa.cli", "history", str(tmp_path / "run1.json"), str(tmp_path / "run2.json"), "--json"],
+        [sys.executable, "-m", "zimage_qa.cli", "history", str(tmp_path / "run1.json"), str(tmp_path / "run2.json"), "--json"],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert history.returncode in (0, 1), history.stderr

@@ -1,4 +1,4 @@
-"""A stand-in for one gate process (`python -m pytest --pyargs qa.gate -m gpu ...`) in the launcher tests.
+"""A stand-in for one gate process (`python -m pytest --pyargs zimage_qa.gate -m gpu ...`) in the launcher tests.
 
 It reads the options the orchestrator gives, holds the solo barrier around its one launch-bound timed
 check as the plugin will, and writes a results.json and a pytest-benchmark JSON like a gate run. What
@@ -14,10 +14,10 @@ import sys
 import time
 from pathlib import Path
 
-from qa.fleet.solo import RunMode, SoloBarrier
-from qa.records import CheckRecord, Family
-from qa.report import write_report
-from qa.verdict import Status
+from zimage_qa.fleet.solo import RunMode, SoloBarrier
+from zimage_qa.records import CheckRecord, Family
+from zimage_qa.report import write_report
+from zimage_qa.verdict import Status
 
 
 def main(argv: list[str]) -> int:
@@ -48,11 +48,11 @@ def main(argv: list[str]) -> int:
     failed = os.environ.get("FAKE_FAIL_GPU") == gpu
     median = float(medians.get(gpu, "0.43"))
     records = [
-        CheckRecord(Family.LATENCY, "qa/gate/test_latency.py::test_latency[512-simple]", "512-simple",
+        CheckRecord(Family.LATENCY, "zimage_qa/gate/test_latency.py::test_latency[512-simple]", "512-simple",
                     Status.FAILED if failed else Status.PASSED,
                     f"p50 latency {median} s > budget 0.40 s" if failed else "within budget",
                     {"median_s": median, "mode": mode.value, "solo_window": window, **seen}),
-        CheckRecord(Family.LATENCY, "qa/gate/test_latency.py::test_cold_start", "test_cold_start",
+        CheckRecord(Family.LATENCY, "zimage_qa/gate/test_latency.py::test_cold_start", "test_cold_start",
                     Status.PASSED, "load 15 s", {"load_s": 15.0}),
     ]  # fmt: skip
     write_report(Path(opts["--qa-report"]), records, header={"model": "synthetic", "session": "x"})

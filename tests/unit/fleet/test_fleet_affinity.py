@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.errors import QAUsageError
-from qa.fleet.affinity import (
+from zimage_qa.errors import QAUsageError
+from zimage_qa.fleet.affinity import (
     Topology,
     format_cpulist,
     parse_cpulist,

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from qa.errors import QAUsageError
-from qa.fleet.cards import Card, discover, select, sysfs_bus_id
+from zimage_qa.errors import QAUsageError
+from zimage_qa.fleet.cards import Card, discover, select, sysfs_bus_id
 
 CARDS = (Card(0, "NVIDIA H200"), Card(1, "NVIDIA H200"))
 
@@ -47,7 +47,7 @@ def test_no_nvml_or_no_gpu_is_one_line() -> None:
 
 
 def test_no_nvml_names_the_cause(monkeypatch: pytest.MonkeyPatch) -> None:
-    from qa.measure import _nvml
+    from zimage_qa.measure import _nvml
 
     monkeypatch.setattr(_nvml, "library", lambda: None)
     with pytest.raises(QAUsageError, match="NVML cannot be used here"):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from qa.fleet.deviation import deviation_records, deviations
-from qa.records import CheckRecord, Family
-from qa.verdict import Status
+from zimage_qa.fleet.deviation import deviation_records, deviations
+from zimage_qa.records import CheckRecord, Family
+from zimage_qa.verdict import Status
 
 
 def latency(card: str, case: str, median: float, mode: str = "concurrent") -> CheckRecord:
-    return CheckRecord(Family.LATENCY, f"qa/gate/test_latency.py::test_latency[{case}]", case, Status.PASSED,
+    return CheckRecord(Family.LATENCY, f"zimage_qa/gate/test_latency.py::test_latency[{case}]", case, Status.PASSED,
                        "", {"median_s": median, "card": card, "mode": mode})  # fmt: skip
 
 

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from qa.errors import QAUsageError
-from qa.fleet import command
-from qa.fleet.affinity import Topology
-from qa.fleet.cards import Card
-from qa.fleet.command import GateRequest, configure, run_gate
-from qa.report import read_results
-from qa.verdict import Status
+from zimage_qa.errors import QAUsageError
+from zimage_qa.fleet import command
+from zimage_qa.fleet.affinity import Topology
+from zimage_qa.fleet.cards import Card
+from zimage_qa.fleet.command import GateRequest, configure, run_gate
+from zimage_qa.report import read_results
+from zimage_qa.verdict import Status
 
 FAKE = Path(__file__).with_name("fleet_fake_gate.py")
 CARDS = (Card(0, "Fake H200", "GPU-0", "0000:19:00.0"), Card(1, "Fake H200", "GPU-1", "0000:9a:00.0"))

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from qa.errors import QAUsageError
-from qa.fleet.cards import Card
-from qa.fleet.merge import ShardOutcome, merge, stamp_benchmarks
-from qa.fleet.solo import RunMode
-from qa.records import CheckRecord, Family
-from qa.report import write_report
-from qa.verdict import Status
+from zimage_qa.errors import QAUsageError
+from zimage_qa.fleet.cards import Card
+from zimage_qa.fleet.merge import ShardOutcome, merge, stamp_benchmarks
+from zimage_qa.fleet.solo import RunMode
+from zimage_qa.records import CheckRecord, Family
+from zimage_qa.report import write_report
+from zimage_qa.verdict import Status
 
 CARDS = (Card(0, "NVIDIA H200", "GPU-a"), Card(1, "NVIDIA H200", "GPU-b"))
 FINGERPRINT = {"gpus": [{"index": 0, "name": "NVIDIA H200", "memory_bytes": 150_000_000_000},
@@ -23,7 +23,7 @@ FINGERPRINT = {"gpus": [{"index": 0, "name": "NVIDIA H200", "memory_bytes": 150_
 
 def shard(tmp_path: Path, card: Card, share: str, cases: list[str], mode: str | None = None) -> ShardOutcome:
     folder = tmp_path / f"gpu{card.index}"
-    records = [CheckRecord(Family.LATENCY, f"qa/gate/test_latency.py::test_latency[{c}]", c, Status.PASSED,
+    records = [CheckRecord(Family.LATENCY, f"zimage_qa/gate/test_latency.py::test_latency[{c}]", c, Status.PASSED,
                            "ok", {"median_s": 0.4, **({"mode": mode} if mode else {})}) for c in cases]  # fmt: skip
     write_report(
         folder, records, fingerprint=FINGERPRINT, header={"model": "synthetic", "session": "wall 9 s"}

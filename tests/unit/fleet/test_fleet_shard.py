@@ -8,10 +8,10 @@ import random
 
 import pytest
 
-from qa.config import QAConfig, builtin_config, parse_config
-from qa.errors import QAUsageError
-from qa.fleet.cost import CostModel
-from qa.fleet.shard import (
+from zimage_qa.config import QAConfig, builtin_config, parse_config
+from zimage_qa.errors import QAUsageError
+from zimage_qa.fleet.cost import CostModel
+from zimage_qa.fleet.shard import (
     EVERY_SHARD,
     Unit,
     assign,
@@ -21,7 +21,7 @@ from qa.fleet.shard import (
     shard_of,
     unit_of,
 )
-from qa.options import Shard
+from zimage_qa.options import Shard
 
 SIZES = ((512, 512), (768, 768), (1024, 768), (1024, 1024))
 
@@ -51,7 +51,9 @@ def test_both_tests_of_a_scenario_go_to_one_shard_and_a_test_to_one_shard() -> N
     ids = ["1024-simple", "512-simple", "768-simple", "1024-medium"]
     for scenario in ids:
         latency = [k for k in range(3) if plan.selects(f"test_latency[{scenario}]", k)]
-        vram = [k for k in range(3) if plan.selects(f"qa/gate/test_vram.py::test_vram_peak[{scenario}]", k)]
+        vram = [
+            k for k in range(3) if plan.selects(f"zimage_qa/gate/test_vram.py::test_vram_peak[{scenario}]", k)
+        ]
         assert len(latency) == 1 and latency == vram
     for unknown in ("test_something_new", "test_new_case[x]", "tests/gate/test_x.py::test_y"):
         assert sum(plan.selects(unknown, k) for k in range(3)) == 1
@@ -64,7 +66,7 @@ def test_unit_names() -> None:
     assert unit_of("tests/gate/test_latency.py::test_latency[512-simple]") == "scenario:512-simple"
     assert unit_of("test_vram_peak[512-simple]") == "scenario:512-simple"
     assert unit_of("test_glyph_text_is_legible[fu]") == "glyph:fu"
-    assert unit_of("qa/gate/test_latency.py::test_back_to_back_drift") == "test_back_to_back_drift"
+    assert unit_of("zimage_qa/gate/test_latency.py::test_back_to_back_drift") == "test_back_to_back_drift"
 
 
 def test_the_same_plan_whatever_the_order_of_the_units() -> None:
@@ -131,13 +133,13 @@ def test_balanced_where_the_hand_split_of_issue_13_was_not() -> None:
 
 def test_select_shard_splits_a_collection_exactly() -> None:
     config = default_config()
-    nodeids = [f"qa/gate/test_latency.py::test_latency[{s.id}]" for s in config.scenarios]
-    nodeids += [f"qa/gate/test_vram.py::test_vram_peak[{s.id}]" for s in config.scenarios]
-    nodeids += [f"qa/gate/test_golden.py::test_golden_image[{c.id}]" for c in config.golden]
-    nodeids += ["qa/gate/test_latency.py::test_cold_start", "qa/gate/test_latency.py::test_back_to_back_drift",
-                "qa/gate/test_guards.py::test_same_seed_same_image", "tests/test_mine.py::test_extra"]  # fmt: skip
+    nodeids = [f"zimage_qa/gate/test_latency.py::test_latency[{s.id}]" for s in config.scenarios]
+    nodeids += [f"zimage_qa/gate/test_vram.py::test_vram_peak[{s.id}]" for s in config.scenarios]
+    nodeids += [f"zimage_qa/gate/test_golden.py::test_golden_image[{c.id}]" for c in config.golden]
+    nodeids += ["zimage_qa/gate/test_latency.py::test_cold_start", "zimage_qa/gate/test_latency.py::test_back_to_back_drift",
+                "zimage_qa/gate/test_guards.py::test_same_seed_same_image", "tests/test_mine.py::test_extra"]  # fmt: skip
     shares = [select_shard(nodeids, Shard(k, 3), config, profile="synthetic") for k in (1, 2, 3)]
-    cold = "qa/gate/test_latency.py::test_cold_start"
+    cold = "zimage_qa/gate/test_latency.py::test_cold_start"
     assert all(cold in share for share in shares)
     rest = [share - {cold} for share in shares]
     assert sum(len(r) for r in rest) == len(nodeids) - 1 and set().union(*rest) == set(nodeids) - {cold}

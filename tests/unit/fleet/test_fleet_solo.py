@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.errors import QAUsageError
-from qa.fleet.shard import Unit
-from qa.fleet.solo import RunMode, SoloBarrier, SoloPolicy
+from zimage_qa.errors import QAUsageError
+from zimage_qa.fleet.shard import Unit
+from zimage_qa.fleet.solo import RunMode, SoloBarrier, SoloPolicy
 
 UNITS = {
     "scenario:512-simple": Unit("scenario:512-simple", 3.0, (512, 512)),
@@ -21,7 +21,7 @@ UNITS = {
 
 def test_launch_bound_means_timed_checks_below_1024x1024() -> None:
     policy = SoloPolicy.parse("launch-bound")
-    assert policy.is_solo("qa/gate/test_latency.py::test_latency[512-simple]", UNITS)
+    assert policy.is_solo("zimage_qa/gate/test_latency.py::test_latency[512-simple]", UNITS)
     assert not policy.is_solo("test_latency[1024-simple]", UNITS)
     assert not policy.is_solo("test_vram_peak[512-simple]", UNITS)  # not timed
     assert policy.is_solo("test_back_to_back_drift", UNITS)

@@ -1,13 +1,13 @@
 """Fixtures for the glyph tests: each OCR engine loaded once for the whole session (about 1 s each),
-and a disk cache (`qa.glyphs.cache`) of each test's own, empty at its start, so that no test reads a
+and a disk cache (`zimage_qa.glyphs.cache`) of each test's own, empty at its start, so that no test reads a
 calibration another test, or an earlier run, left behind."""
 
 from __future__ import annotations
 
 import pytest
 
-from qa.glyphs.ppocr4 import PpOcrV4Engine
-from qa.glyphs.rapid import RapidOcrEngine
+from zimage_qa.glyphs.ppocr4 import PpOcrV4Engine
+from zimage_qa.glyphs.rapid import RapidOcrEngine
 
 
 @pytest.fixture(scope="session")

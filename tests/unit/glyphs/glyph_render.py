@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-FONT_DIR = Path(__file__).resolve().parents[3] / "qa" / "glyphs" / "fonts"  # the bundled subsets
+FONT_DIR = Path(__file__).resolve().parents[3] / "zimage_qa" / "glyphs" / "fonts"  # the bundled subsets
 FONTS: dict[str, Path] = {
     "sans": FONT_DIR / "zqa-sans.otf",
     "sans-bold": FONT_DIR / "zqa-sans-bold.otf",

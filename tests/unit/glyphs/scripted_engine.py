@@ -8,8 +8,8 @@ from collections.abc import Callable, Mapping, Sequence
 import pytest
 from PIL import Image
 
-import qa.glyphs.calibration as calibration
-from qa.glyphs.lines import EngineInfo, Recognition, TextLine
+import zimage_qa.glyphs.calibration as calibration
+from zimage_qa.glyphs.lines import EngineInfo, Recognition, TextLine
 
 
 class Scripted:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from qa.glyphs.annotate import annotate, find_cjk_font
-from qa.glyphs.lines import TextLine
+from zimage_qa.glyphs.annotate import annotate, find_cjk_font
+from zimage_qa.glyphs.lines import TextLine
 
 BOX = ((20.0, 30.0), (120.0, 30.0), (120.0, 70.0), (20.0, 70.0))
 
@@ -29,7 +29,7 @@ def test_no_lines_still_gives_a_picture_with_a_note() -> None:
 
 
 def test_without_a_cjk_font_readings_are_escaped(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import qa.glyphs.annotate as module
+    import zimage_qa.glyphs.annotate as module
 
     monkeypatch.setattr(module, "FONT_CANDIDATES", ())
     monkeypatch.delenv("ZQA_CJK_FONT", raising=False)

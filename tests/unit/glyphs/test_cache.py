@@ -1,4 +1,4 @@
-"""The disk cache of calibrations and model digests (`qa.glyphs.cache`): a warm entry spares the
+"""The disk cache of calibrations and model digests (`zimage_qa.glyphs.cache`): a warm entry spares the
 engine, any change to what a calibration depends on calibrates again, a corrupt entry is recomputed,
 and an unwritable cache folder costs only the speed-up."""
 
@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from scripted_engine import Scripted, tag_renders
 
-import qa.glyphs.calibration as calibration
-from qa.glyphs import cache
-from qa.glyphs.calibration import CalibrationStatus, calibrate
-from qa.glyphs.lines import sha256_file
+import zimage_qa.glyphs.calibration as calibration
+from zimage_qa.glyphs import cache
+from zimage_qa.glyphs.calibration import CalibrationStatus, calibrate
+from zimage_qa.glyphs.lines import sha256_file
 
 
 def counting(model: str = "m1", reads: str | None = None) -> Scripted:

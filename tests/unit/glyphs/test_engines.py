@@ -10,12 +10,12 @@ import pytest
 from glyph_render import render
 from PIL import Image
 
-from qa.errors import QAUsageError
-from qa.glyphs.engines import ENGINE_NAMES, get_engine
-from qa.glyphs.lines import CombinedEngine, EngineInfo, OcrEngine, TextLine, sha256_file
-from qa.glyphs.ppocr4 import PpOcrV4Engine
-from qa.glyphs.rapid import RapidOcrEngine, model_dir
-from qa.glyphs.verdict import judge
+from zimage_qa.errors import QAUsageError
+from zimage_qa.glyphs.engines import ENGINE_NAMES, get_engine
+from zimage_qa.glyphs.lines import CombinedEngine, EngineInfo, OcrEngine, TextLine, sha256_file
+from zimage_qa.glyphs.ppocr4 import PpOcrV4Engine
+from zimage_qa.glyphs.rapid import RapidOcrEngine, model_dir
+from zimage_qa.glyphs.verdict import judge
 
 
 class FakeEngine:
@@ -56,7 +56,7 @@ def test_ppocrv4_reads_a_rendered_sign_with_character_scores(ppocr4_engine: PpOc
 
 @pytest.mark.parametrize("fixture", ["rapid_engine", "ppocr4_engine"])
 def test_recognise_reads_ready_cut_lines_like_read(fixture: str, request: pytest.FixtureRequest) -> None:
-    from qa.glyphs.render import render_line
+    from zimage_qa.glyphs.render import render_line
 
     engine = request.getfixturevalue(fixture)
     readings = engine.recognise([render_line(text, "sans", 0) for text in ("福", "OPEN LATE", "书法")])
@@ -66,7 +66,7 @@ def test_recognise_reads_ready_cut_lines_like_read(fixture: str, request: pytest
 
 
 def test_engines_run_on_the_cpu_only(rapid_engine: RapidOcrEngine, ppocr4_engine: PpOcrV4Engine) -> None:
-    from qa.glyphs.ppocr4 import _sessions
+    from zimage_qa.glyphs.ppocr4 import _sessions
 
     sessions = [*rapid_engine.sessions, *_sessions(ppocr4_engine._ocr)]
     assert len(sessions) == 5
@@ -93,7 +93,7 @@ def test_rapidocr_needs_no_network(tmp_path: Path) -> None:
     dead = "http://127.0.0.1:9"
     env = {**os.environ, "HTTP_PROXY": dead, "HTTPS_PROXY": dead, "http_proxy": dead, "https_proxy": dead,
            "ALL_PROXY": dead, "NO_PROXY": ""}  # fmt: skip
-    code = ("from qa.glyphs.rapid import RapidOcrEngine; from qa.glyphs.render import render_line; "
+    code = ("from zimage_qa.glyphs.rapid import RapidOcrEngine; from zimage_qa.glyphs.render import render_line; "
             "print(RapidOcrEngine(threads=1).recognise([render_line('福', 'kai', 0)])[0].text)")  # fmt: skip
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -119,7 +119,7 @@ def test_bad_thread_count_is_a_usage_error(threads: object) -> None:
 
 
 def test_both_reads_with_pp_ocrv6_and_pp_ocrv4() -> None:
-    from qa.glyphs.engines import BOTH
+    from zimage_qa.glyphs.engines import BOTH
 
     assert BOTH == ("rapidocr", "ppocrv4")
 
@@ -142,7 +142,7 @@ def test_both_routes_prefixed_options(monkeypatch: pytest.MonkeyPatch) -> None:
 
         return build
 
-    import qa.glyphs.engines as engines
+    import zimage_qa.glyphs.engines as engines
 
     monkeypatch.setattr(
         engines, "_FACTORIES", {name: factory(name) for name in ("rapidocr", "ppocrv4", "easyocr")}

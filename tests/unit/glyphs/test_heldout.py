@@ -25,11 +25,11 @@ from pathlib import Path
 import pytest
 from glyph_render import render
 
-from qa.glyphs.calibration import calibrate
-from qa.glyphs.confusables import substitutions
-from qa.glyphs.judgement import glyph_verdict
-from qa.glyphs.rapid import RapidOcrEngine
-from qa.verdict import Status
+from zimage_qa.glyphs.calibration import calibrate
+from zimage_qa.glyphs.confusables import substitutions
+from zimage_qa.glyphs.judgement import glyph_verdict
+from zimage_qa.glyphs.rapid import RapidOcrEngine
+from zimage_qa.verdict import Status
 
 MIN_RIGHT = 0.97
 MIN_CORRECT_ACCEPTED = 0.97
@@ -46,7 +46,7 @@ HELD_OUT_FONTS: dict[str, tuple[str, int]] = {
 }
 APT = "fonts-wqy-zenhei fonts-wqy-microhei fonts-arphic-gkai00mp fonts-arphic-gbsn00lp fonts-lxgw-wenkai fonts-droid-fallback"
 
-# the shipped cases (qa/default_config.toml) and four more with known look-alike traps
+# the shipped cases (zimage_qa/default_config.toml) and four more with known look-alike traps
 TEXTS: tuple[str, ...] = (
     "福",
     "春节快乐",

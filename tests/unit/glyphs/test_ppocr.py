@@ -1,4 +1,4 @@
-"""`qa.glyphs.ppocr`, the PP-OCR steps run without rapidocr's start-up: it must find the same boxes and
+"""`zimage_qa.glyphs.ppocr`, the PP-OCR steps run without rapidocr's start-up: it must find the same boxes and
 read the same texts, with the same scores, as rapidocr 3.x's own pipeline on the same input."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from glyph_render import render
 
-from qa.glyphs.ppocr import input_size, to_bgr
-from qa.glyphs.rapid import DET_SIDE, MODELS, RapidOcrEngine, model_dir
-from qa.glyphs.render import render_line
+from zimage_qa.glyphs.ppocr import input_size, to_bgr
+from zimage_qa.glyphs.rapid import DET_SIDE, MODELS, RapidOcrEngine, model_dir
+from zimage_qa.glyphs.render import render_line
 
 TEXTS = ("福", "春节快乐", "OPEN LATE", "天香茶馆", "Happy New Year", "灯笼")
 
@@ -19,7 +19,7 @@ TEXTS = ("福", "春节快乐", "OPEN LATE", "天香茶馆", "Happy New Year", "
 @pytest.fixture(scope="module")
 def rapidocr_itself() -> Any:
     """rapidocr's own pipeline on the same model files, with no angle classifier and a detector
-    that shrinks pictures to `DET_SIDE` px and never enlarges them, as `qa.glyphs.ppocr` does."""
+    that shrinks pictures to `DET_SIDE` px and never enlarges them, as `zimage_qa.glyphs.ppocr` does."""
     from rapidocr import RapidOCR
 
     models = model_dir()
@@ -49,7 +49,7 @@ def test_detection_and_reading_match_rapidocr(rapid_engine: RapidOcrEngine, rapi
 def test_line_recognition_matches_rapidocr(rapid_engine: RapidOcrEngine, rapidocr_itself: Any) -> None:
     from rapidocr.ch_ppocr_rec.typings import TextRecInput
 
-    from qa.glyphs.lines import tight_recogniser
+    from zimage_qa.glyphs.lines import tight_recogniser
 
     lines = [render_line(text, style, 3) for text in TEXTS for style in ("sans", "kai")]
     ours = rapid_engine.recognise(lines)

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from qa.errors import QAUsageError
-from qa.glyphs.lines import EngineInfo, TextLine
-from qa.glyphs.verdict import MatchStatus, TextMatch, adjacent, judge, normalise, reading_order
+from zimage_qa.errors import QAUsageError
+from zimage_qa.glyphs.lines import EngineInfo, TextLine
+from zimage_qa.glyphs.verdict import MatchStatus, TextMatch, adjacent, judge, normalise, reading_order
 
 
 def line(

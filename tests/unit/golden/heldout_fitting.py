@@ -18,7 +18,7 @@ choice matters (94-97 %), so for these two numbers the set apart is not pristine
 
 `leave_one_out` fits on the pairs of all pictures but one and judges the pairs of the picture left out,
 for every picture in turn. `python tests/unit/golden/heldout_fitting.py` prints the thresholds fitted
-on the whole labelled set: the defaults in qa/golden/thresholds.py.
+on the whole labelled set: the defaults in zimage_qa/golden/thresholds.py.
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 from golden_labelled_set import Pair
 
-from qa.golden.outcome import Bound
-from qa.golden.record import GoldenCase, GoldenRecord, make_record
-from qa.golden.thresholds import Thresholds
-from qa.golden.verdict import compare
+from zimage_qa.golden.outcome import Bound
+from zimage_qa.golden.record import GoldenCase, GoldenRecord, make_record
+from zimage_qa.golden.thresholds import Thresholds
+from zimage_qa.golden.verdict import compare
 
 # The measures the fit sets; validity (flat_std, black_level) and size are rules, not fitted.
 FITTED = (

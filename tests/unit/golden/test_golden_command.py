@@ -13,8 +13,8 @@ import pytest
 from golden_labelled_set import REGRESSED_KINDS, load_photo
 from PIL import Image
 
-import qa.cli
-from qa.cli import main
+import zimage_qa.cli
+from zimage_qa.cli import main
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[3]
 @pytest.fixture(autouse=True)
 def _only_compare(monkeypatch: pytest.MonkeyPatch) -> None:
     """Other subcommands are other areas' business: these tests build the parser with compare alone."""
-    monkeypatch.setattr(qa.cli, "SUBCOMMANDS", {"compare": qa.cli.SUBCOMMANDS["compare"]})
+    monkeypatch.setattr(zimage_qa.cli, "SUBCOMMANDS", {"compare": zimage_qa.cli.SUBCOMMANDS["compare"]})
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +57,9 @@ def test_regressed_exits_1_with_json(images: dict[str, Path], capsys: pytest.Cap
 def test_the_command_judges_as_the_gate_does(
     images: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from qa.golden.pixels import load_image
-    from qa.golden.record import GoldenCase, make_record
-    from qa.golden.verdict import compare
+    from zimage_qa.golden.pixels import load_image
+    from zimage_qa.golden.record import GoldenCase, make_record
+    from zimage_qa.golden.verdict import compare
 
     for name in ("same", "flipped"):
         main(["compare", str(images["golden"]), str(images[name]), "--json"])
@@ -83,7 +83,7 @@ def test_two_1024_pngs_take_under_half_a_second_of_cpu(tmp_path: Path) -> None:
     argv = [
         sys.executable,
         "-m",
-        "qa.cli",
+        "zimage_qa.cli",
         "compare",
         str(tmp_path / "golden.png"),
         str(tmp_path / "candidate.png"),
@@ -169,7 +169,7 @@ import sys, runpy
 {patch}
 sys.argv = ["zqa", "compare", {golden!r}, {candidate!r}, "--json"]
 try:
-    runpy.run_module("qa.cli", run_name="__main__")
+    runpy.run_module("zimage_qa.cli", run_name="__main__")
 except SystemExit as exit:
     print("TORCH" if "torch" in sys.modules else "NO-TORCH", file=sys.stderr)
     raise
@@ -184,7 +184,7 @@ def _probe(images: dict[str, Path], patch: str) -> subprocess.CompletedProcess[s
 
 
 def test_compare_alone_imports_no_torch(images: dict[str, Path]) -> None:
-    patch = "import qa.cli as c; c.SUBCOMMANDS = {'compare': c.SUBCOMMANDS['compare']}"
+    patch = "import zimage_qa.cli as c; c.SUBCOMMANDS = {'compare': c.SUBCOMMANDS['compare']}"
     result = _probe(images, patch)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["same"] is True
@@ -192,7 +192,7 @@ def test_compare_alone_imports_no_torch(images: dict[str, Path]) -> None:
 
 
 def test_python_m_qa_cli_compare_imports_no_torch(images: dict[str, Path]) -> None:
-    missing = [m for m, _ in qa.cli.SUBCOMMANDS.values() if importlib.util.find_spec(m) is None]
+    missing = [m for m, _ in zimage_qa.cli.SUBCOMMANDS.values() if importlib.util.find_spec(m) is None]
     if missing:
         pytest.skip(f"subcommand modules not written yet: {', '.join(missing)}")
     result = _probe(images, "")

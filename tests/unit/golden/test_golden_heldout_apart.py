@@ -11,7 +11,7 @@ import pytest
 from golden_labelled_set import APART_SOURCES, FIT_SOURCES, apart_pairs
 from heldout_fitting import Measured, Rates, closing_note, judge, measured
 
-from qa.golden.thresholds import Thresholds
+from zimage_qa.golden.thresholds import Thresholds
 
 
 @pytest.fixture(scope="module")

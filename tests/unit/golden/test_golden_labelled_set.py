@@ -11,7 +11,7 @@ import pytest
 from golden_labelled_set import COLOUR_ONLY, FIT_SOURCES, pairs
 from heldout_fitting import FITTED, Measured, Rates, closing_note, differing_fields, fit, leave_one_out
 
-from qa.golden.thresholds import Thresholds
+from zimage_qa.golden.thresholds import Thresholds
 
 PHASH_BASELINE = 8  # the naive gate: "same" when the pHash distance is at most 8
 
@@ -69,7 +69,7 @@ def test_shipped_thresholds_are_the_fit_on_the_whole_set(items: list[Measured]) 
     fitted = fit(items)
     print(f"\nfitted on all {len(items)} pairs: {fitted}")
     assert differing_fields(Thresholds(), fitted) == {}, (
-        "qa/golden/thresholds.py defaults differ from the fit (name: (shipped, fitted)); "
+        "zimage_qa/golden/thresholds.py defaults differ from the fit (name: (shipped, fitted)); "
         "refit with `python tests/unit/golden/heldout_fitting.py`"
     )
 

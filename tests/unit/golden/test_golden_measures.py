@@ -6,12 +6,12 @@ import pytest
 from golden_labelled_set import load_photo
 from PIL import Image
 
-from qa.errors import QAUsageError
-from qa.golden.colour import srgb_to_lab
-from qa.golden.measures import Signature, dhash_hex, hamming, level_occupancy, measure, phash_hex
-from qa.golden.pixels import as_pixels
-from qa.golden.thumbnail import decode_png_base64, encode_png_base64, make_thumbnail, ssim
-from qa.golden.validity import invalid_reasons
+from zimage_qa.errors import QAUsageError
+from zimage_qa.golden.colour import srgb_to_lab
+from zimage_qa.golden.measures import Signature, dhash_hex, hamming, level_occupancy, measure, phash_hex
+from zimage_qa.golden.pixels import as_pixels
+from zimage_qa.golden.thumbnail import decode_png_base64, encode_png_base64, make_thumbnail, ssim
+from zimage_qa.golden.validity import invalid_reasons
 
 
 @pytest.fixture(scope="module")

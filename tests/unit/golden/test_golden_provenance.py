@@ -8,8 +8,14 @@ from dataclasses import replace
 import pytest
 from golden_labelled_set import load_photo
 
-from qa.golden.record import GoldenCase, GoldenRecord, make_record, provenance_verdict, scheduler_settings
-from qa.verdict import Status
+from zimage_qa.golden.record import (
+    GoldenCase,
+    GoldenRecord,
+    make_record,
+    provenance_verdict,
+    scheduler_settings,
+)
+from zimage_qa.verdict import Status
 
 CASE = GoldenCase(
     "apple-s42", 512, 512, prompt="A red apple on a table", seed=42, steps=8, dtype="float32", guidance=0.0,

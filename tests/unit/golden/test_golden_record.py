@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from golden_labelled_set import load_photo
 
-from qa.errors import QAUsageError
-from qa.golden.record import SCHEMA_VERSION, GoldenCase, GoldenRecord, Provenance, make_record
+from zimage_qa.errors import QAUsageError
+from zimage_qa.golden.record import SCHEMA_VERSION, GoldenCase, GoldenRecord, Provenance, make_record
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,10 @@ import pytest
 from golden_labelled_set import load_photo
 from PIL import Image
 
-from qa.errors import QAUsageError
-from qa.golden.diff import diff_image
-from qa.golden.record import GoldenCase, GoldenRecord, make_record
-from qa.golden.store import GoldenStore, device_class
+from zimage_qa.errors import QAUsageError
+from zimage_qa.golden.diff import diff_image
+from zimage_qa.golden.record import GoldenCase, GoldenRecord, make_record
+from zimage_qa.golden.store import GoldenStore, device_class
 
 
 @pytest.fixture(scope="module")

@@ -11,11 +11,11 @@ import pytest
 from golden_labelled_set import load_photo
 from PIL import Image
 
-from qa.golden.gate import golden_verdict, update_golden
-from qa.golden.record import GoldenCase, GoldenRecord, make_record
-from qa.golden.store import GoldenStore
-from qa.options import GoldenUpdate
-from qa.verdict import Status
+from zimage_qa.golden.gate import golden_verdict, update_golden
+from zimage_qa.golden.record import GoldenCase, GoldenRecord, make_record
+from zimage_qa.golden.store import GoldenStore
+from zimage_qa.options import GoldenUpdate
+from zimage_qa.verdict import Status
 
 CASE = GoldenCase("astro", 512, 512, prompt="p", seed=1, steps=8, dtype="float32", guidance=0.0,
                   scheduler="FlowMatchEulerDiscreteScheduler", scheduler_settings={"shift": 3.0},

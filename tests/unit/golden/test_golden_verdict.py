@@ -5,11 +5,11 @@ import pytest
 from golden_labelled_set import REGRESSED_KINDS, SAME_KINDS, load_photo
 from heldout_scenes import scene
 
-from qa.errors import QAUsageError
-from qa.golden.outcome import Likeness, Measure
-from qa.golden.record import GoldenCase, GoldenRecord, make_record
-from qa.golden.thresholds import Thresholds
-from qa.golden.verdict import compare
+from zimage_qa.errors import QAUsageError
+from zimage_qa.golden.outcome import Likeness, Measure
+from zimage_qa.golden.record import GoldenCase, GoldenRecord, make_record
+from zimage_qa.golden.thresholds import Thresholds
+from zimage_qa.golden.verdict import compare
 
 
 @pytest.fixture(scope="module")

@@ -6,14 +6,14 @@ from collections.abc import Callable
 
 import pytest
 
-import qa.cli
+import zimage_qa.cli
 
 
 @pytest.fixture
 def zqa() -> Callable[..., int]:
-    """`zqa history ARGS...` through `qa.cli.main`, returning the exit code."""
+    """`zqa history ARGS...` through `zimage_qa.cli.main`, returning the exit code."""
 
     def run(*argv: object) -> int:
-        return qa.cli.main(["history", *(str(a) for a in argv)])
+        return zimage_qa.cli.main(["history", *(str(a) for a in argv)])
 
     return run

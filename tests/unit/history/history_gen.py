@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.history.records import Fingerprint, RunRef
-from qa.history.series import Series
+from zimage_qa.history.records import Fingerprint, RunRef
+from zimage_qa.history.series import Series
 
 H100 = {
     "cpu": {"brand_raw": "AMD EPYC 9454 48-Core Processor"},

@@ -1,4 +1,4 @@
-"""`zqa history` end to end through `qa.cli.main`: exit codes, JSON contract, table, plots, page."""
+"""`zqa history` end to end through `zimage_qa.cli.main`: exit codes, JSON contract, table, plots, page."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ def test_example_history_prints_the_table_and_writes_plots_and_page(
     plots, page = tmp_path / "plots", tmp_path / "report" / "history.html"
     assert zqa(EXAMPLE, "--plot", plots, "--html", page) == 1
     out = capsys.readouterr().out
-    assert "REGRESSED  qa/gate/test_latency.py::test_latency[1024-simple]" in out
+    assert "REGRESSED  zimage_qa/gate/test_latency.py::test_latency[1024-simple]" in out
     assert "at run 20: torch 2.10.0 → 2.11.0, diffusers 0.41.0 → 0.42.1: +" in out
     assert "at run 26: weights Tongyi-MAI/Z-Image-Turbo@2f1e0c7 → Tongyi-MAI/Z-Image-Turbo@9b3d4a1" in out
     assert "at run 8: driver 570.133.20 → 580.159.04, cuda driver 12.8 → 13.0: no lasting change" in out

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from history_gen import noise, series_of
 
-from qa.history.detector import judge
-from qa.history.metrics import MetricPolicy
-from qa.history.records import ChangeKind, Status
+from zimage_qa.history.detector import judge
+from zimage_qa.history.metrics import MetricPolicy
+from zimage_qa.history.records import ChangeKind, Status
 
 POLICY = MetricPolicy()
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import mannwhitneyu
 
-from qa.history.ranktest import mann_whitney_p
+from zimage_qa.history.ranktest import mann_whitney_p
 
 
 @pytest.mark.parametrize("seed", range(4))

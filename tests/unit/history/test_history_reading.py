@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from history_gen import H100, saved_run, write_history
 
-from qa.errors import QAUsageError
-from qa.history.analysis import analyse
-from qa.history.files import find_files, load_runs
-from qa.history.fingerprint import machine_fields, software_fields
-from qa.history.metrics import MetricPolicy, flatten_extra, parse_threshold, stats_point
+from zimage_qa.errors import QAUsageError
+from zimage_qa.history.analysis import analyse
+from zimage_qa.history.files import find_files, load_runs
+from zimage_qa.history.fingerprint import machine_fields, software_fields
+from zimage_qa.history.metrics import MetricPolicy, flatten_extra, parse_threshold, stats_point
 
 BENCH = "tests/gate/test_latency.py::test_latency[1024]"
 

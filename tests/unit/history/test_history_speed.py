@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from history_gen import H100
 
-from qa.history.analysis import analyse
+from zimage_qa.history.analysis import analyse
 
 RUNS, BENCHMARKS = 1000, 20
 # Target 2 s. Measured 0.58-0.61 s on an idle 16-core host (python 3.12), 2.1 s on a 2-core VM at load 5.5;

@@ -1,6 +1,6 @@
 """Histories around upgrades, held out: labelled cases and seeded rates, built here in the gate's format.
 
-Nothing in `qa.history` was fitted on these: the generator below is apart from the example and from
+Nothing in `zimage_qa.history` was fitted on these: the generator below is apart from the example and from
 the detector's own tests (other noise, other run counts, other effects). Each case says what a
 reviewer must be told; the rates count every case, misses included.
 """
@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from qa.history.analysis import analyse
+from zimage_qa.history.analysis import analyse
 
 H200 = {
     "gpus": [{"index": 0, "name": "NVIDIA H200", "uuid": "GPU-a"}],
@@ -98,7 +98,7 @@ class Gen:
         return {
             "group": f"latency {size}x{size}",
             "name": f"test_latency[{case}]",
-            "fullname": f"qa/gate/test_latency.py::test_latency[{case}]",
+            "fullname": f"zimage_qa/gate/test_latency.py::test_latency[{case}]",
             "extra_info": {
                 "stages_ms": {
                     "text_encode": 40 * (1 + 0.06 * self.rng.gauss(0, 1)),
@@ -260,7 +260,7 @@ def test_false_alarm_and_detection_rates_on_random_histories() -> None:
 
 def test_a_compiled_deployment_is_its_own_group_not_an_upgrade() -> None:
     """Eager and compiled runs of the same hardware never compare: the variant is part of the group."""
-    from qa.history.fingerprint import benchmark_fields
+    from zimage_qa.history.fingerprint import benchmark_fields
 
     eager = benchmark_fields(
         {"model": "synthetic", "device": "NVIDIA H200", "variant": "eager", "mode": "solo"}

@@ -12,7 +12,7 @@ import pytest
 import torch
 from torch import nn
 
-from qa.measure import _nvml
+from zimage_qa.measure import _nvml
 
 
 class SleepModule(nn.Module):

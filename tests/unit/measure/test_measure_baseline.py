@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from qa.errors import QAUsageError
-from qa.measure.baseline import hardware_of, load_baseline, same_hardware
+from zimage_qa.errors import QAUsageError
+from zimage_qa.measure.baseline import hardware_of, load_baseline, same_hardware
 
 RESULTS = Path(__file__).resolve().parents[3] / "benchmarks" / "results"
 H200 = RESULTS / "h200-synthetic-gate-bench.json"
@@ -33,7 +33,9 @@ def write(path: Path, data: dict[str, Any]) -> Path:
     return path
 
 
-def shifted(data: dict[str, Any], factor: float, when: str, fullname_dir: str = "qa/gate") -> dict[str, Any]:
+def shifted(
+    data: dict[str, Any], factor: float, when: str, fullname_dir: str = "zimage_qa/gate"
+) -> dict[str, Any]:
     out = copy.deepcopy(data)
     out["datetime"] = when
     for bench in out["benchmarks"]:
@@ -110,7 +112,7 @@ def test_autosave_folder_takes_the_newest_run_per_scenario(tmp_path: Path) -> No
     entry, small = baseline.get("1024-simple"), baseline.get("512-simple")
     assert entry is not None and small is not None
     assert entry.source.endswith("0002_new.json") and entry.rounds_s[0] == 1.31778
-    assert entry.fullname == "qa/gate/test_latency.py::test_latency[1024-simple]"
+    assert entry.fullname == "zimage_qa/gate/test_latency.py::test_latency[1024-simple]"
     assert small.source.endswith("0001_old.json") and small.rounds_s[0] == pytest.approx(
         0.41095 * 1.10, abs=1e-5
     )

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from qa.errors import QAUsageError
-from qa.measure.budget import BudgetContext, LatencyBudget, MemoryCeiling
-from qa.measure.memory import MemoryKind, PeakMemory
-from qa.measure.stats import summarize
-from qa.verdict import Status
+from zimage_qa.errors import QAUsageError
+from zimage_qa.measure.budget import BudgetContext, LatencyBudget, MemoryCeiling
+from zimage_qa.measure.memory import MemoryKind, PeakMemory
+from zimage_qa.measure.stats import summarize
+from zimage_qa.verdict import Status
 
 H100 = "NVIDIA H100 80GB HBM3"
 CTX = BudgetContext("1024x1024/simple", H100)

@@ -12,8 +12,8 @@ import random
 import pytest
 from scipy.stats import mannwhitneyu, wilcoxon
 
-from qa.errors import QAUsageError
-from qa.measure.compare import (
+from zimage_qa.errors import QAUsageError
+from zimage_qa.measure.compare import (
     Outcome,
     compare_paired,
     compare_rounds,

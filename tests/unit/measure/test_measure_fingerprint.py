@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 import platform
 
-from qa.measure.fingerprint import device_class, fingerprint, package_version
+from zimage_qa.measure.fingerprint import device_class, fingerprint, package_version
 
 
 def test_fingerprint_without_nvml_is_cpu(no_nvml):

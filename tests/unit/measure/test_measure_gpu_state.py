@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from qa.measure.gpu_state import GpuVerdict, decode_reasons, merge_states, read_gpu_state
+from zimage_qa.measure.gpu_state import GpuVerdict, decode_reasons, merge_states, read_gpu_state
 
 
 def test_decode_reasons():

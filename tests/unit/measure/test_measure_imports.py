@@ -20,7 +20,7 @@ CORE = [
 def test_core_modules_import_neither_torch_nor_nvml():
     code = (
         "import sys\n"
-        + "".join(f"import qa.measure.{name}\n" for name in CORE)
+        + "".join(f"import zimage_qa.measure.{name}\n" for name in CORE)
         + "print(sorted(m for m in ('torch', 'pynvml', 'numpy', 'pytest') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from qa.errors import QAUsageError
-from qa.measure.memory import (
+from zimage_qa.errors import QAUsageError
+from zimage_qa.measure.memory import (
     MemoryKind,
     MemoryReading,
     MemorySnapshot,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.measure import memory
-from qa.measure.memory import MemoryKind, MemoryWatch, PeakMemory, read_host_memory, reset_host_peak
+from zimage_qa.measure import memory
+from zimage_qa.measure.memory import MemoryKind, MemoryWatch, PeakMemory, read_host_memory, reset_host_peak
 
 MiB = 2**20
 linux_only = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")

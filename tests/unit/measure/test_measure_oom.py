@@ -5,7 +5,7 @@ import weakref
 import pytest
 import torch
 
-from qa.measure.oom import OomGuard, is_oom, oom_failure
+from zimage_qa.measure.oom import OomGuard, is_oom, oom_failure
 
 MESSAGE = (
     "CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of 79.19 GiB of which "

@@ -5,9 +5,9 @@ from dataclasses import replace
 
 import pytest
 
-from qa.errors import QAUsageError
-from qa.measure.overhead import ARMS, OverheadReport, measure_overhead, paired_ratio, round_order
-from qa.verdict import Status
+from zimage_qa.errors import QAUsageError
+from zimage_qa.measure.overhead import ARMS, OverheadReport, measure_overhead, paired_ratio, round_order
+from zimage_qa.verdict import Status
 
 
 def test_overhead_of_the_recorder_on_a_sleeping_pipeline(sleep_pipe, fake_nvml):

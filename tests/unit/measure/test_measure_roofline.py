@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from qa.errors import QAUsageError
-from qa.measure.roofline import (
+from zimage_qa.errors import QAUsageError
+from zimage_qa.measure.roofline import (
     FlopCache,
     Roofline,
     achieved_tflops,

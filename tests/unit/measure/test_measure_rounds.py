@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from qa.errors import QAUsageError
-from qa.measure.rounds import RoundPlan, compile_seconds, more_rounds, plan_rounds
+from zimage_qa.errors import QAUsageError
+from zimage_qa.measure.rounds import RoundPlan, compile_seconds, more_rounds, plan_rounds
 
 CONFIG = {"rounds": 5, "min_rounds": 3, "max_rounds": 15}
 

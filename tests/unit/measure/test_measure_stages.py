@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from qa.errors import QAUsageError
-from qa.measure.stages import GenerationTiming, StageRecorder, count_forwards
+from zimage_qa.errors import QAUsageError
+from zimage_qa.measure.stages import GenerationTiming, StageRecorder, count_forwards
 
 SLACK_MS = 40.0  # sleep() never returns early; a loaded CI runner may return late
 

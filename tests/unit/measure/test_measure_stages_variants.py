@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import torch
 
-from qa.measure.stages import GenerationTiming, StageRecorder, count_forwards, is_offloaded
-from qa.measure.warnings_log import WarningsLog
-from qa.models.reference import build_reference_pipeline
+from zimage_qa.measure.stages import GenerationTiming, StageRecorder, count_forwards, is_offloaded
+from zimage_qa.measure.warnings_log import WarningsLog
+from zimage_qa.models.reference import build_reference_pipeline
 
 STEPS = 2
 
@@ -158,7 +158,7 @@ def test_unrecorded_cuda_event_falls_back_to_host_time(sleep_pipe):
         def synchronize(self, device: Any) -> None:
             return None
 
-    from qa.measure import stages
+    from zimage_qa.measure import stages
 
     recorder = StageRecorder().attach(sleep_pipe)
     recorder._clock = stages._CudaClock(FakeCuda(), "cuda:0")

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from qa.errors import QAUsageError
-from qa.measure import stats
+from zimage_qa.errors import QAUsageError
+from zimage_qa.measure import stats
 
 SAMPLE = [1.376, 1.369, 1.378, 1.366, 1.399, 1.367, 1.419, 1.377]
 

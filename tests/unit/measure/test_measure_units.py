@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from qa.errors import QAUsageError
-from qa.measure.units import format_bytes, format_seconds, parse_duration, parse_percent, parse_size
+from zimage_qa.errors import QAUsageError
+from zimage_qa.measure.units import format_bytes, format_seconds, parse_duration, parse_percent, parse_size
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ import warnings
 import pytest
 import torch
 
-from qa.measure.warnings_log import (
+from zimage_qa.measure.warnings_log import (
     WarningRecord,
     WarningsLog,
     module_of,

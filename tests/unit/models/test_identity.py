@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from safetensors.numpy import save_file
 
-from qa.errors import QAUsageError
-from qa.models import identity
-from qa.models.identity import IdentityKind, content_hash, identify, recorded_revision
-from qa.models.profiles import load_model, resolve_spec
+from zimage_qa.errors import QAUsageError
+from zimage_qa.models import identity
+from zimage_qa.models.identity import IdentityKind, content_hash, identify, recorded_revision
+from zimage_qa.models.profiles import load_model, resolve_spec
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 

@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 import torch
 
-from qa.config import Case
-from qa.measure.roofline import capture_first_forward
-from qa.models import offload
-from qa.models.profiles import LoadedModel, ModelSpec, ProfileKind
-from qa.models.reference import build_reference_pipeline
-from qa.models.variant import Variant
-from qa.runner import ScenarioRunner
+from zimage_qa.config import Case
+from zimage_qa.measure.roofline import capture_first_forward
+from zimage_qa.models import offload
+from zimage_qa.models.profiles import LoadedModel, ModelSpec, ProfileKind
+from zimage_qa.models.reference import build_reference_pipeline
+from zimage_qa.models.variant import Variant
+from zimage_qa.runner import ScenarioRunner
 
 CASE = Case("tiny", "a red apple", 64, 64, 2, 0, 2)
 

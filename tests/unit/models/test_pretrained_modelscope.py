@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.errors import QAUsageError
-from qa.models import pretrained
-from qa.models.pretrained import NotInCache, modelscope_cached, modelscope_snapshot, same_revision
+from zimage_qa.errors import QAUsageError
+from zimage_qa.models import pretrained
+from zimage_qa.models.pretrained import NotInCache, modelscope_cached, modelscope_snapshot, same_revision
 
 MODEL = "Tongyi-MAI/Z-Image-Turbo"
 

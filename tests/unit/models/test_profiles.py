@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.errors import QAUsageError
-from qa.models.profiles import LoadedModel, ProfileKind, load_model, resolve_spec
+from zimage_qa.errors import QAUsageError
+from zimage_qa.models.profiles import LoadedModel, ProfileKind, load_model, resolve_spec
 
 PROMPT = "A red apple on a table"
 
@@ -203,10 +203,10 @@ def test_the_gate_loads_onto_the_device_only_what_it_serves_resident(
 ) -> None:
     """Offloaded weights stay on the host, unless the variant also quantizes: quantization runs on the loaded
     weights, on the device (torchao int4wo's default layout and bitsandbytes are CUDA-only)."""
-    from qa.config import load_config
-    from qa.models import pretrained
-    from qa.options import GateOptions
-    from qa.session import GateSession
+    from zimage_qa.config import load_config
+    from zimage_qa.models import pretrained
+    from zimage_qa.options import GateOptions
+    from zimage_qa.session import GateSession
 
     folder = tmp_path / "zimage"
     reference.pipe.save_pretrained(folder, safe_serialization=True)

@@ -20,11 +20,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from qa.config import Case, builtin_config, parse_config
-from qa.golden.outcome import Bound
-from qa.golden.record import GoldenCase, GoldenRecord, make_record
-from qa.golden.verdict import compare
-from qa.models.reference import build_reference_pipeline
+from zimage_qa.config import Case, builtin_config, parse_config
+from zimage_qa.golden.outcome import Bound
+from zimage_qa.golden.record import GoldenCase, GoldenRecord, make_record
+from zimage_qa.golden.verdict import compare
+from zimage_qa.models.reference import build_reference_pipeline
 
 Break = Callable[[Any, Case], np.ndarray]
 CASES = parse_config(builtin_config(), "<builtin>").golden

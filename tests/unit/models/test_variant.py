@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 import torch
 
-from qa.errors import QAUsageError
-from qa.measure.warnings_log import WarningsLog
-from qa.models.reference import build_reference_pipeline
-from qa.models.variant import CompileKind, OffloadKind, Variant
+from zimage_qa.errors import QAUsageError
+from zimage_qa.measure.warnings_log import WarningsLog
+from zimage_qa.models.reference import build_reference_pipeline
+from zimage_qa.models.variant import CompileKind, OffloadKind, Variant
 
 
 @pytest.mark.parametrize("text", ["", "eager", " default ", "compile=none"])

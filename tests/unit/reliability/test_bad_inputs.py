@@ -1,5 +1,5 @@
 """Every bad input, through the real entry point, is one line naming the problem and the fix: exit 2 for
-`zqa` (qa.cli.main), a usage error for pytest (pytester), never a traceback.
+`zqa` (zimage_qa.cli.main), a usage error for pytest (pytester), never a traceback.
 
 One table (`CASES`), three surfaces: the `zqa` command line, the pytest options, the config file. The
 unit suites hold finer tests of the same refusals (tests/unit/golden/test_golden_command.py,
@@ -21,10 +21,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import qa.cli
-import qa.plugin
+import zimage_qa.cli
+import zimage_qa.plugin
 
-assert qa.plugin  # imported before pytester runs, see above
+assert zimage_qa.plugin  # imported before pytester runs, see above
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "history"
 Make = Callable[[Path], list[str]]
@@ -33,7 +33,7 @@ Make = Callable[[Path], list[str]]
 @dataclass(frozen=True)
 class Bad:
     id: str
-    surface: str  # "zqa" (argv of qa.cli.main) or "pytest" (arguments of a pytest run)
+    surface: str  # "zqa" (argv of zimage_qa.cli.main) or "pytest" (arguments of a pytest run)
     make: Make  # builds the files in a folder and returns the arguments
     message: str  # a part of the one line the user reads
 
@@ -166,7 +166,7 @@ CASES = [
 
 
 def assert_zqa_refuses(case: Bad, folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = qa.cli.main(case.make(folder))
+    code = zimage_qa.cli.main(case.make(folder))
     err = capsys.readouterr().err
     assert code == 2, err
     assert err.startswith("zqa: error: ") and err.count("\n") == 1, err
@@ -214,7 +214,7 @@ def test_bad_files_beside_good_runs_are_skipped_with_a_warning_naming_each(
     _file(runs / "corrupt.json", '{"benchmarks": [')
     _file(runs / "empty.json", "")
     _file(runs / "foreign.json", json.dumps({"name": "web", "version": "1.0"}))
-    code = qa.cli.main(["history", str(runs)])
+    code = zimage_qa.cli.main(["history", str(runs)])
     err = capsys.readouterr().err
     assert code in (0, 1)  # judged: the example history has an open regression
     for name in ("corrupt.json", "empty.json", "foreign.json"):
@@ -227,7 +227,7 @@ def test_doctor_names_a_model_without_pipeline_and_a_bad_config(
 ) -> None:
     """`zqa doctor` reports problems as findings (exit 1), one line each, not as a usage error."""
     bad = _file(tmp_path / "qa.toml", "[defaults]\nstep = 8\n")
-    code = qa.cli.main(["doctor", "--model", str(tmp_path), "--config", str(bad)])
+    code = zimage_qa.cli.main(["doctor", "--model", str(tmp_path), "--config", str(bad)])
     out = capsys.readouterr().out
     assert code == 1
     assert "DOES NOT RESOLVE: " in out and "holds no diffusers pipeline" in out

@@ -1,4 +1,4 @@
-"""Killed at any moment (SIGKILL) while writing goldens, history and report files through qa.storage:
+"""Killed at any moment (SIGKILL) while writing goldens, history and report files through zimage_qa.storage:
 what was there before stays intact and readable, and the next run works. Also: file names derived from
 ids are confined to their folder, whatever the id holds."""
 
@@ -16,18 +16,18 @@ from pathlib import Path
 
 import pytest
 
-from qa.errors import QAUsageError
-from qa.golden.store import GoldenStore
-from qa.storage import confined, locked, safe_name, write_bytes_atomic
+from zimage_qa.errors import QAUsageError
+from zimage_qa.golden.store import GoldenStore
+from zimage_qa.storage import confined, locked, safe_name, write_bytes_atomic
 
 GOLDEN = Path(__file__).resolve().parents[3] / "golden" / "reference" / "cpu" / "apple-s42.json"
 
 WRITER = """
 import hashlib, json, sys
 from pathlib import Path
-from qa.golden.record import GoldenRecord
-from qa.golden.store import GoldenStore
-from qa.storage import locked, write_text_atomic
+from zimage_qa.golden.record import GoldenRecord
+from zimage_qa.golden.store import GoldenStore
+from zimage_qa.storage import locked, write_text_atomic
 
 root, golden, rounds = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 store = GoldenStore(root / "golden", "reference", "cpu")
@@ -117,7 +117,7 @@ def test_a_symbolic_link_out_of_the_folder_is_refused(tmp_path: Path) -> None:
 def test_gate_artifacts_of_an_evil_case_id_stay_in_the_report_folder(tmp_path: Path) -> None:
     import numpy as np
 
-    from qa.golden.gate import save_review
+    from zimage_qa.golden.gate import save_review
 
     image = np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)
     report = tmp_path / "report"

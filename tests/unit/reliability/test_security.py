@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.errors import QAUsageError
-from qa.models.profiles import load_model, resolve_spec
+from zimage_qa.errors import QAUsageError
+from zimage_qa.models.profiles import load_model, resolve_spec
 
 PAYLOAD = "from pathlib import Path\nPath({marker!r}).write_text('ran')\nclass {cls}:\n    pass\n"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from report_records import FINGERPRINT, HEADER, gate_records
 
-from qa.records import CheckRecord
-from qa.report import write_report
+from zimage_qa.records import CheckRecord
+from zimage_qa.report import write_report
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from qa.records import CheckRecord, Family
-from qa.storage import confined
-from qa.verdict import Status
+from zimage_qa.records import CheckRecord, Family
+from zimage_qa.storage import confined
+from zimage_qa.verdict import Status
 
 XSS_SCRIPT = "<script>alert(1)</script>"
 XSS_IMG = "<img src=x onerror=alert(1)>"

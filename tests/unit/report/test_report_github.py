@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from report_records import HEADER, XSS_SCRIPT, gate_records
 
-from qa.records import CheckRecord, Family
-from qa.report import github
-from qa.verdict import Status
+from zimage_qa.records import CheckRecord, Family
+from zimage_qa.report import github
+from zimage_qa.verdict import Status
 
 
 def test_workflow_command_escaping_follows_the_spec() -> None:

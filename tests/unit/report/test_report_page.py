@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from report_records import FINGERPRINT, HEADER, XSS_IMG, XSS_SCRIPT, gate_records, png
 
-from qa.errors import QAUsageError
-from qa.records import CheckRecord, Family
-from qa.report import read_results, write_report
-from qa.report.page import render_page
-from qa.report.view import build_view
-from qa.verdict import Status
+from zimage_qa.errors import QAUsageError
+from zimage_qa.records import CheckRecord, Family
+from zimage_qa.report import read_results, write_report
+from zimage_qa.report.page import render_page
+from zimage_qa.report.view import build_view
+from zimage_qa.verdict import Status
 
 SRC = re.compile(r'\s(?:src|href)="([^"]*)"')
 

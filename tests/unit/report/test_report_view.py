@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from report_records import gate_records, latency_values, vram_stages
 
-from qa.records import CheckRecord, Family
-from qa.report import details
-from qa.report.page import render_page
-from qa.report.view import OUTCOME_ORDER, build_view
-from qa.verdict import Status
+from zimage_qa.records import CheckRecord, Family
+from zimage_qa.report import details
+from zimage_qa.report.page import render_page
+from zimage_qa.report.view import OUTCOME_ORDER, build_view
+from zimage_qa.verdict import Status
 
 
 def record(family: Family, outcome: Status, case: str = "c", values: dict[str, object] | None = None,

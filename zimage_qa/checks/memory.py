@@ -1,0 +1,225 @@
+"""VRAM checks: peaks per scenario against ceilings, memory by stage, no growth over N generations.
+
+--qa-card-memory is judged twice, never for the same numbers: each `test_vram_peak[scenario]` judges its
+own scenario's peak (`card_verdict`); the session's peak, every warm-up and run since the load, is judged
+once, by `test_vram_by_stage_and_no_leak` (`session_card_verdict`), the last VRAM check of a run. Under
+--qa-shard or pytest-xdist that is the process which runs the leak check, and the session it judges is
+that process's own."""
+
+from __future__ import annotations
+
+from zimage_qa.config import BudgetSet, Scenario
+from zimage_qa.measure.budget import BudgetContext
+from zimage_qa.measure.memory import (
+    MemoryKind,
+    MemorySnapshot,
+    PeakMemory,
+    SessionPeak,
+    leak_check,
+    read_memory,
+)
+from zimage_qa.measure.oom import OomGuard
+from zimage_qa.measure.units import format_bytes
+from zimage_qa.runner import ScenarioResult, ScenarioRunner
+from zimage_qa.session import GateSession
+from zimage_qa.verdict import Status, Verdict, worst
+
+
+def _result(gate: GateSession, runner: ScenarioRunner, case: Scenario) -> ScenarioResult | Verdict:
+    """The latency rounds' peaks when this session measured them, else one watched generation."""
+    result = runner.results.get(case.id)
+    if result is None or result.peak is None:
+        gate.warm([case])
+        with OomGuard(f"{case.size}/{case.id} on {gate.device_name()}", runner.model.device) as guard, \
+                runner.run(case, warmup=0, label="VRAM peak") as run:  # fmt: skip
+            run.generate()
+        if guard.failure:
+            return Verdict.failed(guard.failure)
+        result = runner.results[case.id]
+    return result
+
+
+def vram_peak_verdict(
+    gate: GateSession, runner: ScenarioRunner, budgets: BudgetSet | None, case: Scenario
+) -> Verdict:
+    """The scenario's peaks against its ceilings and, with --qa-card-memory, its own peak against the card."""
+    reason = gate.gpu_reason()
+    if reason:
+        return Verdict.not_run(reason)
+    result = _result(gate, runner, case)
+    if isinstance(result, Verdict):
+        return result
+    peak = result.peak
+    if peak is None:
+        return Verdict.not_run("the allocator peaks were not read (no CUDA device)")
+    values = {**peak.to_dict(), "cuda_context_bytes": gate.context_bytes, **gate.record_identity()}
+    context = f", of which the CUDA context {format_bytes(gate.context_bytes)}" if gate.context_bytes else ""
+    measured = f"{peak.describe()}{context}"
+    card = gate.options.card_memory_bytes
+    fits = card_verdict(card, peak, f"{case.size}/{case.id}") if card is not None else None
+    judged = [fits] if fits is not None and fits.status is not Status.NOT_RUN else []
+    budget = budgets.for_scenario(case.id) if budgets else None
+    ceilings = budget.ceilings if budget is not None else ()
+    if not ceilings and not judged:
+        return _noted(
+            Verdict.not_run(
+                f"no VRAM ceiling for {case.id} ({gate.spec.profile} on {gate.device_name()}); "
+                f"measured {measured}: write this runner's budgets with --qa-update-budgets"
+            ),
+            fits,
+        ).with_values(**values)
+    limits = ", ".join(f"{c.kind.value} <= {format_bytes(c.limit_bytes)}" for c in ceilings)
+    where = BudgetContext(
+        f"{case.size}/{case.id}", gate.device_name(), hint="rebudget with --qa-update-budgets"
+    )
+    parts = [*judged, *(c.evaluate(peak, where) for c in ceilings)]
+    parts += gate.memory_baseline_verdicts(case, result) if ceilings else []
+    passed = "; ".join(
+        [f"{measured} within {limits}" if ceilings else measured, *(v.message for v in judged)]
+    )
+    verdict = worst(Verdict.passed(), *parts)
+    if verdict.ok:
+        verdict = verdict.with_message(passed)
+    return _noted(verdict, fits).with_values(**values, **({"budget": limits} if ceilings else {}))
+
+
+def vram_stages_verdict(gate: GateSession, runner: ScenarioRunner) -> Verdict:
+    """Idle, after load, during generation, after generation; then N generations must not grow memory. With
+    --qa-card-memory this check also holds the session's card verdict (it runs after the other VRAM checks)."""
+    reason = gate.gpu_reason()
+    if reason:
+        return Verdict.not_run(reason)
+    settings = gate.config.run_for(gate.spec.profile)
+    case = gate.config.scenario(settings.leak_scenario)
+    gate.warm([case])
+    device = runner.model.device
+    baseline = read_memory(device).allocated_bytes or 0
+    readings: list[int] = []
+    with runner.run(case, warmup=0, record=False, label="leak check") as run:
+        for _ in range(settings.leak_images):
+            run.generate()
+            readings.append(read_memory(device).allocated_bytes or 0)
+    own = _stages(gate, case, run.result, readings, baseline, device)
+    card = gate.options.card_memory_bytes
+    return own if card is None else _with_session_card(own, session_card_verdict(card, runner.memory))
+
+
+def _stages(
+    gate: GateSession,
+    case: Scenario,
+    result: ScenarioResult | None,
+    readings: list[int],
+    baseline: int,
+    device: str,
+) -> Verdict:
+    if result is None or result.peak is None or gate.memory_idle is None or gate.memory_loaded is None:
+        return Verdict.not_run("memory by stage needs CUDA allocator readings")
+    snapshot = MemorySnapshot(
+        gate.memory_idle, gate.memory_loaded, result.peak, read_memory(device), gate.context_bytes
+    )
+    values = {"stages": snapshot.to_dict(), "readings_bytes": readings, "baseline_bytes": baseline}
+    tolerance = gate.config.thresholds_for(gate.spec.profile).leak_tolerance_bytes
+    problem = leak_check(readings, baseline, tolerance)
+    if problem:
+        return Verdict.failed(f"{case.id} x{len(readings)}: {problem}", **values)
+    table = "; ".join(f"{stage}: {format_bytes(a or 0)} allocated, {format_bytes(n or 0)} device"
+                      for stage, a, _r, n in snapshot.rows())  # fmt: skip
+    return Verdict.passed(f"no growth over {len(readings)} generations; {table}", **values)
+
+
+def card_verdict(card: int, peak: PeakMemory, label: str) -> Verdict:
+    """--qa-card-memory for one scenario: its own device-level peak (the latency rounds, else one watched
+    generation) must fit the card; torch's reserved peak alone above it fails too. The session's peak is
+    judged once, by the leak check: `session_card_verdict`."""
+    size = format_bytes(card)
+    if peak.nvml_bytes is not None and peak.nvml_bytes > card:
+        return Verdict.failed(
+            f"device-level peak {format_bytes(peak.nvml_bytes)} does not fit a {size} card "
+            f"(--qa-card-memory) for {label}",
+            card_bytes=card,
+        )
+    if peak.reserved_bytes is not None and peak.reserved_bytes > card:
+        return Verdict.failed(
+            f"torch alone reserved {format_bytes(peak.reserved_bytes)} for {label}, more than "
+            f"a {size} card holds (--qa-card-memory)",
+            card_bytes=card,
+        )
+    if peak.nvml_bytes is None:
+        return Verdict.not_run(
+            f"--qa-card-memory {size} not judged for {label}: no device-level reading (NVML)", card_bytes=card
+        )
+    return Verdict.passed(
+        f"device-level peak {format_bytes(peak.nvml_bytes)} fits a {size} card (--qa-card-memory)",
+        card_bytes=card,
+    )
+
+
+def session_card_verdict(card: int, session: SessionPeak) -> Verdict:
+    """--qa-card-memory for the whole session: every warm-up (the first image at each size, compile work
+    included) and every measured run since the load, and the work between them (guards, the FLOP count),
+    must fit the card. Warm-ups and runs are sampled on NVML; between them only torch's allocator is read,
+    and its reserved peak is a lower bound of the card's use."""
+    peak, size = session.now(), format_bytes(card)
+    nvml_in, reserved_in = session.where(MemoryKind.NVML), session.where(MemoryKind.RESERVED)
+    values = {
+        "card_bytes": card,
+        "session_peak_nvml_bytes": peak.nvml_bytes,
+        "session_peak_nvml_in": nvml_in,
+        "session_peak_reserved_bytes": peak.reserved_bytes,
+        "session_peak_reserved_in": reserved_in,
+    }
+    misses = []
+    if peak.nvml_bytes is not None and peak.nvml_bytes > card:
+        misses.append(
+            f"the session's device-level peak {format_bytes(peak.nvml_bytes)} ({nvml_in}) does not fit "
+            f"a {size} card (--qa-card-memory)"
+        )
+    if peak.reserved_bytes is not None and peak.reserved_bytes > card:
+        misses.append(
+            f"torch alone reserved {format_bytes(peak.reserved_bytes)} ({reserved_in}), more than a "
+            f"{size} card holds"
+        )
+    if misses:
+        return Verdict.failed("; ".join(misses), **values)
+    if peak.nvml_bytes is None:
+        reserved = (
+            f"; torch reserved at most {format_bytes(peak.reserved_bytes)} ({reserved_in})"
+            if peak.reserved_bytes is not None
+            else ""
+        )
+        return Verdict.not_run(
+            f"--qa-card-memory {size} not judged for the session: no device-level reading (NVML){reserved}",
+            **values,
+        )
+    return Verdict.passed(
+        f"the session's device-level peak {format_bytes(peak.nvml_bytes)} ({nvml_in}) fits a {size} card",
+        **values,
+    )
+
+
+def _noted(verdict: Verdict, card: Verdict | None) -> Verdict:
+    """`verdict` with a card question that could not be judged (NOT_RUN) as a note: never hides its outcome."""
+    if card is None or card.status is not Status.NOT_RUN:
+        return verdict
+    message = f"{verdict.message}; {card.message}" if verdict.message else card.message
+    return verdict.with_message(message).with_values(**card.values)
+
+
+def _with_session_card(own: Verdict, card: Verdict) -> Verdict:
+    """The leak check's verdict with the session's card verdict, neither hiding the other: a card that
+    passes adds its sentence, one that fails fails the check. One that could not be judged is a note on a
+    failed check, and NOT_RUN on a passed one (its message keeping the check's own), so that the summary
+    names it and --qa-strict fails it rather than pass silently."""
+    if card.ok:
+        return own.with_message(f"{own.message}; {card.message}").with_values(**card.values)
+    if card.status is Status.NOT_RUN and not own.ok:
+        return _noted(own, card)
+    values = {**own.values, **card.values}
+    if own.status is card.status:  # both failed
+        return Verdict(own.status, f"{own.message}; {card.message}", values, own.artefacts)
+    return Verdict(
+        card.status,
+        f"{card.message}; memory by stage and leak: {own.status.value}, {own.message}",
+        values,
+        own.artefacts,
+    )

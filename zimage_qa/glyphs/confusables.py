@@ -1,0 +1,72 @@
+"""Look-alike characters: the table shipped in `confusables.toml` and the near-miss texts made from it.
+
+`look_alikes("福")` gives the characters a reader could take 福 for (副, 幅); `substitutions(text)`
+gives `text` with one character replaced by one of its look-alikes, for every character and every
+look-alike: the renders an OCR engine must tell apart from `text` before it may judge it.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+
+from zimage_qa.errors import QAUsageError
+
+TABLE = "confusables.toml"
+
+
+@dataclass(frozen=True)
+class Substitution:
+    """`text` with the character at `index`, `original`, replaced by its look-alike `replacement`."""
+
+    text: str
+    index: int
+    original: str
+    replacement: str
+
+    @property
+    def pair(self) -> str:
+        """The look-alike pair as a reviewer reads it: '夭/天' (the replacement first)."""
+        return f"{self.replacement}/{self.original}"
+
+
+@functools.cache
+def table() -> Mapping[str, tuple[str, ...]]:
+    """Character -> its look-alikes, in table order, from the shipped `confusables.toml`."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+
+    raw = tomllib.loads(resources.files("zimage_qa.glyphs").joinpath(TABLE).read_text(encoding="utf-8"))
+    groups = raw.get("groups")
+    if not isinstance(groups, list) or not all(isinstance(g, str) and len(g) >= 2 for g in groups):
+        raise QAUsageError(f"zimage_qa/glyphs/{TABLE}: groups must be a list of strings of 2+ characters")
+    alikes: dict[str, list[str]] = {}
+    for group in groups:
+        for ch in group:
+            known = alikes.setdefault(ch, [])
+            known.extend(other for other in group if other != ch and other not in known)
+    return {ch: tuple(others) for ch, others in alikes.items()}
+
+
+def look_alikes(ch: str) -> tuple[str, ...]:
+    """The characters `ch` can be taken for (Latin letters are case-sensitive: `I` is not `i`)."""
+    return table().get(ch, ())
+
+
+def substitutions(text: str, per_character: int = 2) -> tuple[Substitution, ...]:
+    """`text` with one character replaced by a look-alike: up to `per_character` per position."""
+    found = []
+    for index, ch in enumerate(text):
+        for other in look_alikes(ch)[:per_character]:
+            found.append(Substitution(text[:index] + other + text[index + 1 :], index, ch, other))
+    return tuple(found)
+
+
+def characters() -> str:
+    """Every character of the table (the bundled fonts must cover them)."""
+    return "".join(sorted({ch for ch in table()}))

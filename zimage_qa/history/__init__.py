@@ -1,0 +1,35 @@
+"""Benchmark histories: read pytest-benchmark saved runs, find lasting changes, show them.
+
+Light on import (records only); numpy loads with `zimage_qa.history.analysis`, matplotlib only when plotting.
+Entry point: `zimage_qa.history.analysis.analyse(paths, policy) -> Analysis`; CLI: `zqa history`.
+"""
+
+from zimage_qa.history.records import (
+    Blip,
+    Change,
+    ChangeKind,
+    Direction,
+    Fingerprint,
+    GroupInfo,
+    HistoryReport,
+    Level,
+    RunRef,
+    SeriesVerdict,
+    Skipped,
+    Status,
+)
+
+__all__ = [
+    "Blip",
+    "Change",
+    "ChangeKind",
+    "Direction",
+    "Fingerprint",
+    "GroupInfo",
+    "HistoryReport",
+    "Level",
+    "RunRef",
+    "SeriesVerdict",
+    "Skipped",
+    "Status",
+]

@@ -1,0 +1,143 @@
+"""Trend plots: one PNG per benchmark and metric, with levels, change points, spikes and the spread band.
+
+matplotlib is imported here only, through its object API and the Agg canvas (no pyplot, no global
+backend switch), so plotting is safe in a pytest session or a thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from zimage_qa.history.metrics import PRIMARY
+from zimage_qa.history.records import ChangeKind, Event, SeriesVerdict
+from zimage_qa.history.series import Series
+from zimage_qa.history.view import fmt_change
+from zimage_qa.storage import locked, safe_name, write_bytes_atomic
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+_WORSE, _BETTER, _BLIP, _POINT, _LEVEL = "#c62828", "#2e7d32", "#ef6c00", "#1f4e79", "#555555"
+_EVENT = "#6a1b9a"
+
+
+def plot_name(verdict: SeriesVerdict) -> str:
+    """A file name for the series: readable, safe, unique per group x benchmark x metric."""
+    digest = hashlib.sha1("\n".join(verdict.key).encode("utf-8")).hexdigest()[:8]
+    return (
+        f"{safe_name(verdict.benchmark, max_len=80)}--{safe_name(verdict.metric, max_len=40)}--{digest}.png"
+    )
+
+
+def render_plot(series: Series, verdict: SeriesVerdict, events: Sequence[Event] = ()) -> bytes:
+    """The trend PNG: values, in-run band, levels, change marks, spikes, and each upgrade as a dotted line."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.5, 2.6), dpi=80)  # fixed margins: constrained layout costs ~0.1 s a plot
+    FigureCanvasAgg(fig)
+    fig.subplots_adjust(left=0.1, right=0.98, top=0.88, bottom=0.17)
+    ax = fig.add_subplot()
+    x = np.array([r.index + 1 for r in series.runs], dtype=float)
+    _band(ax, x, series, verdict)
+    ax.plot(x, series.values, "o", ms=3, color=_POINT, zorder=3)
+    for level in verdict.levels:
+        ax.hlines(level.value, x[level.start] - 0.5, x[level.stop - 1] + 0.5, color=_LEVEL, lw=1.5, zorder=2)
+    _marks(ax, x, series, verdict)
+    _events(ax, series, events)
+    ax.set_title(_plain(f"{verdict.benchmark} · {verdict.metric}"), fontsize=9, loc="left", parse_math=False)
+    ax.set_xlabel("run", fontsize=8)
+    unit = " (s)" if verdict.metric == PRIMARY else ""
+    ax.set_ylabel(_plain(verdict.metric) + unit, fontsize=8, parse_math=False)
+    ax.margins(y=0.12)
+    ax.tick_params(labelsize=7)
+    ax.grid(alpha=0.3)
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        # A test id in Chinese has glyphs DejaVu lacks; `_plain` escapes them, this keeps any stragglers quiet.
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font")
+        fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _band(ax: Axes, x: np.ndarray, series: Series, verdict: SeriesVerdict) -> None:
+    if np.any(series.hi > series.lo):
+        ax.fill_between(x, series.lo, series.hi, color=_POINT, alpha=0.15, lw=0, label="in-run IQR")
+        return
+    for level in verdict.levels:
+        span = x[level.start : level.stop]
+        ax.fill_between(
+            span, level.value - verdict.noise, level.value + verdict.noise, color=_LEVEL, alpha=0.12, lw=0
+        )
+
+
+def _marks(ax: Axes, x: np.ndarray, series: Series, verdict: SeriesVerdict) -> None:
+    position = {r.index: i for i, r in enumerate(series.runs)}
+    for change in verdict.changes:
+        color = _WORSE if change.kind is ChangeKind.REGRESSION else _BETTER
+        _vline(ax, x[position[change.run.index]] - 0.5, color, "--", fmt_change(change.change))
+        if change.recovered_at is not None and change.recovered_at.index in position:
+            _vline(ax, x[position[change.recovered_at.index]] - 0.5, _BETTER, ":", "back")
+    blips = [*verdict.spikes, *([verdict.pending] if verdict.pending else [])]
+    for blip in blips:
+        start = position[blip.run.index]
+        span = slice(start, start + blip.runs)
+        ax.plot(x[span], series.values[span], "x", ms=7, mew=1.5, color=_BLIP, zorder=4)
+
+
+def _events(ax: Axes, series: Series, events: Sequence[Event]) -> None:
+    first, last = series.runs[0].index, series.runs[-1].index
+    for event in events:
+        if event.group == series.group.id and first < event.run.index <= last:
+            at = event.run.index + 0.5  # between the last run before and the first after (1-based x)
+            ax.axvline(at, color=_EVENT, ls=":", lw=1.2)
+            label = "; ".join(f"{u.name} {u.after}" for u in event.upgrades)
+            ax.annotate(
+                _plain(label[:40]),
+                (at, 0.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(3, 3),
+                textcoords="offset points",
+                color=_EVENT,
+                fontsize=7,
+                rotation=90,
+                va="bottom",
+            )
+
+
+def _vline(ax: Axes, at: float, color: str, style: str, text: str) -> None:
+    ax.axvline(at, color=color, ls=style, lw=1.2)
+    ax.annotate(
+        text,
+        (at, 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(3, -11),
+        textcoords="offset points",
+        color=color,
+        fontsize=8,
+    )
+
+
+def _plain(text: str) -> str:
+    """Text DejaVu Sans can draw: characters past U+24FF (CJK, emoji) become \\u escapes."""
+    return "".join(c if ord(c) < 0x2500 else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def write_plots(
+    pairs: Iterable[tuple[Series, SeriesVerdict]], directory: Path, events: Sequence[Event] = ()
+) -> dict[tuple[str, str, str], Path]:
+    """Render and write one PNG per series into `directory`; returns the path per series key."""
+    written: dict[tuple[str, str, str], Path] = {}
+    with locked(directory / ".zqa-history"):
+        for series, verdict in pairs:
+            path = directory / plot_name(verdict)
+            write_bytes_atomic(path, render_plot(series, verdict, events))
+            written[verdict.key] = path
+    return written

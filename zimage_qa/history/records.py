@@ -1,0 +1,446 @@
+"""The typed records a history analysis produces: runs, groups, changes, verdicts, the report.
+
+Every output (terminal table, JSON, plots, HTML page) renders these same records. This module imports
+nothing heavy, so `import zimage_qa.history` stays fast.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Direction(Enum):
+    """Which way a metric gets worse."""
+
+    LOWER_IS_BETTER = "lower_is_better"
+    HIGHER_IS_BETTER = "higher_is_better"
+
+    def worse(self, change: float) -> bool:
+        """Whether a signed relative `change` (after/before - 1) is a change for the worse."""
+        return change > 0 if self is Direction.LOWER_IS_BETTER else change < 0
+
+
+class ChangeKind(Enum):
+    REGRESSION = "regression"
+    IMPROVEMENT = "improvement"
+
+
+class Status(Enum):
+    """Where a series stands at its latest run, in the order a reviewer should read them."""
+
+    REGRESSED = "regressed"  # an open regression: the latest runs are at the worse level
+    PENDING = "pending"  # the latest run(s) moved, too few runs yet to call it lasting
+    RECOVERED = "recovered"  # regressed once, back within the threshold since
+    IMPROVED = "improved"  # a lasting improvement, nothing open
+    OK = "ok"  # no lasting change beyond the threshold
+    SHORT = "short"  # too few runs to judge
+
+    @property
+    def rank(self) -> int:
+        return list(Status).index(self)
+
+
+@dataclass(frozen=True)
+class RunRef:
+    """One saved run as a reviewer finds it: position in its group, file, commit and date."""
+
+    index: int
+    file: str
+    commit: str | None
+    date: str | None
+
+    @property
+    def label(self) -> str:
+        commit = (self.commit or "unknown commit")[:12]
+        date = (self.date or "no date")[:19].replace("T", " ")
+        return f"run {self.index + 1} ({commit}, {date})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,  # 0-based position among its group's runs, oldest first
+            "number": self.index + 1,  # as the table and page say it: "run 20"
+            "file": self.file,
+            "commit": self.commit,
+            "date": self.date,
+        }
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What must match for two runs to be compared: hardware, driver, CUDA, model, device."""
+
+    fields: tuple[tuple[str, str], ...]
+
+    @property
+    def id(self) -> str:
+        text = "\n".join(f"{k}={v}" for k, v in self.fields)
+        return hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
+
+    @property
+    def label(self) -> str:
+        return " | ".join(f"{k} {v}" for k, v in self.fields) or "unknown machine"
+
+    def to_dict(self) -> dict[str, str]:
+        return dict(self.fields)
+
+
+@dataclass(frozen=True)
+class Level:
+    """A stretch of runs `[start, stop)` (series positions) at one level (the median)."""
+
+    start: int
+    stop: int
+    value: float
+
+
+@dataclass(frozen=True)
+class Change:
+    """A lasting change of a metric: first run at the new level, signed relative size, open or not."""
+
+    benchmark: str
+    metric: str
+    group: str
+    kind: ChangeKind
+    run: RunRef
+    change: float
+    before: float
+    after: float
+    latest: float
+    open: bool
+    runs_at_level: int
+    z: float
+    p_value: float
+    gradual: bool
+    direction: Direction
+    threshold: float
+    recovered_at: RunRef | None = None
+    attribution: str | None = None  # the upgrade at this run: 'diffusers 0.42.1 → 0.43.0, torch ...'
+    method: str = "levels"  # "levels": runs before vs after; "rounds": the rounds of the runs either side
+    ci_low: float = math.nan  # "rounds" only: the interval of the change
+    ci_high: float = math.nan
+
+    @property
+    def sentence(self) -> str:
+        state = "open" if self.open else "recovered" if self.kind is ChangeKind.REGRESSION else "lasting"
+        how = " (gradual)" if self.gradual else ""
+        word = self.kind.value.upper()
+        return (
+            f"{word} ({state}){how} {self.benchmark} {self.metric} {_pct(self.change)} "
+            f"({_num(self.before)} -> {_num(self.after)}) from {self.run.label} {self.run.file}; "
+            f"{self.runs_at_level} runs at the new level, p={self.p_value:.1e}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "benchmark": self.benchmark,
+            "metric": self.metric,
+            "group": self.group,
+            "run": self.run.to_dict(),
+            "change": _json_float(self.change),
+            "open": self.open,
+            "before": _json_float(self.before),
+            "after": _json_float(self.after),
+            "latest": _json_float(self.latest),
+            "runs_at_level": self.runs_at_level,
+            "z": _json_float(self.z),
+            "p_value": _json_float(self.p_value),
+            "gradual": self.gradual,
+            "direction": self.direction.value,
+            "threshold": self.threshold,
+            "recovered_at": self.recovered_at.to_dict() if self.recovered_at else None,
+            "attribution": self.attribution,
+            "method": self.method,
+            "ci_low": _json_float(self.ci_low),
+            "ci_high": _json_float(self.ci_high),
+        }
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """One software field that changed between two runs of a group: 'diffusers 0.42.1 → 0.43.0'."""
+
+    name: str
+    before: str | None
+    after: str | None
+
+    @property
+    def text(self) -> str:
+        return f"{self.name} {self.before or 'none'} → {self.after or 'none'}"
+
+
+@dataclass(frozen=True)
+class Event:
+    """An upgrade on a group's timeline: the first run with the new software, and what changed."""
+
+    group: str
+    run: RunRef
+    upgrades: tuple[Upgrade, ...]
+
+    @property
+    def attribution(self) -> str:
+        return ", ".join(u.text for u in self.upgrades)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "group": self.group,
+            "run": self.run.to_dict(),
+            "upgrades": [{"name": u.name, "before": u.before, "after": u.after} for u in self.upgrades],
+            "attribution": self.attribution,
+        }
+
+
+@dataclass(frozen=True)
+class ChangePoint:
+    """One run where things moved (or software changed): everything it moved, every benchmark and metric."""
+
+    group: str
+    run: RunRef
+    event: Event | None
+    changes: tuple[Change, ...]
+
+    @property
+    def open(self) -> bool:
+        return any(c.open and c.kind is ChangeKind.REGRESSION for c in self.changes)
+
+    @property
+    def headline(self) -> str:
+        """'at run 7: diffusers 0.42.1 → 0.43.0, torch 2.11.0 → 2.12.0: +12.0% median' and the like."""
+        cause = self.event.attribution if self.event else "no software change recorded"
+        primary = [c.change for c in self.changes if c.metric == "median"]
+        if primary:
+            low, high = min(primary), max(primary)
+            size = _pct(low) if _pct(low) == _pct(high) else f"{_pct(low)} to {_pct(high)}"
+            moved = f"{size} median"
+        elif self.changes:
+            moved = ", ".join(sorted({f"{c.metric} {_pct(c.change)}" for c in self.changes}))
+        else:
+            moved = "no lasting change"
+        state = " (open)" if self.open else ""
+        return f"at run {self.run.index + 1}: {cause}: {moved}{state}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "group": self.group,
+            "run": self.run.to_dict(),
+            "attribution": self.event.attribution if self.event else None,
+            "upgrades": self.event.to_dict()["upgrades"] if self.event else [],
+            "headline": self.headline,
+            "open": self.open,
+            "moved": [
+                {
+                    "benchmark": c.benchmark,
+                    "metric": c.metric,
+                    "kind": c.kind.value,
+                    "change": _json_float(c.change),
+                    "before": _json_float(c.before),
+                    "after": _json_float(c.after),
+                    "open": c.open,
+                    "method": c.method,
+                }
+                for c in self.changes
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Blip:
+    """Runs off their level that do not make a lasting change: a spike, or the latest run(s) (pending)."""
+
+    benchmark: str
+    metric: str
+    group: str
+    run: RunRef
+    runs: int
+    change: float
+    value: float
+    level: float
+    worse: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "benchmark": self.benchmark,
+            "metric": self.metric,
+            "group": self.group,
+            "run": self.run.to_dict(),
+            "runs": self.runs,
+            "change": _json_float(self.change),
+            "value": _json_float(self.value),
+            "level": _json_float(self.level),
+            "worse": self.worse,
+        }
+
+
+@dataclass(frozen=True)
+class SeriesVerdict:
+    """One benchmark x group x metric over its runs: levels, lasting changes, spikes, status."""
+
+    benchmark: str
+    metric: str
+    group: str
+    direction: Direction
+    threshold: float
+    status: Status
+    runs: int
+    baseline: float
+    latest: float
+    latest_value: float
+    noise: float
+    levels: tuple[Level, ...] = ()
+    changes: tuple[Change, ...] = ()
+    spikes: tuple[Blip, ...] = ()
+    pending: Blip | None = None
+
+    @property
+    def change(self) -> float:
+        return relative_change(self.latest, self.baseline)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.group, self.benchmark, self.metric)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "benchmark": self.benchmark,
+            "metric": self.metric,
+            "group": self.group,
+            "status": self.status.value,
+            "runs": self.runs,
+            "baseline": _json_float(self.baseline),
+            "latest": _json_float(self.latest),
+            "latest_value": _json_float(self.latest_value),
+            "change": _json_float(self.change),
+            "noise": _json_float(self.noise),
+            "direction": self.direction.value,
+            "threshold": self.threshold,
+            "levels": [{"start": lv.start, "stop": lv.stop, "value": lv.value} for lv in self.levels],
+        }
+
+
+@dataclass(frozen=True)
+class GroupInfo:
+    fingerprint: Fingerprint
+    runs: int
+    benchmarks: int
+    first: RunRef
+    last: RunRef
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.fingerprint.id,
+            "label": self.fingerprint.label,
+            "fingerprint": self.fingerprint.to_dict(),
+            "runs": self.runs,
+            "benchmarks": self.benchmarks,
+            "first": self.first.to_dict(),
+            "last": self.last.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class Skipped:
+    file: str
+    reason: str
+
+    @property
+    def warning(self) -> str:
+        return f"skipped {self.file}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class HistoryReport:
+    """Everything `zqa history` found; the one object every output renders."""
+
+    verdicts: tuple[SeriesVerdict, ...]
+    groups: tuple[GroupInfo, ...]
+    files: int
+    runs: int
+    skipped: tuple[Skipped, ...] = ()
+    duplicates: int = 0
+    settings: dict[str, Any] = field(default_factory=dict)
+    events: tuple[Event, ...] = ()
+
+    @property
+    def change_points(self) -> list[ChangePoint]:
+        """One entry per run where software changed or something lasting moved, open ones first."""
+        by_run: dict[tuple[str, int], list[Change]] = {}
+        for verdict in self.verdicts:
+            for change in verdict.changes:
+                by_run.setdefault((change.group, change.run.index), []).append(change)
+        events = {(e.group, e.run.index): e for e in self.events}
+        points = []
+        for key in {**dict.fromkeys(events), **dict.fromkeys(by_run)}:
+            changes = sorted(by_run.get(key, []), key=lambda c: (c.benchmark, c.metric != "median", c.metric))
+            event = events.get(key)
+            run = event.run if event else changes[0].run
+            points.append(ChangePoint(key[0], run, event, tuple(changes)))
+        return sorted(points, key=lambda p: (not p.open, p.group, p.run.index))
+
+    @property
+    def regressions(self) -> list[Change]:
+        return self._changes(ChangeKind.REGRESSION)
+
+    @property
+    def improvements(self) -> list[Change]:
+        return self._changes(ChangeKind.IMPROVEMENT)
+
+    @property
+    def open_regressions(self) -> list[Change]:
+        return [c for c in self.regressions if c.open]
+
+    @property
+    def spikes(self) -> list[Blip]:
+        return [s for v in self.verdicts for s in v.spikes]
+
+    @property
+    def pending(self) -> list[Blip]:
+        return [v.pending for v in self.verdicts if v.pending is not None]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.open_regressions else 0
+
+    def group(self, group_id: str) -> GroupInfo | None:
+        return next((g for g in self.groups if g.fingerprint.id == group_id), None)
+
+    def _changes(self, kind: ChangeKind) -> list[Change]:
+        found = [c for v in self.verdicts for c in v.changes if c.kind is kind]
+        return sorted(found, key=lambda c: (not c.open, -abs(c.change), c.benchmark, c.metric))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "regressions": [c.to_dict() for c in self.regressions],
+            "events": [p.to_dict() for p in self.change_points],
+            "improvements": [c.to_dict() for c in self.improvements],
+            "open": len(self.open_regressions),
+            "spikes": [s.to_dict() for s in self.spikes],
+            "pending": [p.to_dict() for p in self.pending],
+            "groups": [g.to_dict() for g in self.groups],
+            "series": [v.to_dict() for v in self.verdicts],
+            "files": self.files,
+            "runs": self.runs,
+            "duplicates": self.duplicates,
+            "skipped": [{"file": s.file, "reason": s.reason} for s in self.skipped],
+            "settings": self.settings,
+        }
+
+
+def relative_change(after: float, before: float) -> float:
+    if before == 0:
+        return 0.0 if after == 0 else math.copysign(math.inf, after)
+    return (after - before) / abs(before)
+
+
+def _json_float(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def _pct(change: float) -> str:
+    return f"{change * 100:+.1f}%" if math.isfinite(change) else "n/a"
+
+
+def _num(value: float) -> str:
+    return f"{value:.4g}"

@@ -1,0 +1,499 @@
+"""The gate's session: options, configuration, the one model load, warm-up, and what could not run.
+
+Pytest-free: the plugin builds one `GateSession` per run from the resolved `zimage_qa.options.GateOptions`; a
+notebook or the CLI can build one with explicit values. Fault handling lives in `zimage_qa.faults`, picture
+validity in `zimage_qa.picture`, the judging in `zimage_qa.checks`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from zimage_qa.config import Case, QAConfig
+from zimage_qa.errors import QAUsageError
+from zimage_qa.measure.memory import MemoryReading, SessionPeak, cuda_context_bytes, read_memory
+from zimage_qa.measure.units import format_bytes
+from zimage_qa.measure.warnings_log import WarningsLog
+from zimage_qa.models.profiles import LoadedModel, ModelSpec, load_model
+from zimage_qa.models.variant import OffloadKind, Variant
+from zimage_qa.options import GateOptions
+
+if TYPE_CHECKING:
+    from zimage_qa.budgets import BudgetDraft
+    from zimage_qa.config import BudgetSet
+
+
+Loader = Callable[[ModelSpec, str, str], LoadedModel]
+
+
+@dataclass
+class GateSession:
+    """One gate run: loads the model at most once and warms it for the sizes the run will measure."""
+
+    options: GateOptions
+    config: QAConfig
+    spec: ModelSpec
+    loader: Loader = field(default=load_model)
+    load_count: int = 0
+    first_image_s: float | None = None
+    warmed_sizes: set[tuple[int, int]] = field(default_factory=set)
+    planned_cases: list[Case] = field(default_factory=list)
+    collected_cases: set[str] = field(default_factory=set)  # ids of the cases this process's tests use
+    fatal: str | None = None  # a sticky device error: every later GPU check reports it as not run
+    memory_idle: MemoryReading | None = None  # before anything touched CUDA
+    memory_loaded: MemoryReading | None = None
+    memory_peak: SessionPeak | None = None  # from right after the load: every warm-up and run
+    context_bytes: int | None = None  # the CUDA context's share of device memory
+    warnings: WarningsLog = field(default_factory=WarningsLog)
+    budget_draft: BudgetDraft | None = None  # --qa-update-budgets: what this run measured
+    compile_s: float | None = None  # compiled variants: the first call per shape minus a warm call
+    warm_times: dict[tuple[int, int], tuple[float, float]] = field(default_factory=dict)  # first, warm (s)
+    mode: str = "solo"  # "concurrent" when sibling gate processes share the host (zqa gate --gpus)
+    _model: LoadedModel | None = None
+    _barrier: Any = None
+    _not_applicable: dict[str, int] = field(default_factory=dict)
+    _candidate: LoadedModel | None = None
+    _candidate_bytes: int | None = None
+    _candidate_warm: set[tuple[int, int]] = field(default_factory=set)
+    _baseline: Any = None
+    _solo_units: dict[str, Any] = field(default_factory=dict)
+    _deployment: Variant | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def model(self) -> LoadedModel:
+        """The session's model, loaded on first use and never again; the session's memory peak starts once it
+        is loaded and served as deployed, before any warm-up."""
+        if self._model is None:
+            self.load_count += 1
+            device = self.options.device.resolved(self.spec.profile)
+            self.memory_idle = read_memory(device)
+            if self.memory_idle.nvml_used_bytes is not None and self.spec.profile != "reference":
+                import torch  # noqa: F401  # cuda_context_bytes reads torch only once it is imported
+
+                self.context_bytes = cuda_context_bytes(self.memory_idle.nvml_used_bytes, device)
+            model = self._load(self.spec)
+            if self.options.variant and getattr(model, "variant", None) is None:
+                model.variant = self.deployment().apply(model.pipe, model.device)
+            self._model = model
+            self.memory_loaded = read_memory(model.device)
+            self.memory_peak = SessionPeak(model.device)
+        return self._model
+
+    def deployment(self) -> Variant:
+        """The deployment variant (--qa-variant), parsed once."""
+        if self._deployment is None:
+            self._deployment = Variant.parse(self.options.variant or "")
+        return self._deployment
+
+    def _load(self, spec: ModelSpec) -> LoadedModel:
+        """The loader's model; an offloaded deployment's weights are loaded into host memory, not onto the
+        device first (else a 16 GB card could not even load what it serves offloaded)."""
+        if self.loader is load_model and self._loads_on_host():
+            return load_model(spec, str(self.options.device), self.options.dtype, on_host=True)
+        return self.loader(spec, str(self.options.device), self.options.dtype)
+
+    def _loads_on_host(self) -> bool:
+        """Whether the weights stay on the host at load: only for a variant that offloads and does not
+        quantize. Quantization runs on the loaded weights before the offload hooks are set, and it needs
+        them on the device: torchao's int4wo default layout is CUDA-only, bitsandbytes quantizes on CUDA.
+        A quantized and offloaded deployment therefore loads onto the device first, as a resident one."""
+        variant = self.deployment()
+        return variant.offload is not OffloadKind.NONE and variant.quantize is None
+
+    def gpu_reason(self) -> str | None:
+        """Why GPU-only checks cannot run here, or None when they can."""
+        model = self.model()
+        if not model.device.startswith("cuda"):
+            why = (
+                "the reference profile runs on the CPU"
+                if self.spec.profile == "reference"
+                else "none visible"
+            )
+            return f"no CUDA device ({why})"
+        return None
+
+    def require_gpu_problem(self) -> str | None:
+        """With --qa-require-gpu: what makes this run unfit for a GPU gate, else None."""
+        if not self.options.require_gpu:
+            return None
+        if self.spec.profile == "reference":
+            return "--qa-require-gpu: the reference profile is not a GPU gate; pass --qa-model synthetic or real weights"
+        reason = self.gpu_reason()
+        return f"--qa-require-gpu: {reason}" if reason else None
+
+    def warm(self, cases: Iterable[Case] | None = None, *, skip_oom: bool = False) -> None:
+        """Untimed generations, one per size not yet warmed; the very first one is the first-image time.
+        With `skip_oom`, a size that runs out of memory is released and left cold: its own check meets
+        the error and fails with the numbers, while the rest of the session runs."""
+        from zimage_qa.measure.oom import is_oom, release_memory
+
+        model = self.model()
+        for case in cases if cases is not None else self.planned_cases:
+            size = (case.width, case.height)
+            if size in self.warmed_sizes:
+                continue
+            try:
+                with self._watched(f"warm-up {case.size}"):
+                    self._warm_size(model, case)
+            except Exception as exc:
+                if not (skip_oom and is_oom(exc)):
+                    raise
+                release_memory(exc, model.device)
+                continue
+            self.warmed_sizes.add(size)
+
+    @contextlib.contextmanager
+    def _watched(self, where: str) -> Iterator[None]:
+        """Work outside the measured runs that the session's peak (--qa-card-memory) samples on NVML as well:
+        the first image at a size is where an offloaded deployment may hold two models, or compile."""
+        if self.memory_peak is None:
+            yield
+            return
+        with self.memory_peak.watch(where, state_interval_s=None):
+            yield
+
+    def _warm_size(self, model: LoadedModel, case: Case) -> None:
+        """The first generation at a size compiles (compiled variants) or initialises lazily; a second,
+        warm one at the same size says how much of the first was that (the compile time), and both
+        plan the size's rounds."""
+        times: list[float] = []
+        compiled = getattr(getattr(model, "variant", None), "compiled", False)
+        warmup = max(1, self.config.run_for(self.spec.profile).warmup)
+        for _ in range(max(2, warmup) if compiled else warmup):
+            started = time.perf_counter()
+            model.generate(case.prompt, case.width, case.height, case.steps, case.seed, self.config.guidance)
+            _synchronize(model.device)
+            times.append(time.perf_counter() - started)
+        self.warm_times[(case.width, case.height)] = (times[0], min(times[1:] or times))
+        if self.first_image_s is None:
+            from zimage_qa.measure.rounds import compile_seconds
+
+            self.first_image_s = times[0]
+            self.compile_s = compile_seconds(times[0], min(times[1:])) if compiled and times[1:] else None
+
+    def expected_device(self) -> str:
+        """Where the model will run, said before loading and without importing torch (NVML names GPUs)."""
+        from zimage_qa.measure.fingerprint import fingerprint
+
+        if self.options.device.resolved(self.spec.profile) == "cpu":
+            return "cpu"
+        gpus = fingerprint(use_torch=False).gpus
+        if not gpus:
+            return "cpu (no CUDA device visible)"
+        index = self.options.device.index
+        return next((f"cuda:{index} {g.name}" for g in gpus if g.index == index), f"cuda:{index}")
+
+    def cost_line(self, wall_s: float) -> str | None:
+        """What the run cost against the model work it did: wall vs load plus generations."""
+        if self._model is None:
+            return None
+        work = self._model.load_s + self._model.generation_s
+        return (
+            f"session: wall {wall_s:.1f} s; load {self._model.load_s:.1f} s + {self._model.generations} "
+            f"generations {self._model.generation_s:.1f} s = {work:.1f} s (wall / work {wall_s / work:.2f})"
+        )
+
+    def device_name(self) -> str:
+        model = self.model()
+        if not model.device.startswith("cuda"):
+            return "cpu"
+        import torch
+
+        return str(torch.cuda.get_device_name(torch.device(model.device)))
+
+    def device_key(self) -> str:
+        """What the per-device lock is keyed by: `cpu`, or the GPU's UUID (whatever its CUDA index)."""
+        if self.options.device.resolved(self.spec.profile) == "cpu":
+            return "cpu"
+        from zimage_qa.measure import _nvml
+
+        index = self.options.device.index
+        handle = _nvml.handle(index)
+        uuid = _nvml.call("nvmlDeviceGetUUID", handle) if handle is not None else None
+        return _nvml.text(uuid) if uuid else f"cuda{_nvml._visible_entry(index) or index}"
+
+    def absorb(self, exc: BaseException, where: str) -> str | None:
+        """The failure sentence for a fault the gate survives (out of memory, a sticky device error,
+        an invalid picture), or None for any other exception. A sticky error sets `fatal`."""
+        from zimage_qa.faults import first_line, is_sticky_device_error
+        from zimage_qa.measure.oom import is_oom, oom_failure
+        from zimage_qa.picture import InvalidPicture
+
+        if isinstance(exc, InvalidPicture):
+            return str(exc)
+        device = self._model.device if self._model is not None else "cuda:0"
+        if is_oom(exc):
+            return oom_failure(exc, where, device)
+        if is_sticky_device_error(exc):
+            first = first_line(exc)
+            self.fatal = (
+                f"a sticky CUDA error in {where} ({first}) left the CUDA context unusable; "
+                "restart the process, and check the driver and the card (nvidia-smi, dmesg) before trusting "
+                "this GPU"
+            )
+            return f"sticky CUDA error: {first}; every remaining GPU check of this run is not run"
+        return None
+
+    @property
+    def variant(self) -> str:
+        """The deployment variant's label ("eager" when served as loaded)."""
+        return self.deployment().label
+
+    def device_class(self) -> str:
+        from zimage_qa.golden.store import device_class
+
+        name = self.device_name()
+        return device_class(None if name == "cpu" else name)
+
+    def budget_file(self) -> Path:
+        from zimage_qa.budgets import budget_path
+
+        return budget_path(self.options.golden_dir, self.spec.profile, self.variant, self.device_class())
+
+    def budgets(self) -> BudgetSet | None:
+        """This runner's own budgets (budgets.toml beside its golden set) first, then the config's."""
+        from zimage_qa.budgets import BudgetDraft, read_runner_budgets
+
+        if self.options.update_budgets and self.budget_draft is None:
+            self.budget_draft = BudgetDraft(self.spec.profile, self.variant, self.device_name())
+        own = [
+            b
+            for b in read_runner_budgets(self.budget_file())
+            if b.matches(self.spec.profile, self.device_name(), self.variant)
+        ]
+        return own[0] if own else self.config.budgets_for(self.spec.profile, self.device_name(), self.variant)
+
+    def write_budgets(self) -> str | None:
+        """At the end of an --qa-update-budgets run: merge what was measured into the runner's file."""
+        draft = self.budget_draft
+        if draft is None or not (draft.scenarios or draft.load_s):
+            return None
+        path = draft.write(self.budget_file(), f"{self.spec.label} on {self.device_name()}")
+        return (
+            f"budgets: written to {path} ({len(draft.scenarios)} scenarios); review with git diff and commit"
+        )
+
+    @contextlib.contextmanager
+    def solo_hold(self, test_name: str, call: bool) -> Iterator[None]:
+        """With sibling gate processes (zqa gate --gpus): a solo check's call runs while they wait; every
+        other phase shares the barrier. The mode each record carries says which."""
+        if self.options.solo_barrier is None:
+            yield
+            return
+        from zimage_qa.fleet.shard import plan_units
+        from zimage_qa.fleet.solo import SoloBarrier, SoloPolicy
+
+        if self._barrier is None:
+            self._barrier = SoloBarrier(self.options.solo_barrier)
+            self._solo_units = {u.id: u for u in plan_units(self.config, self.spec.profile, "all",
+                                looks=self.spec.judged_for_looks, renders_text=self.spec.renders_text)}  # fmt: skip
+        solo = call and SoloPolicy.parse(self.options.solo).is_solo(test_name, self._solo_units)
+        with self._barrier.hold(solo) as mode:
+            if call:
+                self.mode = mode.value
+            yield
+
+    def candidate(self) -> LoadedModel:
+        """--qa-candidate: the second pipeline, loaded once beside the model on the same device and served
+        the same way (variant)."""
+        if self._candidate is None:
+            from zimage_qa.checks.upgrade import candidate_spec
+
+            if not self.options.candidate:
+                raise QAUsageError("no --qa-candidate given")
+            model = self.model()
+            before = _allocated(model.device)
+            spec = candidate_spec(self.options.candidate)
+            candidate = self._load(spec)
+            if self.options.variant and getattr(candidate, "variant", None) is None:
+                candidate.variant = self.deployment().apply(candidate.pipe, candidate.device)
+            after = _allocated(model.device)
+            self._candidate_bytes = after - before if before is not None and after is not None else None
+            self._candidate = candidate
+        return self._candidate
+
+    def candidate_label(self) -> str:
+        model = self.candidate()
+        identity = getattr(model, "identity", None)
+        return model.spec.label + (f" ({identity.short})" if identity is not None else "")
+
+    def warm_candidate(self, case: Case) -> None:
+        size = (case.width, case.height)
+        if size not in self._candidate_warm:
+            model = self.candidate()
+            for _ in range(2):
+                model.generate(
+                    case.prompt, case.width, case.height, case.steps, case.seed, self.config.guidance
+                )
+            self._candidate_warm.add(size)
+
+    def resident_bytes(self) -> int | None:
+        """What the model holds on the device after loading (weights and buffers)."""
+        if self.memory_loaded is None or self.memory_loaded.allocated_bytes is None:
+            return None
+        return self.memory_loaded.allocated_bytes
+
+    def candidate_resident_bytes(self) -> int | None:
+        self.candidate()
+        return self._candidate_bytes
+
+    def record_identity(self) -> dict[str, str]:
+        """What every record carries besides the label: the variant, the weights that loaded, the mode."""
+        identity = {"variant": self.variant, "mode": self.mode}
+        weights = getattr(self._model, "identity", None) if self._model is not None else None
+        if weights is not None:
+            identity["weights"] = weights.text
+            identity["weights_kind"] = weights.kind.value
+        return identity
+
+    def baseline(self) -> Any:
+        """The --qa-baseline runs of this runner, read once (None without the option)."""
+        if self.options.baseline is None:
+            return None
+        if self._baseline is None:
+            from zimage_qa.checks.baseline import read
+            from zimage_qa.measure.fingerprint import fingerprint
+
+            self._baseline = read(self.options.baseline, fingerprint().to_dict())
+        return self._baseline
+
+    def baseline_verdicts(self, case: Case, result: Any) -> list[Any]:
+        """Verdicts against --qa-baseline for this scenario's latency rounds."""
+        baseline = self.baseline()
+        if baseline is None:
+            return []
+        from zimage_qa.checks.baseline import latency_against
+
+        return [
+            latency_against(
+                baseline.get(case.id), case.id, result.times_s, result.nfe, self.options.min_effect
+            )
+        ]
+
+    def memory_baseline_verdicts(self, case: Case, result: Any) -> list[Any]:
+        """Verdicts of this scenario's memory peaks against --qa-baseline."""
+        baseline = self.baseline()
+        if baseline is None or result.peak is None:
+            return []
+        from zimage_qa.checks.baseline import memory_against
+
+        peaks = result.extra_info(self.device_name(), self.spec.label).get("vram", {})
+        return [memory_against(baseline.get(case.id), case.id, peaks)]
+
+    def not_applicable(self, family: Any, test_name: str) -> str | None:
+        """Why a family's check does not apply to this profile at all (never collected, named in the summary):
+        the synthetic profile's random weights make pictures that no golden or glyph check can judge."""
+        if self.spec.judged_for_looks or family is None:
+            return None
+        value = getattr(family, "value", "")
+        if value in ("golden", "glyph") or (value == "upgrade" and "pictures" in test_name):
+            reason = f"{value}: does not apply to the {self.spec.profile} profile (random weights: pictures are noise)"
+            self._not_applicable[reason] = self._not_applicable.get(reason, 0) + 1
+            return reason
+        return None
+
+    def not_applicable_lines(self) -> list[str]:
+        return [f"{reason}; {n} checks not collected" for reason, n in self._not_applicable.items()]
+
+    def warning_lines(self) -> list[str]:
+        """The summary's lines on library warnings: recorded, never failures; new ones since the baseline."""
+        records = self.warnings.records
+        if not records:
+            return []
+        lines = [
+            f"warnings: {len(records)} distinct library warnings recorded during model work (not failures)"
+        ]
+        new = self.new_warnings()
+        if new is not None:
+            lines.append(f"    new since the baseline: {len(new)}")
+            lines.extend(f"    new: {r.describe()}" for r in new[:5])
+        else:
+            lines.extend(f"    {r.describe()}" for r in records[:3])
+        return lines
+
+    def new_warnings(self) -> tuple[Any, ...] | None:
+        """Warnings of this run that the --qa-baseline run did not record (None without a baseline)."""
+        baseline = self.baseline()
+        if baseline is None:
+            return None
+        from zimage_qa.measure.warnings_log import new_warnings
+
+        return new_warnings(self.warnings.records, baseline_warnings(baseline.files))
+
+    def card_text(self) -> str | None:
+        """--qa-card-memory as the header says it, None without it."""
+        card = self.options.card_memory_bytes
+        return None if card is None else f"card {format_bytes(card)} (--qa-card-memory)"
+
+    def report_header(self, wall_s: float) -> dict[str, str]:
+        device = self.device_name() if self.loaded else self.expected_device()
+        header = {"model": self.spec.label, "profile": self.spec.profile, "variant": self.variant,
+                  "device": device, "config": str(self.config.source),
+                  "session": (self.cost_line(wall_s) or "").removeprefix("session: ")}  # fmt: skip
+        card = self.card_text()
+        if card is not None:
+            header["card"] = card.removeprefix("card ")
+        identity = getattr(self._model, "identity", None) if self._model is not None else None
+        if identity is not None:
+            header["weights"] = identity.text
+        if self.warnings.records:
+            new = self.new_warnings()
+            shown = new if new is not None else self.warnings.records
+            header["warnings"] = (f"{len(self.warnings.records)} library warnings recorded (not failures)"
+                                  + (f", {len(new)} new since the baseline" if new is not None else "")
+                                  + "".join(f"; {r.describe()}" for r in shown[:5]))  # fmt: skip
+        return header
+
+    def not_run_reason(self) -> str | None:
+        """Why a GPU check must not start (a sticky device error earlier in the run), or None."""
+        return f"not run: {self.fatal}" if self.fatal else None
+
+
+def _synchronize(device: str) -> None:
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize(device)
+
+
+def _allocated(device: str) -> int | None:
+    if not device.startswith("cuda"):
+        return None
+    import torch
+
+    torch.cuda.synchronize(device)
+    return int(torch.cuda.memory_allocated(device))
+
+
+def baseline_warnings(files: Iterable[str]) -> list[tuple[str, str]]:
+    """(category, message) of the warnings that saved runs recorded in their latency extra_info."""
+    import json
+
+    seen: list[tuple[str, str]] = []
+    for name in files:
+        try:
+            data = json.loads(Path(name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        for bench in data.get("benchmarks", []) if isinstance(data, dict) else []:
+            for item in (bench.get("extra_info") or {}).get("warnings", []) or []:
+                if isinstance(item, dict) and "category" in item and "message" in item:
+                    seen.append((str(item["category"]), str(item["message"])))
+    return seen
+
+
+def new_plan(cases: Iterable[Any]) -> list[Case]:
+    """The distinct cases a run will generate, first of each size kept (warm-up needs one per size)."""
+    seen: dict[tuple[int, int], Case] = {}
+    for case in cases:
+        if isinstance(case, Case):
+            seen.setdefault((case.width, case.height), case)
+    return list(seen.values())

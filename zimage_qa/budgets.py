@@ -63,6 +63,7 @@ class BudgetDraft:
     load_s: float | None = None
     first_image_s: float | None = None
     compile_s: float | None = None
+    probe_ms: float | None = None  # the session's normal host probe
 
     def add_scenario(self, scenario_id: str, measurement: ScenarioMeasurement) -> str:
         """Record one scenario; returns the sentence the check reports (what will be written)."""
@@ -106,6 +107,7 @@ class BudgetDraft:
             ("load", self.load_s, LOAD_MARGIN),
             ("first_image", self.first_image_s, FIRST_IMAGE_MARGIN),
             ("compile", self.compile_s, COMPILE_MARGIN),
+            ("probe", None if self.probe_ms is None else self.probe_ms / 1000.0, 1.0),
         )
         for key, seconds, margin in timings:
             if seconds is not None:
@@ -123,6 +125,8 @@ def latency_limits(m: ScenarioMeasurement) -> tuple[float, float]:
 
 
 def _s(seconds: float) -> str:
+    if seconds < 0.1:
+        return f"{seconds * 1000:.2f}ms"
     return f"{seconds:.3f}s" if seconds < 10 else f"{seconds:.1f}s"
 
 
@@ -136,6 +140,7 @@ def _entry_of_set(budget: BudgetSet) -> dict[str, object]:
         ("load", budget.load_s),
         ("first_image", budget.first_image_s),
         ("compile", budget.compile_s),
+        ("probe", None if budget.probe_ms is None else budget.probe_ms / 1000.0),
     ):
         if value is not None:
             entry[key] = _s(value)

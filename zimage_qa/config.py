@@ -71,6 +71,8 @@ class RunSettings:
     leak_images: int = 8
     drift_scenario: str = "1024-simple"
     leak_scenario: str = "1024-simple"
+    host_probe: bool = True  # probe the host's launch path between rounds and set host-slow rounds aside
+    host_wait_s: float = 40.0  # how long a measurement waits out a slow host (spells last up to ~30 s)
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ class Thresholds:
     drift_max_jitter_ms: float = 150.0
     drift_max_work_creep: float = 0.10  # offloaded: the creep of each image less its offload transfers
     leak_tolerance_bytes: int = 64 * 2**20
+    leak_per_1000_bytes: int = 2**30  # growth per image, judged as what 1,000 images would add
     min_stage_coverage: float = 0.90  # the stage split must account for this share of the median
     golden: Mapping[str, Any] = field(default_factory=dict)
 
@@ -102,6 +105,7 @@ class BudgetSet:
     variant: str = "eager"
     compile_s: float | None = None  # first call per shape minus a warm call, compiled variants only
     source: str = ""
+    probe_ms: float | None = None  # the host probe's normal time on this runner (zimage_qa.measure.probe)
 
     def matches(self, profile: str, device_name: str, variant: str = "eager") -> bool:
         return (
@@ -308,6 +312,8 @@ def _run_settings(t: _Table, base: RunSettings) -> RunSettings:
         leak_images=t.count("leak_images", base.leak_images, minimum=2),
         drift_scenario=t.get("drift_scenario", str, base.drift_scenario),
         leak_scenario=t.get("leak_scenario", str, base.leak_scenario),
+        host_probe=t.get("host_probe", bool, base.host_probe),
+        host_wait_s=t.number("host_wait_s", base.host_wait_s),
     )  # fmt: skip
 
 
@@ -318,6 +324,7 @@ def _budget_set(t: _Table) -> BudgetSet:
     load_s = t.convert("load", parse_duration)
     first_s = t.convert("first_image", parse_duration)
     compile_s = t.convert("compile", parse_duration)
+    probe_s = t.convert("probe", parse_duration)
     scenarios: dict[str, ScenarioBudget] = {}
     raw = t.get("scenarios", dict, {})
     for scenario_id, entry in raw.items():
@@ -332,7 +339,8 @@ def _budget_set(t: _Table) -> BudgetSet:
         s.done()
         scenarios[scenario_id] = ScenarioBudget(latency, ceilings)
     t.done()
-    return BudgetSet(profile, device, load_s, first_s, scenarios, variant, compile_s, t.source)
+    probe_ms = probe_s * 1000.0 if probe_s is not None else None
+    return BudgetSet(profile, device, load_s, first_s, scenarios, variant, compile_s, t.source, probe_ms)
 
 
 def _thresholds(t: _Table, base: Thresholds) -> Thresholds:
@@ -342,6 +350,7 @@ def _thresholds(t: _Table, base: Thresholds) -> Thresholds:
         drift_max_jitter_ms=t.number("drift_max_jitter_ms", base.drift_max_jitter_ms),
         drift_max_work_creep=t.number("drift_max_work_creep", base.drift_max_work_creep),
         leak_tolerance_bytes=t.convert("leak_tolerance", parse_size, base.leak_tolerance_bytes),
+        leak_per_1000_bytes=t.convert("leak_per_1000_images", parse_size, base.leak_per_1000_bytes),
         min_stage_coverage=t.number("min_stage_coverage", base.min_stage_coverage),
         golden=t.get("golden", dict, base.golden),
     )  # fmt: skip

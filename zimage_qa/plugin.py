@@ -366,7 +366,8 @@ def qa_model(qa_gate: GateSession) -> LoadedModel:
 def qa_runner(qa_gate: GateSession, qa_model: LoadedModel) -> Iterator[ScenarioRunner]:
     """Times and watches generations of the session model (hooks installed once); its memory peaks add to
     the session's, which began before `qa_model` warmed the planned sizes."""
-    runner = ScenarioRunner(qa_model, qa_gate.config.guidance, qa_gate.memory_peak)
+    runner = ScenarioRunner(qa_model, qa_gate.config.guidance, qa_gate.memory_peak, qa_gate.calibration,
+                            qa_gate.host_probe())  # fmt: skip
     yield runner
     runner.close()
 
@@ -401,6 +402,17 @@ def qa_glyph_case(request: pytest.FixtureRequest, qa_gate: GateSession) -> Glyph
     if not isinstance(case, GlyphCase):
         raise QAUsageError(f"{request.param} is not a glyph case")
     return case
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_benchmark_update_json(config: pytest.Config, benchmarks: Any, output_json: dict[str, Any]) -> None:
+    """Gate benchmarks are saved under one name whatever the rootdir and install path
+    (`zimage_qa/gate/test_latency.py::test_latency[1024-simple]`), so that one scenario is one series."""
+    from zimage_qa.identity import stable_name
+
+    for bench in output_json.get("benchmarks", []):
+        if isinstance(bench, dict) and isinstance(bench.get("fullname"), str):
+            bench["fullname"] = stable_name(bench["fullname"])
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -14,13 +14,16 @@ from typing import Any
 
 from zimage_qa.config import Case
 from zimage_qa.measure.gpu_state import GpuState
-from zimage_qa.measure.memory import PeakMemory, SessionPeak
+from zimage_qa.measure.memory import MemoryWatch, PeakMemory, SessionPeak
+from zimage_qa.measure.probe import HostCalibration, HostProbe, HostState, bracketed
 from zimage_qa.measure.roofline import (
     FlopCache,
     Roofline,
     capture_first_forward,
+    count_flops,
     forward_flops,
     matmul_peak_tflops,
+    zimage_dit_inputs,
 )
 from zimage_qa.measure.stages import GenerationTiming, StageRecorder
 from zimage_qa.measure.stats import Summary, summarize
@@ -42,6 +45,7 @@ class ScenarioResult:
     gpu_state: GpuState | None
     roofline: Roofline | None
     released_before: tuple[tuple[str, ...], ...] = ()  # offloaded models found on the device before a round
+    host: HostState | None = None  # the host probe around each round
 
     @property
     def times_s(self) -> tuple[float, ...]:
@@ -89,6 +93,8 @@ class ScenarioResult:
             host = getattr(self.peak, "host_bytes", None)
             if host is not None:
                 info["host_peak_gib"] = round(host / GIB, 3)
+        if self.host is not None:
+            info["host"] = self.host.to_dict()
         if self.gpu_state is not None:
             info["gpu_state"] = self.gpu_state.to_dict()
         if self.roofline is not None:
@@ -108,6 +114,33 @@ class ScenarioRun:
     result: ScenarioResult | None = None  # set when the block ends
     nonfinite: bool = False
     released_before: list[tuple[str, ...]] = field(default_factory=list)  # models found on the device
+    watch: MemoryWatch | None = None
+    marks: dict[int, float] = field(default_factory=dict)  # probe read before generation i (i = count so far)
+
+    def probe(self) -> float | None:
+        """Time the host's launch path now (between rounds, the NVML sampler paused); the reading counts as
+        the one after the last generation and before the next."""
+        probe = self.runner.probe
+        if probe is None:
+            return None
+        if self.watch is not None:
+            with self.watch.paused():
+                reading = probe.read_ms()
+        else:
+            reading = probe.read_ms()
+        self.marks[len(self.timings)] = reading
+        self.runner.calibration.add(reading)
+        return reading
+
+    def host_state(self) -> HostState | None:
+        """The probes around each measured round, against the session's normal (None without a probe)."""
+        if self.runner.probe is None:
+            return None
+        marks = [self.marks.get(i) for i in range(len(self.timings) + 1)]
+        normal, source = self.runner.calibration.normal()
+        return HostState(
+            bracketed(marks, len(self.timings))[self.warmup :], normal, source, self.runner.probe.kind
+        )
 
     def generate(self) -> None:
         pipe = self.runner.model.pipe
@@ -131,8 +164,13 @@ class ScenarioRun:
 class ScenarioRunner:
     """One per session: the stage hooks, the FLOP counts per size and the matmul peak are made once."""
 
-    def __init__(self, model: LoadedModel, guidance: float = 0.0, memory: SessionPeak | None = None) -> None:
+    def __init__(
+        self, model: LoadedModel, guidance: float = 0.0, memory: SessionPeak | None = None,
+        calibration: HostCalibration | None = None, probe: HostProbe | None = None,
+    ) -> None:  # fmt: skip
         self.model = model
+        self.probe = probe  # the host probe between rounds (None: rounds are not probed)
+        self.calibration = calibration if calibration is not None else HostCalibration()
         self.guidance = guidance
         self.recorder = StageRecorder(model.device).attach(model.pipe)
         self.flops = FlopCache()
@@ -158,7 +196,10 @@ class ScenarioRunner:
             self._release_cache()  # else "peak reserved" is the cache left by a larger earlier size
         # host RAM everywhere; allocator and NVML peaks on CUDA; an out-of-memory run's peak counts too
         with self.memory.watch(f"{label} {case.size}/{case.id}") as watch:
+            run.watch = watch
             yield run
+            if run.timings and len(run.timings) not in run.marks:
+                run.probe()  # the probe after the last round
         if run.last_image is not None:
             problem = picture_problem(run.last_image, run.nonfinite)
             if problem:
@@ -172,6 +213,7 @@ class ScenarioRunner:
             watch.nvml.gpu_state if self.on_cuda else None,
             self.roofline(case, run.measured),
             tuple(run.released_before),
+            run.host_state(),
         )  # fmt: skip
         run.result = result
         if record:
@@ -192,10 +234,17 @@ class ScenarioRunner:
     def _count_flops(self, case: Case) -> int:
         """One short generation to capture the DiT's inputs, then one forward under the FLOP counter. That
         forward is a call outside `pipe(...)`: with model offload it would leave the transformer on the
-        device (the next timed image then skips its 12 GB host-to-device copy), hence the release. The
-        roofline no longer counts for offloaded pipelines; the release stays for any other caller."""
+        device (the next timed image then skips its 12 GB host-to-device copy), hence the release.
+
+        A compiled transformer is never hooked nor called here: a hook changes its guards and each change
+        recompiles, until dynamo's cache limit sends later calls to eager (the drift images of a
+        `compile=inplace` run took 1.31 s against 0.91 s). Its FLOPs are counted on the uncompiled
+        forward with inputs built for the size."""
         pipe = self.model.pipe
         transformer = getattr(pipe.transformer, "_orig_mod", pipe.transformer)
+        if getattr(getattr(self.model, "variant", None), "compiled", False):
+            args, kwargs = zimage_dit_inputs(transformer, case.height, case.width)
+            return count_flops(lambda: transformer.forward(*args, **kwargs))
 
         def one_step() -> object:
             return self.model.generate(case.prompt, case.width, case.height, 1, case.seed, self.guidance)

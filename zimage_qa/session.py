@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from zimage_qa.config import Case, QAConfig
 from zimage_qa.errors import QAUsageError
 from zimage_qa.measure.memory import MemoryReading, SessionPeak, cuda_context_bytes, read_memory
+from zimage_qa.measure.probe import HostCalibration, HostProbe
 from zimage_qa.measure.units import format_bytes
 from zimage_qa.measure.warnings_log import WarningsLog
 from zimage_qa.models.profiles import LoadedModel, ModelSpec, load_model
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 
 Loader = Callable[[ModelSpec, str, str], LoadedModel]
+WARM_PROBES = 3  # host probes after each warm-up generation: the session's normal before any round
 
 
 @dataclass
@@ -50,6 +52,7 @@ class GateSession:
     memory_peak: SessionPeak | None = None  # from right after the load: every warm-up and run
     context_bytes: int | None = None  # the CUDA context's share of device memory
     warnings: WarningsLog = field(default_factory=WarningsLog)
+    calibration: HostCalibration = field(default_factory=HostCalibration)  # the host probe's normal
     budget_draft: BudgetDraft | None = None  # --qa-update-budgets: what this run measured
     compile_s: float | None = None  # compiled variants: the first call per shape minus a warm call
     warm_times: dict[tuple[int, int], tuple[float, float]] = field(default_factory=dict)  # first, warm (s)
@@ -63,6 +66,7 @@ class GateSession:
     _baseline: Any = None
     _solo_units: dict[str, Any] = field(default_factory=dict)
     _deployment: Variant | None = None
+    _probe: HostProbe | None = None
 
     @property
     def loaded(self) -> bool:
@@ -167,17 +171,26 @@ class GateSession:
         times: list[float] = []
         compiled = getattr(getattr(model, "variant", None), "compiled", False)
         warmup = max(1, self.config.run_for(self.spec.profile).warmup)
+        probe = self.host_probe()
         for _ in range(max(2, warmup) if compiled else warmup):
             started = time.perf_counter()
             model.generate(case.prompt, case.width, case.height, case.steps, case.seed, self.config.guidance)
             _synchronize(model.device)
             times.append(time.perf_counter() - started)
+            for _ in range(WARM_PROBES if probe is not None else 0):  # the session's normal host speed
+                self.calibration.add(probe.read_ms())  # type: ignore[union-attr]
         self.warm_times[(case.width, case.height)] = (times[0], min(times[1:] or times))
         if self.first_image_s is None:
             from zimage_qa.measure.rounds import compile_seconds
 
             self.first_image_s = times[0]
             self.compile_s = compile_seconds(times[0], min(times[1:])) if compiled and times[1:] else None
+
+    def host_probe(self) -> HostProbe | None:
+        """The probe of the host's launch path (None when `[run] host_probe` is off), made once."""
+        if self._probe is None and self.config.run_for(self.spec.profile).host_probe:
+            self._probe = HostProbe(self.model().device)
+        return self._probe
 
     def expected_device(self) -> str:
         """Where the model will run, said before loading and without importing torch (NVML names GPUs)."""
@@ -269,13 +282,20 @@ class GateSession:
             for b in read_runner_budgets(self.budget_file())
             if b.matches(self.spec.profile, self.device_name(), self.variant)
         ]
-        return own[0] if own else self.config.budgets_for(self.spec.profile, self.device_name(), self.variant)
+        found = (
+            own[0] if own else self.config.budgets_for(self.spec.profile, self.device_name(), self.variant)
+        )
+        if found is not None and found.probe_ms is not None:
+            self.calibration.stored_ms = found.probe_ms
+            self.calibration.stored_source = f"the budgets of {found.source or 'this runner'}"
+        return found
 
     def write_budgets(self) -> str | None:
         """At the end of an --qa-update-budgets run: merge what was measured into the runner's file."""
         draft = self.budget_draft
         if draft is None or not (draft.scenarios or draft.load_s):
             return None
+        draft.probe_ms = self.calibration.session_ms
         path = draft.write(self.budget_file(), f"{self.spec.label} on {self.device_name()}")
         return (
             f"budgets: written to {path} ({len(draft.scenarios)} scenarios); review with git diff and commit"
@@ -347,7 +367,7 @@ class GateSession:
 
     def record_identity(self) -> dict[str, str]:
         """What every record carries besides the label: the variant, the weights that loaded, the mode."""
-        identity = {"variant": self.variant, "mode": self.mode}
+        identity = {"profile": self.spec.profile, "variant": self.variant, "mode": self.mode}
         weights = getattr(self._model, "identity", None) if self._model is not None else None
         if weights is not None:
             identity["weights"] = weights.text
@@ -355,38 +375,22 @@ class GateSession:
         return identity
 
     def baseline(self) -> Any:
-        """The --qa-baseline runs of this runner, read once (None without the option)."""
+        """The --qa-baseline records of this deployment on this runner, read once (None without the option)."""
         if self.options.baseline is None:
             return None
         if self._baseline is None:
             from zimage_qa.checks.baseline import read
-            from zimage_qa.measure.fingerprint import fingerprint
 
-            self._baseline = read(self.options.baseline, fingerprint().to_dict())
+            self._baseline = read(self.options.baseline, self.deployment_identity())
         return self._baseline
 
-    def baseline_verdicts(self, case: Case, result: Any) -> list[Any]:
-        """Verdicts against --qa-baseline for this scenario's latency rounds."""
-        baseline = self.baseline()
-        if baseline is None:
-            return []
-        from zimage_qa.checks.baseline import latency_against
+    def deployment_identity(self) -> Any:
+        """This run as `zimage_qa.identity.Deployment`: the machine's fingerprint and the record identity."""
+        from zimage_qa.identity import benchmark_fields, machine_fields
+        from zimage_qa.measure.fingerprint import fingerprint
 
-        return [
-            latency_against(
-                baseline.get(case.id), case.id, result.times_s, result.nfe, self.options.min_effect
-            )
-        ]
-
-    def memory_baseline_verdicts(self, case: Case, result: Any) -> list[Any]:
-        """Verdicts of this scenario's memory peaks against --qa-baseline."""
-        baseline = self.baseline()
-        if baseline is None or result.peak is None:
-            return []
-        from zimage_qa.checks.baseline import memory_against
-
-        peaks = result.extra_info(self.device_name(), self.spec.label).get("vram", {})
-        return [memory_against(baseline.get(case.id), case.id, peaks)]
+        record = {"model": self.spec.label, "device": self.device_name(), **self.record_identity()}
+        return _deployment(machine_fields({"zimage_qa": fingerprint().to_dict()}), benchmark_fields(record))
 
     def not_applicable(self, family: Any, test_name: str) -> str | None:
         """Why a family's check does not apply to this profile at all (never collected, named in the summary):
@@ -455,6 +459,12 @@ class GateSession:
     def not_run_reason(self) -> str | None:
         """Why a GPU check must not start (a sticky device error earlier in the run), or None."""
         return f"not run: {self.fatal}" if self.fatal else None
+
+
+def _deployment(machine: Any, workload: Any) -> Any:
+    from zimage_qa.identity import Deployment
+
+    return Deployment(machine, workload)
 
 
 def _synchronize(device: str) -> None:

@@ -33,17 +33,20 @@ def gate_project(
         files: tuple[str, ...] = ("test_guards.py",),
         config: str = "",
         card: str | None = None,
+        host: str = "QuietHost()",
     ) -> pytest.Pytester:
         """`card`: an expression for `FakeCard(PIPE, ...)`'s arguments, e.g. "lambda n: 12 * GIB" (or "None": no
-        NVML); the VRAM checks then run on the stub as on a GPU whose NVML reads that."""
+        NVML); the VRAM checks then run on the stub as on a GPU whose NVML reads that. `host`: what the host
+        probe reads (`QuietHost()`: always normal, so that this machine's own load never moves a verdict;
+        `SlowHost(...)`: scripted spells)."""
         pytester.syspathinsert(HERE)
         target = pytester.path / "gate"
         target.mkdir()
         for name in files:
             shutil.copy(GATE / name, target / name)
         pytester.makeconftest(f"""
-from zqa_stubs import StubPipe, stub_loader, noise_picture, text_picture, Ramp, Jitter, Burst, oom_at, sticky_from, hang
-from zqa_stubs import nan_picture, flat_picture
+from zqa_stubs import StubPipe, stub_loader, noise_picture, text_picture, Ramp, Jitter, Burst, Spell, oom_at, sticky_from, hang
+from zqa_stubs import nan_picture, flat_picture, QuietHost, SlowHost
 import numpy as np
 LOADS = []
 PIPE = {stub}
@@ -53,7 +56,7 @@ def pytest_zqa_loader():
 
 def pytest_sessionfinish(session):
     print(f"\\nstub loads: {{len(LOADS)}}, generations: {{PIPE.calls}}")
-{_fake_gpu(card)}""")
+{_patched(card, host)}""")
         # importlib mode: the outer run has already imported zimage_qa/gate/test_*.py under the same names.
         pytester.makefile(
             ".toml", pyproject=f'[tool.pytest.ini_options]\naddopts = "--import-mode=importlib"\n{config}\n'
@@ -63,20 +66,23 @@ def pytest_sessionfinish(session):
     return make
 
 
-def _fake_gpu(card: str | None) -> str:
-    """Conftest lines that put the run on a fake GPU for its whole length (undone at unconfigure: pytester
-    runs in this process)."""
-    if card is None:
-        return ""
-    held = "None" if card == "None" else f"FakeCard(PIPE, {card})"
+def _patched(card: str | None, host: str) -> str:
+    """Conftest lines that put the run on a scripted host probe and, with `card`, on a fake GPU, for its whole
+    length (undone at unconfigure: pytester runs in this process)."""
+    gpu = (
+        ""
+        if card is None
+        else f"on_a_fake_gpu(_PATCH, {'None' if card == 'None' else f'FakeCard(PIPE, {card})'})"
+    )
     return f"""
 import pytest as _pytest
-from zqa_stubs import FakeCard, GIB, on_a_fake_gpu
-_GPU = _pytest.MonkeyPatch()
+from zqa_stubs import FakeCard, GIB, on_a_fake_gpu, on_a_scripted_host
+_PATCH = _pytest.MonkeyPatch()
 
 def pytest_configure(config):
-    on_a_fake_gpu(_GPU, {held})
+    on_a_scripted_host(_PATCH, {host})
+    {gpu}
 
 def pytest_unconfigure(config):
-    _GPU.undo()
+    _PATCH.undo()
 """

@@ -16,8 +16,17 @@ def ab_project(gate_project: Project, base: str, candidate: str) -> pytest.Pytes
     made = gate_project(files=("test_upgrade.py",))
     (made.path / "cand").mkdir()
     made.makeconftest(f"""
-from zqa_stubs import StubPipe, pair_loader, noise_picture
+from zqa_stubs import StubPipe, pair_loader, noise_picture, QuietHost, on_a_scripted_host
 import numpy as np
+import pytest as _pytest
+_PATCH = _pytest.MonkeyPatch()
+
+def pytest_configure(config):
+    on_a_scripted_host(_PATCH, QuietHost())
+
+def pytest_unconfigure(config):
+    _PATCH.undo()
+
 PIPES = {{"reference": {base}, "cand": {candidate}}}
 
 def pytest_zqa_loader():
@@ -28,9 +37,7 @@ def pytest_zqa_loader():
 
 
 def run(made: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return made.runpytest(
-        "-m", "gpu", "-rs", "--qa-config", "qa.toml", "--qa-candidate", "cand", *args
-    )
+    return made.runpytest("-m", "gpu", "-rs", "--qa-config", "qa.toml", "--qa-candidate", "cand", *args)
 
 
 def test_a_slower_candidate_fails_with_an_interval_that_excludes_zero(gate_project: Project) -> None:
@@ -38,7 +45,7 @@ def test_a_slower_candidate_fails_with_an_interval_that_excludes_zero(gate_proje
     result = run(made, "-k", "latency", "--benchmark-json", "ab.json")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["*the candidate */cand against reference: slower, +*% [[]+*%, +*%[]] (99% CI)*"]
+        ["*the candidate */cand against reference: slower, +*% [[]+*%, +*%[]] (*% CI, * pairs)*"]
     )
     info = json.loads((made.path / "ab.json").read_text())["benchmarks"][0]["extra_info"]
     assert info["ci_low"] > 0 and len(info["a_rounds_s"]) == len(info["b_rounds_s"]) >= 10

@@ -43,9 +43,7 @@ def project(gate_project: Project, card: str | None, config: str = CONFIG) -> py
 
 
 def run(made: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return made.runpytest(
-        "-m", "gpu", "-rs", "--qa-config", "qa.toml", "--qa-card-memory", "16GiB", *args
-    )
+    return made.runpytest("-m", "gpu", "-rs", "--qa-config", "qa.toml", "--qa-card-memory", "16GiB", *args)
 
 
 def test_card_on_the_cpu_the_vram_checks_do_not_run_and_the_header_names_the_card(
@@ -89,7 +87,7 @@ def test_card_the_first_image_over_the_card_fails_the_session_once(gate_project:
     result.stdout.fnmatch_lines([
         "*_ test_vram_by_stage_and_no_leak _*",
         "the session's device-level peak 18.00 GiB (warm-up 256x256) does not fit a 16.00 GiB card "
-        "(--qa-card-memory); memory by stage and leak: passed, no growth over 3 generations*",
+        "(--qa-card-memory); memory by stage and leak: passed, tiny x3: no growth*",
         "vram: 1 passed, 1 failed",
     ])  # fmt: skip
 
@@ -103,7 +101,7 @@ def test_card_without_nvml_is_named_and_hides_no_result(gate_project: Project) -
     result.stdout.fnmatch_lines([
         "vram: 1 passed, 0 failed, 1 not run",
         "    not run: --qa-card-memory 16.00 GiB not judged for the session: no device-level reading (NVML); "
-        "memory by stage and leak: passed, no growth over 3 generations*",
+        "memory by stage and leak: passed, tiny x3: no growth*",
     ])  # fmt: skip
     page = (made.path / "qa-report" / "results.json").read_text()
     assert "within host <= 256.00 GiB; --qa-card-memory 16.00 GiB not judged for 256x256/tiny" in page

@@ -191,6 +191,18 @@ class Ramp:
         return self.value
 
 
+class Spell:
+    """A per-call time that is `slow` on the calls in `slow_calls` (a range of forward calls) and `fast`
+    otherwise: images made while the host ran slow."""
+
+    def __init__(self, slow: float, fast: float, slow_calls: range) -> None:
+        self.slow, self.fast, self.slow_calls, self.calls = slow, fast, slow_calls, 0
+
+    def __call__(self) -> float:
+        self.calls += 1
+        return self.slow if self.calls - 1 in self.slow_calls else self.fast
+
+
 class Burst:
     """Slow for the first `slow_images` images (per_image calls each), then fast: noise that settles."""
 
@@ -251,3 +263,34 @@ def on_a_fake_gpu(patch: Any, card: FakeCard | None) -> None:
 
     patch.setattr(GateSession, "gpu_reason", lambda self: None)
     patch.setattr(_nvml, "library", lambda: card)
+
+
+class QuietHost:
+    """A host probe that always reads the same: the host never runs slow (this machine's load is left out)."""
+
+    def __init__(self, ms: float = 10.0) -> None:
+        self.ms, self.calls = ms, 0
+
+    def __call__(self) -> float:
+        self.calls += 1
+        return self.ms
+
+
+class SlowHost(QuietHost):
+    """A host probe that reads `slow_ms` on the calls in `slow_calls` (a range of probe calls, warm-up
+    probes included), `ms` otherwise: a slow spell of the host, as the probe sees it."""
+
+    def __init__(self, slow_calls: range, ms: float = 10.0, slow_ms: float = 20.0) -> None:
+        super().__init__(ms)
+        self.slow_calls, self.slow_ms = slow_calls, slow_ms
+
+    def __call__(self) -> float:
+        self.calls += 1
+        return self.slow_ms if self.calls - 1 in self.slow_calls else self.ms
+
+
+def on_a_scripted_host(patch: Any, host: QuietHost) -> None:
+    """Every host probe of the run reads what `host` says. `patch` is a pytest.MonkeyPatch the caller undoes."""
+    from zimage_qa.measure.probe import HostProbe
+
+    patch.setattr(HostProbe, "read_ms", lambda self: host())

@@ -1,47 +1,106 @@
-"""Judging this run against a saved run of the same runner (--qa-baseline): latency rounds with a rank
-test and a minimum effect, memory peaks with a small tolerance, the forward count exactly."""
+"""Judging this run against a saved run of the same deployment on the same runner (--qa-baseline): latency
+rounds by the one decision rule (`zimage_qa.decision`), looked at as they come in; memory peaks with a
+small tolerance; the forward count exactly."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
+from zimage_qa.checks.timing import Rounds
+from zimage_qa.decision import ALPHA, Decision, Looks, Outcome, decide, rounds_interval
+from zimage_qa.identity import Deployment
 from zimage_qa.measure.baseline import Baseline, BaselineEntry, load_baseline
-from zimage_qa.measure.compare import Outcome, compare_rounds
 from zimage_qa.measure.units import format_seconds
 from zimage_qa.verdict import Verdict
 
-GIB = 2**30
 MEMORY_TOLERANCE = 0.02  # a peak may grow 2 % (or 256 MiB, whichever is larger) before it is a regression
 MEMORY_FLOOR_GIB = 0.25
 
 
-def read(path: Path, fingerprint: dict[str, Any]) -> Baseline:
-    return load_baseline(path, hardware=fingerprint)
+def read(path: Path, here: Deployment) -> Baseline:
+    return load_baseline(path, here)
 
 
-def latency_against(entry: BaselineEntry | None, case_id: str, rounds_s: tuple[float, ...], nfe: int,
-                    min_effect: float) -> Verdict:  # fmt: skip
-    if entry is None:
-        return Verdict.not_run(f"--qa-baseline holds no rounds for {case_id}; save a run that has it")
-    if entry.nfe is not None and entry.nfe != nfe:
-        return Verdict.failed(f"{case_id}: {nfe} DiT forwards per image, the baseline ({entry.label}) made "
-                              f"{entry.nfe}: a library upgrade changed the step schedule", baseline_nfe=entry.nfe)  # fmt: skip
-    comparison = compare_rounds(entry.rounds_s, rounds_s, min_effect=min_effect)
-    values = {"baseline_median_s": comparison.before_median, "baseline_change": comparison.change,
-              "baseline_ci_low": comparison.ci_low, "baseline_ci_high": comparison.ci_high,
-              "baseline_p": comparison.p_value, "baseline_source": entry.label}  # fmt: skip
-    text = f"against the baseline ({entry.label}): {comparison.describe()}"
-    if comparison.outcome is Outcome.SLOWER:
-        return Verdict.failed(f"{case_id} is slower than its baseline: {comparison.describe()} (minimum effect "
-                              f"{min_effect:.0%}; baseline {entry.label})", **values)  # fmt: skip
-    if comparison.outcome is Outcome.TOO_FEW:
-        return Verdict.not_run(f"{case_id}: too few rounds to compare with the baseline ({comparison.n_before} vs "
-                               f"{comparison.n_after}); raise [run] rounds", **values)  # fmt: skip
-    return Verdict.passed(text, **values)
+class BaselineQuestion:
+    """Is this scenario slower than its baseline? Each look spends part of alpha (`Looks`), so stopping as
+    soon as the rule decides keeps its error rates; host-slow rounds (this run's and the baseline's, where
+    it recorded its probes) are set aside."""
+
+    def __init__(self, entry: BaselineEntry | None, case_id: str, nfe: int, min_effect: float,
+                 max_rounds: int, alpha: float = ALPHA) -> None:  # fmt: skip
+        self.entry, self.case_id, self.nfe, self.min_effect = entry, case_id, nfe, min_effect
+        self.looks = Looks(alpha, max_rounds)
+        self.decision: Decision | None = None
+        self._seen = 0
+        self._verdict = self._fixed() or Verdict.not_run(f"{case_id}: not compared with the baseline yet")
+
+    def _fixed(self) -> Verdict | None:
+        """The verdict that no rounds can change: no baseline for the scenario, or another forward count."""
+        entry = self.entry
+        if entry is None:
+            return Verdict.not_run(
+                f"--qa-baseline holds no rounds for {self.case_id}; save a run that has it"
+            )
+        if entry.nfe is not None and entry.nfe != self.nfe:
+            return Verdict.failed(
+                f"{self.case_id}: {self.nfe} DiT forwards per image, the baseline ({entry.label}) made "
+                f"{entry.nfe}: a library upgrade changed the step schedule",
+                baseline_nfe=entry.nfe,
+            )
+        return None
+
+    def look(self, rounds: Rounds, final: bool) -> bool:
+        entry = self.entry
+        if entry is None or self._fixed() is not None:
+            return True
+        now = rounds.normal_against(self._reference_ms(rounds))
+        if len(now) < 2:
+            self._verdict = Verdict.not_run(
+                f"{self.case_id}: not judged against the baseline: {len(now)} of {len(rounds.times_s)} rounds "
+                f"at normal host speed ({rounds.host.describe() if rounds.host else 'no probe'})"
+            )
+            return final
+        if len(now) <= self._seen and not final:
+            return False
+        self._seen = len(now)
+        alpha = self.looks.spend(len(now), final)
+        decision = decide(rounds_interval(entry.normal_rounds_s, now, alpha), self.min_effect, alpha)
+        self.decision = decision
+        self._verdict = self._judged(decision, entry, rounds)
+        return decision.outcome.decided or final
+
+    def _reference_ms(self, rounds: Rounds) -> float | None:
+        """The probe this run's rounds are held to: the baseline's normal where it recorded one (a host
+        slower now than then sets rounds aside), else this session's own."""
+        entry = self.entry
+        mine = rounds.host.normal_ms if rounds.host is not None else None
+        theirs = entry.host.normal_ms if entry is not None and entry.host is not None else None
+        if theirs is None or mine is None:
+            return mine
+        return min(mine, theirs)
+
+    def _judged(self, decision: Decision, entry: BaselineEntry, rounds: Rounds) -> Verdict:
+        values = {"baseline_median_s": entry.median_s, "baseline_change": decision.change,
+                  "baseline_ci_low": decision.interval.low, "baseline_ci_high": decision.interval.high,
+                  "baseline_outcome": decision.outcome.value, "baseline_source": entry.label,
+                  "baseline_set_aside": len(entry.rounds_s) - len(entry.normal_rounds_s) + rounds.set_aside}  # fmt: skip
+        text = f"{decision.describe()} against the baseline ({entry.label})"
+        weights = f"; weights {entry.weights}" if entry.weights else ""
+        if decision.outcome is Outcome.REGRESSED:
+            return Verdict.failed(f"{self.case_id} is slower than its baseline: {text} (minimum effect "
+                                  f"{self.min_effect:.0%}){weights}", **values)  # fmt: skip
+        if decision.outcome is Outcome.INCONCLUSIVE:
+            return Verdict.not_run(f"{self.case_id}: not judged against the baseline: {text}: "
+                                   f"{decision.why_undecided()}; raise [run] max_rounds or time_budget_s", **values)  # fmt: skip
+        return Verdict.passed(f"{decision.outcome.value} as the baseline: {text}", **values)
+
+    def verdict(self) -> Verdict:
+        return self._verdict
 
 
 def memory_against(entry: BaselineEntry | None, case_id: str, peaks_gib: dict[str, float]) -> Verdict:
+    """Each peak against the baseline's: more than MEMORY_TOLERANCE (at least MEMORY_FLOOR_GIB) is a
+    regression. Allocator peaks repeat to the byte from run to run, so no interval is needed."""
     if entry is None or not entry.vram_gib:
         return Verdict.not_run(f"--qa-baseline holds no memory peaks for {case_id}")
     grown = []

@@ -1,37 +1,39 @@
 """The back-to-back drift verdict: K images in a row must not creep up or jump from one to the next.
 
-The creep compares the median of the last half of the images with that of the first half (the middle
-image of an odd count belongs to neither; with 3 images it is image 3 against image 1). For an offloaded
-deployment each image's time is split into its offload transfers (the weights' host<->device copies,
-13-18 s of a 15-20 s image on an H200) and the rest (the device work and the host steps, about 1.3 s):
+Creep is the first-to-last change of a Theil-Sen line fitted over all the images, judged by the one
+decision rule (`zimage_qa.decision`) with the configured creep as the minimum effect: *regressed* when
+the fit's creep reaches the limit and its interval excludes no change, *same* when the interval stays
+under the limit, otherwise not yet decided (the check adds images while it may, then says *not judged*).
+Images the host probe saw slow are set aside from the fit and from the jumps.
 
-- the rest is judged as a resident image is, against `drift_max_work_creep` and `drift_max_jitter_ms`: a
-  DiT that slows by 30 % moves the total of an offloaded image by 2 %, inside the transfers' noise, and
-  would pass on totals alone;
-- the transfers are host-memory work, seconds apart from image to image: a creep of the totals is judged
-  by whether the later images' transfers rose past what the same scenario's latency rounds took (their
-  median, plus the `drift_max_creep` margin). Past it: failed, naming host memory. Within it: passed, the
-  message says so. With no latency rounds to compare (the check ran alone, or in another shard): unstable.
-  Their jumps from image to image are reported, not judged.
+For an offloaded deployment each image's time is split into its offload transfers (the weights'
+host<->device copies, 13-18 s of a 15-20 s image on an H200) and the rest (the device work and the host
+steps, about 1.3 s). Both are fitted: the rest against `drift_max_work_creep` (a DiT that slows by 30 %
+moves an offloaded total by 2 %), the transfers against `drift_max_creep` (host memory: swap, NUMA,
+page faults); jumps are judged on the rest, and the transfers' jumps reported.
 """
 
 from __future__ import annotations
 
-import statistics
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from zimage_qa.measure.stats import drift_check, drift_report
-from zimage_qa.measure.units import format_change, format_seconds
-from zimage_qa.verdict import Verdict
+from zimage_qa.decision import ALPHA, Decision, Outcome, decide, trend
+from zimage_qa.measure.units import format_seconds
+from zimage_qa.verdict import Verdict, worst
+
+MIN_IMAGES = 5  # Sen's interval at alpha 0.05 is bounded from 5 points
 
 
 @dataclass(frozen=True)
 class DriftImage:
-    """One back-to-back image: its total, and its offload transfers (None when not offloaded)."""
+    """One back-to-back image: its total, its offload transfers (None when not offloaded), and whether the
+    host probe saw the host slow around it."""
 
     total_s: float
     transfer_s: float | None = None
+    host_slow: bool = False
 
     @property
     def work_s(self) -> float:
@@ -41,79 +43,71 @@ class DriftImage:
 
 @dataclass(frozen=True)
 class DriftLimits:
-    max_creep: float  # of the totals, relative (0.10: +10 %)
+    max_creep: float  # of the totals (of the transfers when offloaded), relative (0.10: +10 %)
     max_jitter_ms: float
     max_work_creep: float = 0.10  # offloaded: of each image less its transfers
 
 
 def judge_drift(
-    label: str, images: Sequence[DriftImage], limits: DriftLimits, seen_s: Sequence[float | None] = ()
+    label: str, images: Sequence[DriftImage], limits: DriftLimits, alpha: float = ALPHA
 ) -> Verdict:
-    """The verdict on K back-to-back images; `seen_s` are the offload transfers of the same scenario's
-    latency rounds in this session (the noise a transfer creep is measured against; None: not offloaded)."""
-    transfers_seen_s = [t for t in seen_s if t is not None]
+    """The verdict on K back-to-back images (see the module docstring)."""
+    kept = [(i, image) for i, image in enumerate(images) if not image.host_slow]
     totals = [image.total_s for image in images]
-    report = drift_report(totals)
-    values: dict[str, object] = {"times_s": [round(t, 5) for t in totals], "creep": report.creep_rel,
-                                 "max_jitter_ms": report.max_jitter_s * 1000.0}  # fmt: skip
-    transfers = [image.transfer_s for image in images]
-    if any(t is None for t in transfers):
-        listing = ", ".join(format_seconds(t) for t in totals)
-        problem = drift_check(totals, limits.max_creep, limits.max_jitter_ms)
-        if problem:
-            return Verdict.failed(f"{label} x{len(totals)}: {problem} (times: {listing})", **values)
-        return Verdict.passed(f"{label} x{len(totals)}: {listing}", **values)
-    moved = [float(t or 0.0) for t in transfers]
-    work = [image.work_s for image in images]
-    work_creep = drift_report(work).creep_rel
-    transfer_report = drift_report(moved)
-    values |= {"transfer_s": [round(t, 5) for t in moved], "work_s": [round(w, 5) for w in work],
-               "work_creep": work_creep, "transfer_creep": transfer_report.creep_rel,
-               "transfer_max_jump_ms": transfer_report.max_jitter_s * 1000.0}  # fmt: skip
-    listing = ", ".join(f"{format_seconds(i.total_s)} (transfer {format_seconds(i.transfer_s or 0.0)})"
-                        for i in images)  # fmt: skip
+    listing = ", ".join(format_seconds(t) + (" (host slow)" if im.host_slow else "")
+                        for t, im in zip(totals, images, strict=True))  # fmt: skip
     head = f"{label} x{len(images)}"
-    work_problem = drift_check(work, limits.max_work_creep, limits.max_jitter_ms)
-    if work_problem:
+    values: dict[str, object] = {"times_s": [round(t, 5) for t in totals],
+                                 "host_slow": [i for i, im in enumerate(images) if im.host_slow]}  # fmt: skip
+    if len(kept) < MIN_IMAGES:
+        return Verdict.not_run(f"{head}: not judged: {len(kept)} images at normal host speed, {MIN_IMAGES} "
+                               f"needed for a creep interval (times: {listing})", **values)  # fmt: skip
+    offloaded = all(image.transfer_s is not None for _, image in kept)
+    series = (("the device work", lambda im: im.work_s, limits.max_work_creep),
+              ("the offload transfers", lambda im: im.transfer_s or 0.0, limits.max_creep)) if offloaded else (
+              ("back-to-back latency", lambda im: im.total_s, limits.max_creep),)  # fmt: skip
+    parts: list[Verdict] = []
+    for name, value_of, limit in series:
+        decision = _creep(kept, value_of, limit, alpha)
+        key = name.split()[-1]
+        values[f"creep_{key}"] = decision.change
+        values[f"creep_{key}_ci"] = [decision.interval.low, decision.interval.high]
+        parts.append(_creep_verdict(name, decision, limit))
+    work = [(i, im.work_s if offloaded else im.total_s) for i, im in kept]
+    jump = _largest_jump(work)
+    values["max_jitter_ms"] = jump[0] * 1000.0
+    if jump[0] * 1000.0 > limits.max_jitter_ms:
+        parts.append(Verdict.failed(
+            f"jitter: image {jump[1] + 1} took {format_seconds(jump[2])}, {jump[0] * 1000:.0f} ms "
+            f"{'more' if jump[3] else 'less'} than the image before it (limit {limits.max_jitter_ms:.0f} ms)"
+        ))  # fmt: skip
+    verdict = worst(*parts)
+    text = "; ".join(p.message for p in parts if p.status is verdict.status and p.message)
+    return Verdict(verdict.status, f"{head}: {text} (times: {listing})", {**verdict.values, **values})
+
+
+def _creep(kept: list[tuple[int, DriftImage]], value_of: object, limit: float, alpha: float) -> Decision:
+    positions = [i - kept[0][0] for i, _ in kept]
+    fit = trend([value_of(im) for _, im in kept], alpha, positions)  # type: ignore[operator]
+    return decide(fit.relative("Theil-Sen creep, first to last image"), limit, alpha)
+
+
+def _creep_verdict(name: str, decision: Decision, limit: float) -> Verdict:
+    described = decision.describe()
+    if decision.outcome is Outcome.REGRESSED:
         return Verdict.failed(
-            f"{head}: the device work (transfers excluded, {_halves(work, work_creep)}): {work_problem} "
-            f"(times: {listing})",
-            **values,
-        )  # fmt: skip
-    steady = f"device work {_halves(work, work_creep)}"
-    creep = report.creep_rel
-    if creep <= limits.max_creep:
-        return Verdict.passed(f"{head}: {listing}; {steady}", **values)
-    where = (f"the totals creep up {format_change(creep)} (> limit {format_change(limits.max_creep)}), all in the "
-             f"offload transfers ({_halves(moved, transfer_report.creep_rel)}); {steady}")  # fmt: skip
-    late = statistics.median(moved[len(moved) - len(moved) // 2 :])
-    if not transfers_seen_s:
-        return Verdict.unstable(
-            f"{head}: {where}; no latency rounds of {label} ran in this session to tell a host-memory creep "
-            f"from transfer noise: run its latency check with it (times: {listing})",
-            **values,
-        )  # fmt: skip
-    bound = statistics.median(transfers_seen_s) * (1 + limits.max_creep)
-    values["transfer_bound_s"] = bound
-    if late <= bound:
-        return Verdict.passed(
-            f"{head}: {where}; the later images' transfers ({format_seconds(late)}) stay within this "
-            f"scenario's latency rounds (median {format_seconds(statistics.median(transfers_seen_s))}, "
-            f"+{limits.max_creep:.0%} margin): no slowdown (times: {listing})",
-            **values,
-        )  # fmt: skip
-    return Verdict.failed(
-        f"{head}: {where}; the later images' transfers ({format_seconds(late)}) exceed this scenario's latency "
-        f"rounds (median {format_seconds(statistics.median(transfers_seen_s))}) by more than "
-        f"{format_change(limits.max_creep)}: look at host memory (swap, NUMA, page faults on the offloaded "
-        f"weights) before the DiT (times: {listing})",
-        **values,
-    )  # fmt: skip
+            f"{name} rose {described} from the first to the last image (limit +{limit:.0%})"
+        )
+    if decision.outcome is Outcome.INCONCLUSIVE:
+        return Verdict.not_run(f"{name}: creep not judged, {described}: {decision.why_undecided()}")
+    return Verdict.passed(f"{name} steady: creep {described} (limit +{limit:.0%})")
 
 
-def _halves(series: Sequence[float], creep: float) -> str:
-    """'1.30 s -> 1.69 s (+30.0 %)': the first half's median, the last half's, the change."""
-    half = len(series) // 2
-    first, last = statistics.median(series[:half]), statistics.median(series[len(series) - half :])
-    shown = creep if abs(creep) >= 0.0005 else 0.0  # no "-0.0 %"
-    return f"{format_seconds(first)} -> {format_seconds(last)} ({format_change(shown)})"
+def _largest_jump(series: list[tuple[int, float]]) -> tuple[float, int, float, bool]:
+    """(size in s, index of the later image, its time, whether it was slower) of the largest change
+    between consecutive kept images."""
+    best = (0.0, series[0][0], series[0][1], False)
+    for (_, a), (j, b) in itertools.pairwise(series):
+        if abs(b - a) > best[0]:
+            best = (abs(b - a), j, b, b > a)
+    return best

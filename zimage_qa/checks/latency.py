@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import time
+
 from zimage_qa.budgets import ScenarioMeasurement
+from zimage_qa.checks.baseline import BaselineQuestion
 from zimage_qa.checks.drift import DriftImage, DriftLimits, judge_drift
-from zimage_qa.checks.timing import Timer, budget_verdict, combine, measure, policy_for, shape_verdict
+from zimage_qa.checks.timing import (
+    Question,
+    Timer,
+    budget_question,
+    budget_text,
+    combine,
+    measure,
+    policy_for,
+    shape_verdict,
+)
 from zimage_qa.config import BudgetSet, Scenario
 from zimage_qa.measure.oom import OomGuard
 from zimage_qa.measure.stages import GenerationTiming
 from zimage_qa.measure.units import format_seconds
 from zimage_qa.models.profiles import LoadedModel
-from zimage_qa.runner import ScenarioResult, ScenarioRunner
+from zimage_qa.runner import ScenarioResult, ScenarioRun, ScenarioRunner
 from zimage_qa.session import GateSession
 from zimage_qa.verdict import Status, Verdict
 
@@ -27,30 +39,33 @@ def latency_verdict(
         return Verdict.not_run(disabled)
     profile = gate.spec.profile
     gate.warm([case])
-    warm = gate.warm_times.get((case.width, case.height))
-    policy = policy_for(gate.config.run_for(profile), gate.config.thresholds_for(profile), warm)
+    settings = gate.config.run_for(profile)
+    policy = policy_for(settings, gate.config.thresholds_for(profile))
     device = gate.device_name()
-
-    def judge(summary: object) -> Verdict:
-        return budget_verdict(summary, budgets, case, policy, device, None, hint(gate), profile)  # type: ignore[arg-type]
-
+    budget = budget_question(budgets, case, policy, device, hint(gate), profile)
+    questions: list[Question] = [budget]
+    baseline = gate.baseline()
+    if baseline is not None:
+        questions.append(BaselineQuestion(baseline.get(case.id), case.id, case.nfe, gate.options.min_effect,
+                                          policy.max_rounds))  # fmt: skip
     with OomGuard(f"{case.size}/{case.id} on {device}", runner.model.device) as guard:
-        result, added = measure(runner, case, timer, policy, judge)
+        result, log = measure(runner, case, timer, policy, questions)
     if guard.failure:
         return Verdict.failed(guard.failure)
     if result is None or len(result.timings) < 2:
         return Verdict.not_run("fewer than 2 rounds were timed")
     info = {**result.extra_info(device, gate.spec.label), **gate.record_identity()}
-    info["rounds_plan"] = policy.reason or f"{policy.rounds} configured rounds"
+    info["rounds_plan"] = (
+        f"looked after {policy.first_look} rounds, then every {policy.step}; stopped: {log.stopped}"
+    )
     info["warnings"] = [{"category": r.category, "message": r.message} for r in gate.warnings.records]
     timer.attach(info)
     values = {k: v for k, v in info.items() if k not in ("rounds_s", "warnings")}
-    parts = [shape_verdict(result, case, policy),
-             budget_verdict(result.summary, budgets, case, policy, device, result.stages_ms, hint(gate), profile),
-             *gate.baseline_verdicts(case, result)]  # fmt: skip
+    budget.stages_ms = result.stages_ms
+    parts = [shape_verdict(result, case, policy), *(q.verdict() for q in questions)]
     state = result.gpu_state
     notes = [f"GPU {state.describe()}"] if state is not None and state.moves_latency else []
-    verdict = combine(result, added, parts, notes).with_values(**values)
+    verdict = combine(result, log, parts, notes).with_values(**values, **budget_text(budgets, case, policy))
     return _update_budget(gate, case, result, verdict)
 
 
@@ -109,22 +124,45 @@ def cold_start_verdict(gate: GateSession, model: LoadedModel, budgets: BudgetSet
 
 
 def drift_verdict(gate: GateSession, runner: ScenarioRunner) -> Verdict:
+    """`drift_images` generations back to back, each after a host probe; while the creep is not decided,
+    more, up to `max_rounds` images (within `time_budget_s`)."""
     settings = gate.config.run_for(gate.spec.profile)
     case = gate.config.scenario(settings.drift_scenario)
     gate.warm([case])
-    with runner.run(case, warmup=0, record=False, label="back-to-back drift") as run:
-        for _ in range(settings.drift_images):
-            run.generate()
     t = gate.config.thresholds_for(gate.spec.profile)
     limits = DriftLimits(t.drift_max_creep, t.drift_max_jitter_ms, t.drift_max_work_creep)
-    latency = runner.results.get(case.id)  # its rounds' transfers: the noise a transfer creep is judged by
-    seen = [image.transfer_s for image in map(_drift_image, latency.timings if latency else ())]
-    verdict = judge_drift(case.id, [_drift_image(timing) for timing in run.measured], limits, seen)
+    started = time.perf_counter()
+    with runner.run(case, warmup=0, record=False, label="back-to-back drift") as run:
+        batch = settings.drift_images
+        while True:
+            for _ in range(batch):
+                run.probe()
+                run.generate()
+            run.probe()
+            verdict = judge_drift(case.id, _drift_images(run), limits)
+            done, spent = len(run.timings), time.perf_counter() - started
+            batch = min(
+                max(2, settings.drift_images // 2), max(settings.drift_images, settings.max_rounds) - done
+            )
+            if (
+                verdict.status is not Status.NOT_RUN
+                or batch <= 0
+                or spent + batch * spent / done > settings.time_budget_s
+            ):
+                break
     if run.released_before:  # the gate had left a model on the device: released, untimed, before the image
         verdict = verdict.with_values(released_before_timing=[list(names) for names in run.released_before])
     return verdict
 
 
-def _drift_image(timing: GenerationTiming) -> DriftImage:
+def _drift_images(run: ScenarioRun) -> list[DriftImage]:
+    host = run.host_state()
+    slow = host.slow if host is not None else (False,) * len(run.measured)
+    return [_drift_image(timing, s) for timing, s in zip(run.measured, slow, strict=True)]
+
+
+def _drift_image(timing: GenerationTiming, host_slow: bool) -> DriftImage:
     transfer_ms = timing.stages_ms.get("transfer")  # present when the pipeline is offloaded
-    return DriftImage(timing.total_ms / 1000.0, None if transfer_ms is None else transfer_ms / 1000.0)
+    return DriftImage(
+        timing.total_ms / 1000.0, None if transfer_ms is None else transfer_ms / 1000.0, host_slow
+    )

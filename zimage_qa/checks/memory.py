@@ -8,6 +8,7 @@ that process's own."""
 
 from __future__ import annotations
 
+from zimage_qa.checks.baseline import memory_against
 from zimage_qa.config import BudgetSet, Scenario
 from zimage_qa.measure.budget import BudgetContext
 from zimage_qa.measure.memory import (
@@ -15,7 +16,7 @@ from zimage_qa.measure.memory import (
     MemorySnapshot,
     PeakMemory,
     SessionPeak,
-    leak_check,
+    leak_verdict,
     read_memory,
 )
 from zimage_qa.measure.oom import OomGuard
@@ -60,7 +61,8 @@ def vram_peak_verdict(
     judged = [fits] if fits is not None and fits.status is not Status.NOT_RUN else []
     budget = budgets.for_scenario(case.id) if budgets else None
     ceilings = budget.ceilings if budget is not None else ()
-    if not ceilings and not judged:
+    against_baseline = _memory_baseline(gate, case, result)
+    if not ceilings and not judged and not against_baseline:
         return _noted(
             Verdict.not_run(
                 f"no VRAM ceiling for {case.id} ({gate.spec.profile} on {gate.device_name()}); "
@@ -73,7 +75,7 @@ def vram_peak_verdict(
         f"{case.size}/{case.id}", gate.device_name(), hint="rebudget with --qa-update-budgets"
     )
     parts = [*judged, *(c.evaluate(peak, where) for c in ceilings)]
-    parts += gate.memory_baseline_verdicts(case, result) if ceilings else []
+    parts += against_baseline
     passed = "; ".join(
         [f"{measured} within {limits}" if ceilings else measured, *(v.message for v in judged)]
     )
@@ -81,6 +83,15 @@ def vram_peak_verdict(
     if verdict.ok:
         verdict = verdict.with_message(passed)
     return _noted(verdict, fits).with_values(**values, **({"budget": limits} if ceilings else {}))
+
+
+def _memory_baseline(gate: GateSession, case: Scenario, result: ScenarioResult) -> list[Verdict]:
+    """This scenario's peaks against --qa-baseline's, whether or not it has ceilings."""
+    baseline = gate.baseline()
+    if baseline is None or result.peak is None:
+        return []
+    peaks = result.extra_info(gate.device_name(), gate.spec.label).get("vram", {})
+    return [memory_against(baseline.get(case.id), case.id, peaks)]
 
 
 def vram_stages_verdict(gate: GateSession, runner: ScenarioRunner) -> Verdict:
@@ -117,14 +128,12 @@ def _stages(
     snapshot = MemorySnapshot(
         gate.memory_idle, gate.memory_loaded, result.peak, read_memory(device), gate.context_bytes
     )
-    values = {"stages": snapshot.to_dict(), "readings_bytes": readings, "baseline_bytes": baseline}
-    tolerance = gate.config.thresholds_for(gate.spec.profile).leak_tolerance_bytes
-    problem = leak_check(readings, baseline, tolerance)
-    if problem:
-        return Verdict.failed(f"{case.id} x{len(readings)}: {problem}", **values)
+    thresholds = gate.config.thresholds_for(gate.spec.profile)
+    leak = leak_verdict(readings, baseline, thresholds.leak_tolerance_bytes, thresholds.leak_per_1000_bytes)
     table = "; ".join(f"{stage}: {format_bytes(a or 0)} allocated, {format_bytes(n or 0)} device"
                       for stage, a, _r, n in snapshot.rows())  # fmt: skip
-    return Verdict.passed(f"no growth over {len(readings)} generations; {table}", **values)
+    message = f"{case.id} x{len(readings)}: {leak.message}" + (f"; {table}" if leak.ok else "")
+    return leak.with_message(message).with_values(stages=snapshot.to_dict())
 
 
 def card_verdict(card: int, peak: PeakMemory, label: str) -> Verdict:

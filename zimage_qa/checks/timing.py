@@ -1,5 +1,11 @@
-"""The latency check of one scenario: timed rounds through a timer (pytest-benchmark in the gate), the
-re-measure policy for noisy runs, and the verdict against the budget and, when given, the baseline.
+"""The latency check of one scenario: timed rounds through a timer (pytest-benchmark in the gate), looked
+at as they come in, until every question asked of them is decided.
+
+The questions (`Question`s) are the budget and, with `--qa-baseline`, the change against the baseline.
+After the first `first_look` rounds and after each batch added, each question says whether it is decided;
+measuring stops as soon as all are, or when the rounds (`max_rounds`) or the time (`time_budget_s`) run
+out. A host probe between rounds (`zimage_qa.measure.probe`) marks rounds taken while the host ran slow:
+they are set aside, and a slow spell is waited out (`host_wait_s`) before more rounds are taken.
 
 Pytest-free: the gate hands in pytest-benchmark's fixture wrapped in `BenchmarkTimer`; anything with the
 `Timer` methods will do.
@@ -8,29 +14,35 @@ Pytest-free: the gate hands in pytest-benchmark's fixture wrapped in `BenchmarkT
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from zimage_qa.config import BudgetSet, Scenario, Thresholds
 from zimage_qa.measure.budget import BudgetContext, LatencyBudget
-from zimage_qa.measure.rounds import more_rounds
-from zimage_qa.measure.stats import Summary, summarize
+from zimage_qa.measure.probe import HostState
+from zimage_qa.measure.stats import summarize
 from zimage_qa.measure.units import format_seconds
-from zimage_qa.runner import ScenarioResult, ScenarioRunner
+from zimage_qa.runner import ScenarioResult, ScenarioRun, ScenarioRunner
 from zimage_qa.verdict import Status, Verdict, worst
+
+WAIT_PROBE_S = 0.5  # while waiting out a slow host, one probe this often
 
 
 class Timer(Protocol):
     def disabled_reason(self) -> str | None: ...
-    def time(self, target: Callable[[], None], rounds: int, warmup: int) -> None: ...
+    def time(
+        self, target: Callable[[], None], rounds: int, warmup: int, setup: Callable[[], object]
+    ) -> None: ...
     def extend(self, durations_s: list[float]) -> None: ...
     def attach(self, info: dict[str, Any]) -> None: ...
 
 
 class BenchmarkTimer:
-    """pytest-benchmark's fixture as a Timer: `pedantic` for the rounds, extra rounds appended to its
-    statistics (so the saved JSON holds every round the verdict used), `extra_info` for the record."""
+    """pytest-benchmark's fixture as a Timer: `pedantic` for the rounds (the probe as its untimed setup),
+    extra rounds appended to its statistics (so the saved JSON holds every round the verdict used),
+    `extra_info` for the record."""
 
     def __init__(self, benchmark: Any) -> None:
         self.benchmark = benchmark
@@ -43,8 +55,11 @@ class BenchmarkTimer:
                     "latency checks without -n, or one process per GPU with `zqa gate --gpus`")  # fmt: skip
         return "pytest-benchmark is disabled (--benchmark-disable): nothing was timed"
 
-    def time(self, target: Callable[[], None], rounds: int, warmup: int) -> None:
-        self.benchmark.pedantic(target, rounds=rounds, warmup_rounds=warmup, iterations=1)
+    def time(self, target: Callable[[], None], rounds: int, warmup: int, setup: Callable[[], object]) -> None:
+        def before() -> None:
+            setup()
+
+        self.benchmark.pedantic(target, setup=before, rounds=rounds, warmup_rounds=warmup, iterations=1)
 
     def extend(self, durations_s: list[float]) -> None:
         stats = getattr(getattr(self.benchmark, "stats", None), "stats", None)
@@ -62,56 +77,218 @@ class BenchmarkTimer:
 
 @dataclass(frozen=True)
 class LatencyPolicy:
-    rounds: int
+    first_look: int  # rounds before the first look (min_rounds)
+    rounds: int  # a pass that is not clear is confirmed on at least this many rounds
     warmup: int
-    max_rounds: int  # re-measure a noisy run up to this many rounds before calling it unstable
+    max_rounds: int  # the most rounds an undecided measurement may grow to
     max_rel_iqr: float
     min_stage_coverage: float
-    reason: str = ""  # why these rounds (a slow deployment gets fewer, within the time budget)
+    time_budget_s: float = 120.0  # rounds are added only while they fit
+    host_wait_s: float = 40.0  # how long a slow host is waited out, over the whole measurement
+
+    @property
+    def step(self) -> int:
+        return max(2, self.first_look // 2 + 1)
 
 
-def measure(runner: ScenarioRunner, case: Scenario, timer: Timer, policy: LatencyPolicy,
-            judge: Callable[[Summary], Verdict]) -> tuple[ScenarioResult | None, int]:  # fmt: skip
-    """Time `policy.rounds` rounds; while `judge` says unstable, add rounds up to `policy.max_rounds`.
-    Returns the result (None when nothing was timed) and how many rounds were added."""
-    added = 0
+@dataclass(frozen=True)
+class Rounds:
+    """The measured rounds so far, in order, with the host probe's verdict on each."""
+
+    times_s: tuple[float, ...]
+    host: HostState | None
+
+    @property
+    def slow(self) -> tuple[bool, ...]:
+        return self.host.slow if self.host is not None else (False,) * len(self.times_s)
+
+    @property
+    def normal_s(self) -> tuple[float, ...]:
+        """The rounds taken while the host ran at its normal speed."""
+        return self.normal_against(None)
+
+    def normal_against(self, normal_ms: float | None) -> tuple[float, ...]:
+        """The rounds at normal speed against `normal_ms` (None: the host state's own normal)."""
+        if self.host is None:
+            return self.times_s
+        slow = self.host.slow if normal_ms is None else self.host.slow_against(normal_ms)
+        return tuple(t for t, s in zip(self.times_s, slow, strict=True) if not s)
+
+    @property
+    def set_aside(self) -> int:
+        return len(self.times_s) - len(self.normal_s)
+
+
+class Question(Protocol):
+    """One thing the rounds are measured to answer; `look` says whether it is decided."""
+
+    def look(self, rounds: Rounds, final: bool) -> bool: ...
+    def verdict(self) -> Verdict: ...
+
+
+@dataclass
+class Measurement:
+    """How the measurement went: rounds added after the first look, time spent waiting for the host."""
+
+    looks: int = 0
+    added: int = 0
+    waited_s: float = 0.0
+    stopped: str = ""
+
+
+def measure(
+    runner: ScenarioRunner, case: Scenario, timer: Timer, policy: LatencyPolicy, questions: Sequence[Question]
+) -> tuple[ScenarioResult | None, Measurement]:
+    """Time `first_look` rounds, then look: while a question is undecided, wait out a slow host and add
+    rounds, within `max_rounds` and `time_budget_s`. Returns the result (None when nothing was timed)."""
+    log = Measurement()
+    started = time.perf_counter()
     with runner.run(case, warmup=policy.warmup) as run:
-        timer.time(run.generate, policy.rounds, policy.warmup)
-        while len(run.measured) >= 2:
-            interim = summarize([t.total_ms / 1000.0 for t in run.measured])
-            if judge(interim).status is not Status.UNSTABLE:  # over budget fails at once: no more rounds
+        timer.time(run.generate, policy.first_look, policy.warmup, run.probe)
+        run.probe()
+        while True:
+            rounds = Rounds(tuple(t.total_ms / 1000.0 for t in run.measured), run.host_state())
+            room = _room(policy, rounds, time.perf_counter() - started)
+            log.looks += 1
+            decided = [q.look(rounds, final=room == 0) for q in questions]
+            if all(decided):
+                log.stopped = "decided"
                 break
-            extra = more_rounds(interim.rel_iqr, len(run.measured), policy.max_rounds,
-                                max_rel_iqr=policy.max_rel_iqr, step=max(2, policy.rounds // 2))  # fmt: skip
-            if not extra:
+            if room == 0:
+                log.stopped = "out of rounds" if len(rounds.times_s) >= policy.max_rounds else "out of time"
                 break
+            log.waited_s += _wait_out(run, policy.host_wait_s - log.waited_s)
             before = len(run.timings)
-            for _ in range(extra):
+            for _ in range(room):
+                run.probe()
                 run.generate()
+            run.probe()
             timer.extend([t.total_ms / 1000.0 for t in run.timings[before:]])
-            added += extra
-    return runner.results.get(case.id), added
+            log.added += room
+    return runner.results.get(case.id), log
 
 
-def budget_verdict(
-    summary: Summary, budgets: BudgetSet | None, case: Scenario, policy: LatencyPolicy, device: str,
-    stages_ms: dict[str, float] | None, hint: str, profile: str,
-) -> Verdict:  # fmt: skip
+def _room(policy: LatencyPolicy, rounds: Rounds, elapsed_s: float) -> int:
+    """How many rounds the next batch may add: a step, within max_rounds and the time budget."""
+    done = len(rounds.times_s)
+    per = summarize(rounds.times_s).median if rounds.times_s else 0.0
+    fit = int((policy.time_budget_s - elapsed_s) / per) if per > 0 else policy.max_rounds
+    return max(0, min(policy.step, policy.max_rounds - done, fit))
+
+
+def _wait_out(run: ScenarioRun, allowance_s: float) -> float:
+    """While the last probe reads a slow host, probe again every WAIT_PROBE_S, at most `allowance_s`."""
+    calibration = run.runner.calibration
+    waited = 0.0
+    while allowance_s - waited > 0:
+        reading = run.marks.get(len(run.timings))
+        if reading is None or not calibration.is_slow(reading):
+            break
+        time.sleep(WAIT_PROBE_S)
+        waited += WAIT_PROBE_S
+        run.probe()
+    return waited
+
+
+# --- the budget -----------------------------------------------------------------------------------
+
+
+class BudgetQuestion:
+    """Is the scenario within its budget? Decided by a clear pass (every round well under the limits), a
+    verdict on at least the configured rounds, or a failure on rounds the host ran at normal speed; host-slow
+    rounds are never the reason for a failure. `verdict` judges the rounds the last look settled on, with
+    the stage split of the finished measurement (`stages_ms`) in a failure's sentence."""
+
+    CLEAR = 0.95  # every round at most this share of the limits: a clear pass
+
+    def __init__(self, budget: LatencyBudget | None, context: BudgetContext, policy: LatencyPolicy,
+                 missing: str) -> None:  # fmt: skip
+        self.budget, self.context, self.policy, self.missing = budget, context, policy, missing
+        self.stages_ms: dict[str, float] | None = None
+        self._judged: tuple[float, ...] = ()
+        self._note = ""
+        self._host_slow: str | None = None  # set: not judged, the host stayed slow
+        self._set_aside = 0
+
+    def look(self, rounds: Rounds, final: bool) -> bool:
+        self._judged, self._note, self._host_slow = rounds.times_s, "", None
+        self._set_aside = rounds.set_aside
+        budget = self.budget
+        if budget is None or self._clear(rounds.times_s):
+            return True
+        n, enough = len(rounds.times_s), len(rounds.times_s) >= self.policy.rounds or final
+        if rounds.set_aside:
+            normal = rounds.normal_s
+            if len(normal) < self.policy.first_look:
+                over = budget.evaluate(summarize(rounds.times_s), self.context)
+                self._host_slow = (
+                    f"not judged: the host stayed slow ({_host(rounds)}): {len(normal)} of {n} rounds at normal "
+                    f"speed, {self.policy.first_look} needed ({over.message or 'within budget'}): rerun on a "
+                    "quiet host, or raise [run] host_wait_s"
+                )
+                return final
+            self._judged = normal
+            self._note = f"{rounds.set_aside} of {n} rounds set aside, {_host(rounds)}"
+        judged = budget.evaluate(summarize(self._judged), self.context)
+        return enough if judged.status is not Status.UNSTABLE else final
+
+    def _clear(self, times: Sequence[float]) -> bool:
+        """A pass that more rounds cannot undo: every round under both limits with a margin, and a spread
+        within the limit (so that the first rounds are not a lucky draw of a wide distribution)."""
+        budget = self.budget
+        if budget is None or len(times) < self.policy.first_look:
+            return False
+        lines = [x for x in (budget.median_s, budget.worst_s) if x is not None]
+        spread = summarize(times).rel_iqr
+        return all(t <= self.CLEAR * x for t in times for x in lines) and spread <= self.policy.max_rel_iqr
+
+    def verdict(self) -> Verdict:
+        if self.budget is None:
+            measured = (
+                f"; measured median {format_seconds(summarize(self._judged).median)}" if self._judged else ""
+            )
+            return Verdict.not_run(self.missing.replace(":", f"{measured}:", 1))
+        if self._host_slow is not None:
+            return Verdict.not_run(self._host_slow)
+        if not self._judged:
+            return Verdict.not_run("no round was timed")
+        context = replace(self.context, stages_ms=self.stages_ms)
+        judged = self.budget.evaluate(summarize(self._judged), context)
+        if self._note:
+            return judged.with_message(f"{judged.message}; {self._note}").with_values(
+                set_aside=self._set_aside
+            )
+        return judged
+
+
+def _host(rounds: Rounds) -> str:
+    return rounds.host.describe() if rounds.host is not None else "host speed not known"
+
+
+def budget_question(
+    budgets: BudgetSet | None, case: Scenario, policy: LatencyPolicy, device: str, hint: str, profile: str
+) -> BudgetQuestion:
     budget = budgets.for_scenario(case.id) if budgets else None
-    if budget is None or budget.latency is None:
-        return Verdict.not_run(
-            f"no latency budget for {case.id} ({profile} on {device}); measured median "
-            f"{format_seconds(summary.median)}: write this runner's budgets with --qa-update-budgets"
-        )
-    limit = LatencyBudget(budget.latency.median_s, budget.latency.worst_s, policy.max_rel_iqr)
-    parts = [f"p50 <= {format_seconds(limit.median_s)}" if limit.median_s else "",
-             f"max <= {format_seconds(limit.worst_s)}" if limit.worst_s else "",
-             f"IQR <= {policy.max_rel_iqr:.0%}"]  # fmt: skip
-    context = BudgetContext(f"{case.size}/{case.id}", device, stages_ms, hint=hint)
-    verdict = limit.evaluate(summary, context)
-    return verdict.with_values(
-        budget=", ".join(p for p in parts if p), budget_source=budgets.source if budgets else ""
+    latency = budget.latency if budget is not None else None
+    missing = (f"no latency budget for {case.id} ({profile} on {device}): write this runner's budgets with "
+               "--qa-update-budgets")  # fmt: skip
+    limit = None
+    if latency is not None:
+        limit = LatencyBudget(latency.median_s, latency.worst_s, policy.max_rel_iqr)
+    return BudgetQuestion(
+        limit, BudgetContext(f"{case.size}/{case.id}", device, None, hint=hint), policy, missing
     )
+
+
+def budget_text(budgets: BudgetSet | None, case: Scenario, policy: LatencyPolicy) -> dict[str, str]:
+    budget = budgets.for_scenario(case.id) if budgets else None
+    latency = budget.latency if budget is not None else None
+    if latency is None:
+        return {}
+    parts = [f"p50 <= {format_seconds(latency.median_s)}" if latency.median_s else "",
+             f"max <= {format_seconds(latency.worst_s)}" if latency.worst_s else "",
+             f"IQR <= {policy.max_rel_iqr:.0%}"]  # fmt: skip
+    return {"budget": ", ".join(p for p in parts if p), "budget_source": budgets.source if budgets else ""}
 
 
 def shape_verdict(result: ScenarioResult, case: Scenario, policy: LatencyPolicy) -> Verdict:
@@ -128,28 +305,26 @@ def shape_verdict(result: ScenarioResult, case: Scenario, policy: LatencyPolicy)
     return Verdict.passed()
 
 
-def policy_for(
-    settings: Any, thresholds: Thresholds, warm: tuple[float, float] | None = None
-) -> LatencyPolicy:
-    """The configured rounds, scaled down for a slow deployment (offloaded: 16-23 s per image) so that it
-    gets a verdict within `time_budget_s`, never under `min_rounds`; the record says why."""
-    rounds, warmup, cap, reason = settings.rounds, settings.warmup, settings.max_rounds, ""
-    if warm is not None:
-        from zimage_qa.measure.rounds import plan_rounds
-
-        plan = plan_rounds(warm[0], warm[1], rounds=settings.rounds, min_rounds=min(settings.min_rounds, settings.rounds),
-                           max_rounds=settings.max_rounds, time_budget_s=settings.time_budget_s, warmup=settings.warmup)  # fmt: skip
-        rounds, warmup, cap, reason = plan.rounds, plan.warmup, plan.cap, plan.reason
-    return LatencyPolicy(rounds, warmup, cap, thresholds.max_rel_iqr, thresholds.min_stage_coverage, reason)
+def policy_for(settings: Any, thresholds: Thresholds) -> LatencyPolicy:
+    """The configured looks: `min_rounds` first, `rounds` to confirm a pass that is not clear, up to
+    `max_rounds` within `time_budget_s` (a slow deployment gets as many as fit, never under min_rounds)."""
+    first = min(settings.min_rounds, settings.rounds)
+    return LatencyPolicy(first, settings.rounds, settings.warmup, settings.max_rounds, thresholds.max_rel_iqr,
+                         thresholds.min_stage_coverage, settings.time_budget_s, settings.host_wait_s)  # fmt: skip
 
 
-def combine(result: ScenarioResult, added: int, parts: list[Verdict], notes: list[str]) -> Verdict:
+def combine(result: ScenarioResult, log: Measurement, parts: list[Verdict], notes: list[str]) -> Verdict:
     """One verdict from the parts (shape, budget, baseline), with the measured values."""
     verdict = worst(*parts)
-    message = verdict.message or f"median {format_seconds(result.summary.median)} within budget"
-    if added:
-        message += f" (re-measured: {result.summary.n} rounds)"
+    if verdict.ok:
+        message = "; ".join(p.message for p in parts if p.message) or (
+            f"median {format_seconds(result.summary.median)} within budget"
+        )
+    else:
+        message = verdict.message
+    message += f" ({result.summary.n} rounds, {log.looks} looks)" if log.added else ""
     return Verdict(verdict.status, "; ".join([message, *notes]), {
         **verdict.values, "median_s": result.summary.median, "worst_s": result.summary.max,
-        "rel_iqr": result.summary.rel_iqr, "rounds": result.summary.n, "added_rounds": added,
+        "rel_iqr": result.summary.rel_iqr, "rounds": result.summary.n, "added_rounds": log.added,
+        "looks": log.looks, "host_wait_s": round(log.waited_s, 2), "stopped": log.stopped,
     }, verdict.artefacts)  # fmt: skip

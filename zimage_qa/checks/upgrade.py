@@ -10,12 +10,14 @@ from typing import Any
 
 from zimage_qa.checks.timing import Timer
 from zimage_qa.config import Case
+from zimage_qa.decision import ALPHA, Decision, Looks, Outcome, decide, paired_interval
+from zimage_qa.measure.probe import HostCalibration, HostProbe, bracketed
 from zimage_qa.measure.units import format_bytes
 from zimage_qa.models.profiles import LoadedModel, ModelSpec, resolve_spec
 from zimage_qa.session import GateSession
-from zimage_qa.verdict import Verdict
+from zimage_qa.verdict import Verdict, worst
 
-MIN_PAIRS = 10  # the signed-rank test needs 8 pairs to reach alpha 0.01; two more for power
+MIN_PAIRS = 10  # the first look: the signed-rank interval is bounded from 6 pairs at alpha 0.05
 MEMORY_TOLERANCE = 0.02
 MEMORY_FLOOR_BYTES = 256 * 2**20
 
@@ -59,46 +61,97 @@ def timed(model: LoadedModel, case: Case, guidance: float) -> tuple[Sample, Any]
 
 
 def ab_latency_verdict(gate: GateSession, case: Case, timer: Timer) -> Verdict:
-    from zimage_qa.measure.compare import Outcome, compare_paired
-
+    """Pairs A, B (alternating which goes first) until the rule decides whether B is slower, looking after
+    MIN_PAIRS and every PAIR_STEP more, at most the configured cap; pairs the host probe saw slow are set
+    aside."""
     disabled = timer.disabled_reason()
     if disabled:
         return Verdict.not_run(disabled)
     a, b = gate.model(), gate.candidate()
     gate.warm([case])
     gate.warm_candidate(case)
-    pairs = max(MIN_PAIRS, gate.config.run_for(gate.spec.profile).rounds * 2)
-    samples: dict[str, list[Sample]] = {"a": [], "b": []}
-    order = iter(range(10**9))
+    settings = gate.config.run_for(gate.spec.profile)
+    first = max(MIN_PAIRS, settings.rounds * 2)
+    pairs = PairRun(a, b, case, gate.config.guidance, HostProbe(a.device) if settings.host_probe else None,
+                    gate.calibration)  # fmt: skip
+    looks = Looks(ALPHA, max(first, settings.max_rounds * 2))
+    timer.time(pairs.pair, rounds=first, warmup=0, setup=pairs.probe)
+    pairs.probe()
+    while True:
+        kept = pairs.kept()
+        final = len(pairs.samples["a"]) + PAIR_STEP > looks.max_n
+        alpha = looks.spend(len(kept[0]), final)
+        decision = decide(paired_interval(*kept, alpha), gate.options.min_effect, alpha)
+        if decision.outcome.decided or final:
+            break
+        before = len(pairs.samples["a"])
+        for _ in range(PAIR_STEP):
+            pairs.probe()
+            pairs.pair()
+        pairs.probe()
+        timer.extend([s.seconds for s in pairs.samples["b"][before:]])
+    return _ab_verdict(gate, case, timer, pairs, decision)
 
-    def pair() -> None:
-        first, second = (("a", a), ("b", b)) if next(order) % 2 == 0 else (("b", b), ("a", a))
-        for key, model in (first, second):
-            samples[key].append(timed(model, case, gate.config.guidance)[0])
 
-    timer.time(pair, rounds=pairs, warmup=0)
-    a_s = [s.seconds for s in samples["a"]]
-    b_s = [s.seconds for s in samples["b"]]
-    comparison = compare_paired(a_s, b_s, min_effect=gate.options.min_effect)
+PAIR_STEP = 6
+
+
+class PairRun:
+    """Interleaved pairs of the model (A) and the candidate (B), with the host probe between pairs."""
+
+    def __init__(self, a: LoadedModel, b: LoadedModel, case: Case, guidance: float, probe: HostProbe | None,
+                 calibration: HostCalibration) -> None:  # fmt: skip
+        self.models, self.case, self.guidance = {"a": a, "b": b}, case, guidance
+        self.probe_, self.calibration = probe, calibration
+        self.samples: dict[str, list[Sample]] = {"a": [], "b": []}
+        self.marks: dict[int, float] = {}
+
+    def probe(self) -> None:
+        if self.probe_ is not None:
+            reading = self.probe_.read_ms()
+            self.marks[len(self.samples["a"])] = reading
+            self.calibration.add(reading)
+
+    def pair(self) -> None:
+        order = ("a", "b") if len(self.samples["a"]) % 2 == 0 else ("b", "a")
+        for key in order:
+            self.samples[key].append(timed(self.models[key], self.case, self.guidance)[0])
+
+    def slow(self) -> tuple[bool, ...]:
+        n = len(self.samples["a"])
+        around = bracketed([self.marks.get(i) for i in range(n + 1)], n)
+        return tuple(r is not None and self.calibration.is_slow(r) for r in around)
+
+    def kept(self) -> tuple[list[float], list[float]]:
+        """The pairs the host ran at normal speed (all of them if fewer than two were)."""
+        slow = self.slow()
+        a = [s.seconds for s, bad in zip(self.samples["a"], slow, strict=True) if not bad]
+        b = [s.seconds for s, bad in zip(self.samples["b"], slow, strict=True) if not bad]
+        if len(a) < 2:
+            return [s.seconds for s in self.samples["a"]], [s.seconds for s in self.samples["b"]]
+        return a, b
+
+
+def _ab_verdict(gate: GateSession, case: Case, timer: Timer, pairs: PairRun, decision: Decision) -> Verdict:
+    a_s = [s.seconds for s in pairs.samples["a"]]
+    b_s = [s.seconds for s in pairs.samples["b"]]
     values: dict[str, Any] = {
         "a_rounds_s": [round(x, 5) for x in a_s], "b_rounds_s": [round(x, 5) for x in b_s],
-        "change": comparison.change, "ci_low": comparison.ci_low, "ci_high": comparison.ci_high,
-        "p_value": comparison.p_value, "pairs": len(a_s), "candidate": gate.candidate_label(),
-        "model": gate.spec.label, **gate.record_identity(),
+        **decision.to_dict(), "pairs": len(a_s), "set_aside": sum(pairs.slow()),
+        "candidate": gate.candidate_label(), "model": gate.spec.label, **gate.record_identity(),
     }  # fmt: skip
-    memory = _memory(gate, samples)
+    memory = _memory(gate, pairs.samples)
     values.update(memory[1])
     timer.attach(values)
     head = f"{case.size}/{case.id}: the candidate {gate.candidate_label()} against {gate.spec.label}: "
-    verdicts = [memory[0]]
-    if comparison.outcome is Outcome.SLOWER:
-        verdicts.insert(0, Verdict.failed(head + f"slower, {comparison.describe()} on {gate.device_name()}"))
-    elif comparison.outcome is Outcome.TOO_FEW:
-        verdicts.insert(0, Verdict.not_run(head + f"too few pairs to judge ({len(a_s)})"))
+    described = f"{decision.describe()} on {gate.device_name()}"
+    if decision.outcome is Outcome.REGRESSED:
+        latency = Verdict.failed(head + f"slower, {described}")
+    elif decision.outcome is Outcome.INCONCLUSIVE:
+        latency = Verdict.not_run(head + f"not judged, {described}: {decision.why_undecided()}")
     else:
-        verdicts.insert(0, Verdict.passed(head + f"{comparison.outcome.value}, {comparison.describe()}"))
-    from zimage_qa.verdict import worst
-
+        latency = Verdict.passed(head + f"{decision.outcome.value}, {described}")
+    verdicts = [latency, memory[0]]
     verdict = worst(*verdicts)
     if verdict.ok:
         verdict = verdict.with_message("; ".join(v.message for v in verdicts if v.message))

@@ -24,12 +24,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from zimage_qa.history.fingerprint import Fields
+from zimage_qa.decision import Outcome, decide, rounds_interval
 from zimage_qa.history.metrics import PRIMARY, MetricPolicy
 from zimage_qa.history.records import Change, ChangeKind, Event, RunRef, SeriesVerdict, Status, Upgrade
 from zimage_qa.history.records import relative_change as rel
 from zimage_qa.history.series import Series
-from zimage_qa.measure.compare import Outcome, compare_rounds
+from zimage_qa.identity import Fields
 
 
 def find_events(group: str, timeline: Sequence[tuple[RunRef, Fields]]) -> list[Event]:
@@ -115,17 +115,17 @@ def _step(
     if series.metric == PRIMARY and all(series.rounds_at(i) for i in [*range(*base), *range(start, stop)]):
         earlier = [r for i in range(*base) for r in series.rounds_at(i) or ()]
         pooled = [r for i in range(start, stop) for r in series.rounds_at(i) or ()]
-        result = compare_rounds(earlier, pooled, min_effect=threshold, alpha=policy.alpha)
-        if result.outcome not in (Outcome.SLOWER, Outcome.FASTER):
+        result = decide(rounds_interval(earlier, pooled, policy.alpha), threshold, policy.alpha)
+        if result.outcome not in (Outcome.REGRESSED, Outcome.IMPROVED):
             return None
         change, p_value, low, high, method = (
             result.change,
-            result.p_value,
-            result.ci_low,
-            result.ci_high,
+            math.nan,
+            result.interval.low,
+            result.interval.high,
             "rounds",
         )
-        before, after = result.before_median, result.after_median
+        before, after = float(np.median(earlier)), float(np.median(pooled))
     elif not abs(change) >= threshold or abs(after - before) < policy.z * verdict.noise:
         return None
     kind = ChangeKind.REGRESSION if direction.worse(change) else ChangeKind.IMPROVEMENT

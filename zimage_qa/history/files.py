@@ -11,21 +11,16 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from zimage_qa.errors import QAUsageError
-from zimage_qa.history.fingerprint import (
-    Fields,
-    benchmark_fields,
-    machine_fields,
-    software_fields,
-    weights_of,
-)
+from zimage_qa.history.fingerprint import software_fields, weights_of
 from zimage_qa.history.metrics import PRIMARY, MetricPolicy, Value, flatten_extra, stats_point
 from zimage_qa.history.records import Skipped
+from zimage_qa.identity import Fields, benchmark_fields, machine_fields, stable_name
 
 
 class Entry(NamedTuple):
@@ -37,6 +32,7 @@ class Entry(NamedTuple):
     metrics: dict[str, Value]
     rounds: tuple[float, ...] | None = None
     weights: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)  # the record's extra_info, as saved
 
 
 @dataclass(frozen=True)
@@ -171,9 +167,8 @@ def _entry(bench: object, policy: MetricPolicy, tracked: dict[str, bool]) -> Ent
             keep = _tracks(name, policy, tracked)
         if keep:
             metrics[name] = value
-    return Entry(
-        bench["fullname"], benchmark_fields(extra), metrics, _rounds(extra, stats), weights_of(extra)
-    )
+    return Entry(stable_name(bench["fullname"]), benchmark_fields(extra), metrics, _rounds(extra, stats),
+                 weights_of(extra), extra if type(extra) is dict else {})  # fmt: skip
 
 
 def _rounds(extra: object, stats: object) -> tuple[float, ...] | None:

@@ -1,6 +1,6 @@
 """Budgets as objects, built once from the config: `evaluate(measured, context) -> Verdict`.
 
-The outcome policy (issue 10): a median or worst round over its budget FAILS, whatever the spread; a
+The outcome policy: a median or worst round over its budget FAILS, whatever the spread; a
 run within budget whose spread is too wide is UNSTABLE (the gate re-measures with more rounds first).
 """
 
@@ -100,7 +100,8 @@ class LatencyBudget:
                 f"relative IQR {stats.rel_iqr * 100:.1f} % > limit {self.max_rel_iqr * 100:.1f} % over "
                 f"{stats.n} rounds (p50 {format_seconds(stats.median, unit)}, IQR "
                 f"{format_seconds(stats.iqr, unit)}) {context.where}, within budget but too noisy to judge: "
-                "check the GPU for throttling or other processes and rerun", context.hint,
+                f"check {'the host for other processes' if context.device == 'cpu' else 'the GPU for throttling or other processes'} "
+                "and rerun", context.hint,
             ))  # fmt: skip
         return Verdict.passed(f"median {format_seconds(stats.median)} within budget")
 

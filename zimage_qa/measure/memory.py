@@ -8,16 +8,17 @@ import contextlib
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from zimage_qa.decision import ALPHA, Interval, Outcome, decide, trend
 from zimage_qa.errors import QAUsageError
 from zimage_qa.measure import _nvml
 from zimage_qa.measure.gpu_state import GpuState, merge_states, read_gpu_state
-from zimage_qa.measure.stats import slope
 from zimage_qa.measure.units import format_bytes
+from zimage_qa.verdict import Verdict
 
 
 class MemoryKind(Enum):
@@ -218,6 +219,8 @@ class NvmlSampler:
         self.interval_s = interval_s
         self.state_interval_s = state_interval_s
         self._stop = threading.Event()
+        self._go = threading.Event()  # cleared while paused (the host probe runs without the sampler)
+        self._go.set()
         self._thread: threading.Thread | None = None
         self._result: NvmlResult | None = None
         self._peak: int | None = None
@@ -255,9 +258,19 @@ class NvmlSampler:
             self._thread.start()
         return self
 
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """No sampling inside the block (the host probe times the launch path without this thread)."""
+        self._go.clear()
+        try:
+            yield
+        finally:
+            self._go.set()
+
     def stop(self) -> NvmlResult:
         if self._thread is not None:
             self._stop.set()
+            self._go.set()
             self._thread.join()
             self._thread = None
             self._sample()
@@ -296,8 +309,13 @@ class NvmlSampler:
         last = time.perf_counter()
         next_state = last + (self.state_interval_s or 0.0)
         max_gap = 0.0
+        go = self._go
         while not stop.is_set():
             time.sleep(interval)
+            if not go.is_set():
+                go.wait()
+                last = time.perf_counter()  # a pause is not a gap in the sampling
+                continue
             sample()
             now = time.perf_counter()
             max_gap = max(max_gap, now - last)
@@ -346,6 +364,10 @@ class MemoryWatch:
         # of the span's start and end readings then, which is what can be proven of the span
         host_peak = host.peak_rss_bytes if host.peak_resettable else _max(host.rss_bytes, self._host_before)
         self._peak = PeakMemory(allocated, reserved, result.peak_used_bytes, result.samples, host_peak)
+
+    def paused(self) -> contextlib.AbstractContextManager[None]:
+        """The NVML sampler holds off inside the block."""
+        return self._sampler.paused()
 
     @property
     def peak(self) -> PeakMemory:
@@ -497,34 +519,50 @@ def _max(*values: int | None) -> int | None:
     return max(present) if present else None
 
 
-def leak_check(
-    readings: list[int] | tuple[int, ...],
-    baseline: int,
-    tolerance_bytes: int,
-    what: str = "allocated memory",
-) -> str | None:
-    """Failure sentence when memory after each of N generations does not return to `baseline` (the
-    post-warm-up level) within `tolerance_bytes`, or grows with N (least-squares slope times N-1
-    beyond the tolerance); else None."""
-    __tracebackhide__ = True
+def leak_verdict(
+    readings: Sequence[int], baseline: int, tolerance_bytes: int, per_1000_bytes: int,
+    what: str = "allocated memory", alpha: float = ALPHA,
+) -> Verdict:  # fmt: skip
+    """Memory after each of N generations: FAILED when the last reading stays above `baseline` (the
+    post-warm-up level) by more than `tolerance_bytes`, or when it grows per generation, judged by the one
+    decision rule on a Theil-Sen slope as what 1,000 generations would add against `per_1000_bytes`;
+    NOT_RUN when the slope is not decided (too few generations, or a slope near the limit); else PASSED.
+    Readings whose whole range is under what the limit allows over their span pass without a fit: a steady
+    growth at the limit would have spread them further."""
     if not readings:
-        raise QAUsageError("leak_check needs the memory reading after each generation; got none")
-    if tolerance_bytes < 0:
-        raise QAUsageError(f"leak tolerance {tolerance_bytes} bytes is negative; give a size such as 64MiB")
-    n = len(readings)
-    problems = []
+        raise QAUsageError("a leak check needs the memory reading after each generation; got none")
+    if tolerance_bytes < 0 or per_1000_bytes <= 0:
+        raise QAUsageError("leak limits must be sizes such as 64MiB (step) and 1GiB (per 1,000 images)")
+    n, listing = len(readings), ", ".join(format_bytes(r) for r in readings)
+    values = {"readings_bytes": list(readings), "baseline_bytes": baseline}
     excess = readings[-1] - baseline
     if excess > tolerance_bytes:
-        problems.append(
-            f"{what} after {n} generations is {format_bytes(readings[-1])}, {format_bytes(excess)} above "
-            f"the post-warm-up {format_bytes(baseline)} (tolerance {format_bytes(tolerance_bytes)})"
+        return Verdict.failed(
+            f"{what} after {n} generations is {format_bytes(readings[-1])}, {format_bytes(excess)} above the "
+            f"post-warm-up {format_bytes(baseline)} (tolerance {format_bytes(tolerance_bytes)}) (readings: {listing})",
+            **values,
         )
-    per_step = slope([float(r) for r in readings]) if n >= 3 else 0.0
-    if per_step * (n - 1) > tolerance_bytes:
-        problems.append(
-            f"{what} grows {format_bytes(per_step)} per generation over {n} generations "
-            f"({format_bytes(per_step * (n - 1))} > tolerance {format_bytes(tolerance_bytes)})"
+    if n < 2:
+        return Verdict.not_run(f"{what}: one generation cannot show growth", **values)
+    spread = max(readings) - min(readings)
+    # allocator readings repeat: a steady growth at the limit would spread them at least this far
+    if spread * 1000 / (n - 1) < per_1000_bytes:
+        values["growth_per_1000_bytes"] = spread * 1000 / (n - 1)
+        return Verdict.passed(
+            f"no growth: the {n} readings stay within {format_bytes(spread)}, under "
+            f"{format_bytes(per_1000_bytes)} per 1,000 generations",
+            **values,
         )
-    if not problems:
-        return None
-    return "; ".join(problems) + " (readings: " + ", ".join(format_bytes(r) for r in readings) + ")"
+    fit = trend([float(r) for r in readings], alpha)
+    per_image = Interval(fit.slope * 1000, fit.low * 1000, fit.high * 1000, fit.confidence,
+                         "Theil-Sen slope x 1,000", n, n)  # fmt: skip
+    decision = decide(per_image, float(per_1000_bytes), alpha)
+    values["growth_per_1000_bytes"] = per_image.estimate
+    growth = (f"{format_bytes(max(per_image.estimate, 0))} per 1,000 generations "
+              f"[{format_bytes(max(per_image.low, 0))}, {format_bytes(max(per_image.high, 0))}] "
+              f"from {n} readings (limit {format_bytes(per_1000_bytes)})")  # fmt: skip
+    if decision.outcome is Outcome.REGRESSED:
+        return Verdict.failed(f"{what} grows: {growth} (readings: {listing})", **values)
+    if decision.outcome is Outcome.INCONCLUSIVE:
+        return Verdict.not_run(f"{what}: growth not judged, {growth}: {decision.why_undecided()}", **values)
+    return Verdict.passed(f"no growth: {growth}", **values)

@@ -94,9 +94,9 @@ def run_checks(device: str, workload_spec: str, rounds: int = 5) -> tuple[list[C
     state = sampled.gpu_state or read_gpu_state(device)
     facts["gpu_state"] = state.to_dict() if state else None
     checks.append(Check("gpu state", state is not None, state.describe() if state else "no NVML"))
-    leak = memory.leak_check(after, baseline, 64 * 2**20)
+    leak = memory.leak_verdict(after, baseline, 64 * 2**20, 2**30)
     checks.append(
-        Check("leak check", leak is None, leak or f"{format_bytes(after[-1] - baseline)} over baseline")
+        Check("leak check", leak.ok, leak.message or f"{format_bytes(after[-1] - baseline)} over baseline")
     )
     snapshot = memory.MemorySnapshot(
         memory.MemoryReading(None, None, idle), loaded, peak, memory.read_memory(device)

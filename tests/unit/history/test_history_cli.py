@@ -12,7 +12,8 @@ import pytest
 from history_gen import noise, write_history
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "history"
-BENCH = "tests/gate/test_latency.py::test_latency[1024x1024]"
+SAVED = "tests/gate/test_latency.py::test_latency[1024x1024]"  # an older record's name
+BENCH = "zimage_qa/gate/test_latency.py::test_latency[1024x1024]"  # the one name it is read under
 Zqa = Callable[..., int]
 
 
@@ -25,7 +26,7 @@ def _history(tmp_path: Path, regress: bool) -> Path:
     other = noise(np.random.default_rng(2), 30, cv=0.01)
     return write_history(
         tmp_path,
-        {BENCH: x, "tests/gate/test_latency.py::test_latency[768x768]": other},
+        {SAVED: x, "tests/gate/test_latency.py::test_latency[768x768]": other},
         extra=lambda i, _: {"nfe": 8, "stages_ms": {"denoise": 1237.0}},
     )
 
@@ -58,7 +59,7 @@ def test_recovered_regression_exits_0(tmp_path: Path, zqa: Zqa, capsys: pytest.C
 def test_one_benchmark_regresses_the_others_stay_ok(
     tmp_path: Path, zqa: Zqa, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    names = [f"tests/gate/test_latency.py::test_latency[case{i}]" for i in range(5)]
+    names = [f"zimage_qa/gate/test_latency.py::test_latency[case{i}]" for i in range(5)]
     medians = {n: noise(np.random.default_rng(i), 30, cv=0.02) for i, n in enumerate(names)}
     medians[names[2]][22:] *= 1.07
     write_history(tmp_path / "one", medians)

@@ -12,8 +12,9 @@ from history_gen import H100, saved_run, write_history
 from zimage_qa.errors import QAUsageError
 from zimage_qa.history.analysis import analyse
 from zimage_qa.history.files import find_files, load_runs
-from zimage_qa.history.fingerprint import machine_fields, software_fields
+from zimage_qa.history.fingerprint import software_fields
 from zimage_qa.history.metrics import MetricPolicy, flatten_extra, parse_threshold, stats_point
+from zimage_qa.identity import machine_fields
 
 BENCH = "tests/gate/test_latency.py::test_latency[1024]"
 

@@ -92,8 +92,9 @@ class Gen:
             path.write_text(json.dumps(data))
 
     def _bench(self, case: str, median: float, size: int, weights: str, nfe: int) -> dict[str, Any]:
-        rounds = sorted(median * (1 + self.cv * self.rng.gauss(0, 1)) for _ in range(self.rounds))
-        mid = rounds[len(rounds) // 2]
+        rounds = [median * (1 + self.cv * self.rng.gauss(0, 1)) for _ in range(self.rounds)]  # in time order
+        ordered = sorted(rounds)
+        mid = ordered[len(rounds) // 2]
         denoise = mid * 1000 * 0.88
         return {
             "group": f"latency {size}x{size}",
@@ -119,8 +120,8 @@ class Gen:
             },
             "stats": {
                 "median": mid,
-                "q1": rounds[1],
-                "q3": rounds[-2],
+                "q1": ordered[1],
+                "q3": ordered[-2],
                 "rounds": len(rounds),
                 "data": rounds,
             },
@@ -260,7 +261,7 @@ def test_false_alarm_and_detection_rates_on_random_histories() -> None:
 
 def test_a_compiled_deployment_is_its_own_group_not_an_upgrade() -> None:
     """Eager and compiled runs of the same hardware never compare: the variant is part of the group."""
-    from zimage_qa.history.fingerprint import benchmark_fields
+    from zimage_qa.identity import benchmark_fields
 
     eager = benchmark_fields(
         {"model": "synthetic", "device": "NVIDIA H200", "variant": "eager", "mode": "solo"}

@@ -36,39 +36,3 @@ def test_degenerate_inputs():
         stats.median([1.0, math.nan])
     with pytest.raises(QAUsageError, match="quantile"):
         stats.quantile([1.0], 1.5)
-
-
-def test_slope():
-    assert stats.slope([1.0, 2.0, 3.0, 4.0]) == pytest.approx(1.0)
-    assert stats.slope([5.0, 5.0, 5.0]) == 0.0
-    assert stats.slope([5.0]) == 0.0
-
-
-STEADY = [1.380, 1.376, 1.381, 1.377, 1.379, 1.378, 1.380, 1.377]
-
-
-def test_drift_passes_a_steady_run():
-    assert stats.drift_check(STEADY, max_creep_rel=0.02, max_jitter_ms=50) is None
-
-
-def test_drift_fails_on_creep():
-    creeping = [1.38, 1.39, 1.40, 1.41, 1.43, 1.45, 1.47, 1.49]
-    message = stats.drift_check(creeping, max_creep_rel=0.02, max_jitter_ms=100)
-    assert message is not None
-    assert "creeps up: median of images 5-8 1.46 s vs images 1-4 1.40 s (+4.7 % > limit +2.0 %)" in message
-    assert "jitter" not in message
-    assert "1.490" in message
-
-
-def test_drift_fails_on_jitter_from_the_sixth_image():
-    jumpy = [1.38, 1.38, 1.38, 1.38, 1.38, 1.53, 1.38, 1.38]
-    message = stats.drift_check(jumpy, max_creep_rel=0.5, max_jitter_ms=100)
-    assert message is not None
-    assert message.startswith("jitter: image 6 took 1.53 s, 150 ms more than image 5 (limit 100 ms)")
-
-
-def test_drift_needs_two_times():
-    with pytest.raises(QAUsageError, match="at least 2"):
-        stats.drift_check([1.0], 0.1, 10)
-    report = stats.drift_report([1.0, 1.2, 1.1])  # odd count: the middle image belongs to neither half
-    assert (report.first_half_median_s, report.last_half_median_s) == (1.0, 1.1)

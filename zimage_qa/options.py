@@ -131,8 +131,6 @@ class GateOptions:
     timeout_s: float = 900.0  # per GPU test; 0 turns it off
     gpu_lock: GpuLock = GpuLock.WAIT
     shard: Shard | None = None
-    solo: str = "none"  # which timed checks run with sibling gate processes idle (zqa gate --gpus)
-    solo_barrier: Path | None = None
 
     @property
     def strict_outcomes(self) -> bool:
@@ -192,9 +190,6 @@ OPTIONS: tuple[Option, ...] = (
     Option("gpu-lock", "string", "wait", "when another zimage-qa run holds this device: wait, fail, or off (no "
            "lock; ZQA_LOCK_DIR moves the lock files from the temp folder)"),
     Option("shard", "string", None, "K/N: run share K of the gate's checks (zqa gate --gpus sets it per GPU)"),
-    Option("solo", "string", "none", "with sibling gate processes (zqa gate --gpus): timed checks that run while "
-           "the others wait: none, all, launch-bound or below:WxH"),
-    Option("solo-barrier", "string", None, "the folder of the lock that sibling gate processes share (set by zqa gate)"),
 )  # fmt: skip
 
 OPTION_NAMES = frozenset(o.name for o in OPTIONS)
@@ -261,15 +256,6 @@ def resolve(
 
         Variant.parse(variant)  # one line naming the fix, at start-up
     shard = text("shard")
-    solo = text("solo") or "none"
-    from zimage_qa.fleet.solo import SoloPolicy
-
-    SoloPolicy.parse(solo)
-    barrier = path("solo-barrier")
-    if barrier is not None and not barrier.is_dir():
-        raise QAUsageError(
-            f"--qa-solo-barrier {barrier} is not a folder; zqa gate creates it, leave it unset"
-        )
     return GateOptions(
         model=text("model") or "reference", revision=text("revision"),
         device=Device.parse(text("device") or "auto"), dtype=parse_dtype(text("dtype") or "auto"),
@@ -283,7 +269,7 @@ def resolve(
         ocr_engine=choice("ocr-engine", OcrEngine, "rapidocr, ppocrv4, easyocr or both"), easyocr_dir=easyocr,
         timeout_s=_timeout(text("timeout") or "900"),
         gpu_lock=choice("gpu-lock", GpuLock, "wait, fail or off"),
-        shard=Shard.parse(shard) if shard else None, solo=solo, solo_barrier=barrier,
+        shard=Shard.parse(shard) if shard else None,
     )  # fmt: skip
 
 

@@ -191,11 +191,7 @@ def pytest_runtest_setup(item: pytest.Item) -> Any:
     if reason:
         pytest.skip(reason)
     _lock_device(item, session)
-    with (
-        session.solo_hold(item.nodeid, call=False),
-        _faults_as_failures(session, item.nodeid),
-        session.warnings.capture(item.nodeid),
-    ):
+    with _faults_as_failures(session, item.nodeid), session.warnings.capture(item.nodeid):
         return (yield)
 
 
@@ -205,11 +201,7 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
         return (yield)
     session = item.config.stash[SESSION_KEY]
     try:
-        with (
-            session.solo_hold(item.nodeid, call=True),
-            _faults_as_failures(session, item.nodeid),
-            session.warnings.capture(item.nodeid),
-        ):
+        with _faults_as_failures(session, item.nodeid), session.warnings.capture(item.nodeid):
             return (yield)
     except pytest.fail.Exception:
         if "benchmark" in getattr(item, "fixturenames", ()):
@@ -223,7 +215,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     if not item.get_closest_marker("gpu"):
         return (yield)
     session = item.config.stash[SESSION_KEY]
-    with session.solo_hold(item.nodeid, call=False), session.warnings.capture(item.nodeid):
+    with session.warnings.capture(item.nodeid):
         return (yield)
 
 

@@ -28,9 +28,7 @@ def pytest_zqa_loader():
 
 
 def run(made: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return made.runpytest(
-        "-m", "gpu", "-rs", "--qa-config", "qa.toml", "--qa-candidate", "cand", *args
-    )
+    return made.runpytest("-m", "gpu", "-rs", "--qa-config", "qa.toml", "--qa-candidate", "cand", *args)
 
 
 def test_a_slower_candidate_fails_with_an_interval_that_excludes_zero(gate_project: Project) -> None:

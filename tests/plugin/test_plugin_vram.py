@@ -43,9 +43,7 @@ def project(gate_project: Project, card: str | None, config: str = CONFIG) -> py
 
 
 def run(made: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return made.runpytest(
-        "-m", "gpu", "-rs", "--qa-config", "qa.toml", "--qa-card-memory", "16GiB", *args
-    )
+    return made.runpytest("-m", "gpu", "-rs", "--qa-config", "qa.toml", "--qa-card-memory", "16GiB", *args)
 
 
 def test_card_on_the_cpu_the_vram_checks_do_not_run_and_the_header_names_the_card(

@@ -54,6 +54,8 @@ class GateSession:
     compile_s: float | None = None  # compiled variants: the first call per shape minus a warm call
     warm_times: dict[tuple[int, int], tuple[float, float]] = field(default_factory=dict)  # first, warm (s)
     mode: str = "solo"  # the orchestrator (zqa gate --gpus) stamps "concurrent" on sibling processes' records
+    gate_command: str = "pytest -m gpu"  # how a hint names the gate where this run was started
+    lock_wait_line: str | None = None  # the summary's line on a wait for the device lock
     _model: LoadedModel | None = None
     _not_applicable: dict[str, int] = field(default_factory=dict)
     _candidate: LoadedModel | None = None

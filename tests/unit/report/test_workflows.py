@@ -137,7 +137,9 @@ def test_the_gate_environment_is_a_complete_hashed_lock() -> None:
     assert "pip install -q --require-hashes --no-deps -r .github/gpu-requirements.txt" in install
     assert "pip install -q --no-deps --no-build-isolation -e ." in install and "pip check" in install
     text = (ROOT / ".github" / "gpu-requirements.txt").read_text()
-    entries = re.findall(r"^([A-Za-z0-9_.-]+)==(\S+) \\\n((?:\s+--hash=sha256:[0-9a-f]{64}(?: \\)?\n)+)", text, re.M)
+    entries = re.findall(
+        r"^([A-Za-z0-9_.-]+)==(\S+) \\\n((?:\s+--hash=sha256:[0-9a-f]{64}(?: \\)?\n)+)", text, re.M
+    )
     pins = {name.lower().replace("_", "-"): version for name, version, _ in entries}
     lines = [x for x in text.splitlines() if x and not x.startswith((" ", "#"))]
     assert len(entries) == len(lines) >= 60  # every requirement line has its hashes
@@ -191,7 +193,11 @@ def test_gpu_gate_runs_the_gate_and_judges_the_history() -> None:
     script = scripts(gate)
     assert re.search(r"pytest -m gpu .*--qa-require-gpu", script)
     assert "--benchmark-autosave" in script and "--benchmark-storage" in script
-    assert 'set -- "$ZQA_HISTORY_DIR"' in script and 'zqa history "$@"' in script and "GITHUB_STEP_SUMMARY" in script
+    assert (
+        'set -- "$ZQA_HISTORY_DIR"' in script
+        and 'zqa history "$@"' in script
+        and "GITHUB_STEP_SUMMARY" in script
+    )
     uploads = [s for s in steps(gate) if str(s.get("uses", "")).startswith("actions/upload-artifact@")]
     assert any(
         "qa-report/" in s["with"]["path"] and "gate-benchmark.json" in s["with"]["path"] for s in uploads

@@ -256,6 +256,7 @@ def _not_promised(session: GateSession, item: pytest.Item) -> bool:
 
     family = _family(item)
     if family == "upgrade" and not session.options.candidate:
+        session.note_not_collected("upgrade: needs --qa-candidate MODEL (an A/B against a second model)")
         return True
     reason = session.not_applicable(Family(family) if family else None, item.name)
     return reason is not None

@@ -380,6 +380,10 @@ class GateSession:
             return reason
         return None
 
+    def note_not_collected(self, reason: str) -> None:
+        """A check this run does not promise (named in the summary with how many were left out)."""
+        self._not_applicable[reason] = self._not_applicable.get(reason, 0) + 1
+
     def not_applicable_lines(self) -> list[str]:
         return [f"{reason}; {n} checks not collected" for reason, n in self._not_applicable.items()]
 

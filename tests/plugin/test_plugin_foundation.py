@@ -189,3 +189,12 @@ def test_every_gate_test_is_marked_gpu() -> None:
         source = path.read_text()
         assert "pytest.mark.gpu" in source.split("\ndef ", 1)[0], f"{path.name} lacks pytestmark with gpu"
         ast.parse(source)
+
+
+def test_upgrade_checks_left_out_without_a_candidate_are_named(gate_project: Project) -> None:
+    result = gate_project(files=("test_guards.py", "test_upgrade.py")).runpytest(
+        "-m", "gpu", "-k", "scheduler or upgrade"
+    )
+    result.stdout.fnmatch_lines(
+        ["upgrade: needs --qa-candidate MODEL (an A/B against a second model); * checks not collected"]
+    )

@@ -44,8 +44,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from zimage_qa.measure.budget import BudgetStatus
     from zimage_qa.measure.fingerprint import device_class, fingerprint
-    from zimage_qa.measure.overhead import measure_overhead
-    from zimage_qa.measure.workload import default_workload_spec, load_workload
+    from benchmarks.measurement_overhead import measure_overhead
+    from benchmarks.workload import default_workload_spec, load_workload
 
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     spec = args.workload or default_workload_spec(device)

@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from zimage_qa.measure.memory import NvmlSampler
     from zimage_qa.measure.stages import StageRecorder
-    from zimage_qa.measure.workload import load_workload
+    from benchmarks.workload import load_workload
 
     width, _, height = args.size.partition("x")
     work = load_workload(args.workload, args.device, int(height), int(width), args.steps)

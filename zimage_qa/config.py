@@ -185,7 +185,11 @@ class _Table:
         self.data, self.where, self.source, self.seen = data, where, source, set[str]()
 
     def fail(self, key: str, problem: str, fix: str) -> QAUsageError:
-        return QAUsageError(f"{self.source}: {self.where}.{key}: {problem}; {fix}")
+        return QAUsageError(f"{self.source}: {self._at(key)}: {problem}; {fix}")
+
+    def _at(self, key: str) -> str:
+        """`table.key`, or the key alone at the top level of a standalone file (where = "")."""
+        return f"{self.where}.{key}" if self.where else key
 
     def get(
         self, key: str, kind: type | tuple[type, ...], default: Any = None, *, required: bool = False
@@ -193,13 +197,14 @@ class _Table:
         self.seen.add(key)
         if key not in self.data:
             if required:
-                raise self.fail(key, "is missing", f"add {key} = ... to {self.where}")
+                raise self.fail(key, "is missing", f"add {key} = ... to {self.where or 'the file'}")
             return default
         value = self.data[key]
         bad_bool = isinstance(value, bool) and kind in (int, float, (int, float))
         if bad_bool or not isinstance(value, kind):
             names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-            raise self.fail(key, f"{value!r} is a {type(value).__name__}, not a {names}", f"write a {names}")
+            found, wanted = _a(type(value).__name__), _a(names)
+            raise self.fail(key, f"{value!r} is {found}, not {wanted}", f"write {wanted}")
         return value
 
     def count(self, key: str, default: int, minimum: int = 1) -> int:
@@ -221,7 +226,7 @@ class _Table:
         try:
             value = parse(raw)
         except QAUsageError as exc:
-            raise QAUsageError(f"{self.source}: {self.where}.{key}: {exc}") from None
+            raise QAUsageError(f"{self.source}: {self._at(key)}: {exc}") from None
         if value <= 0:
             raise self.fail(key, f"{raw!r} is not positive", "budgets and ceilings must be above zero")
         return value
@@ -367,9 +372,15 @@ def _thresholds(t: _Table, base: Thresholds) -> Thresholds:
 TOP_LEVEL = ("prompts", "defaults", "run", "thresholds", "scenarios", "golden", "glyphs", "budgets")
 
 
+def _a(noun: str) -> str:
+    """`a float`, `an int`, `an int or float`."""
+    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
+
+
 def parse_config(data: Mapping[str, Any], source: str) -> QAConfig:
     """Validate a merged configuration mapping; the first problem found is raised as one line."""
-    root = _Table(dict(data), "[tool.zimage-qa]", source)
+    # A pyproject.toml's keys live under [tool.zimage-qa]; a standalone file's at its top level.
+    root = _Table(dict(data), "[tool.zimage-qa]" if "[tool.zimage-qa]" in source else "", source)
     for key in data:
         if key not in TOP_LEVEL:
             raise root.fail(key, "is not a known section", f"known sections: {', '.join(TOP_LEVEL)}")
@@ -493,7 +504,7 @@ def load_config(path: Path | None = None, pyproject: Path | None = None) -> QACo
     if path is not None:
         data = read_toml(path)
         user = data.get("tool", {}).get("zimage-qa", {}) if path.name == "pyproject.toml" else data
-        source = str(path)
+        source = f"{path} [tool.zimage-qa]" if path.name == "pyproject.toml" else str(path)
     elif pyproject is not None and pyproject.is_file():
         section = read_toml(pyproject).get("tool", {}).get("zimage-qa")
         if section is not None:

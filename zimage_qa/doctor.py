@@ -15,13 +15,15 @@ from zimage_qa.verdict import Status, Verdict
 
 if TYPE_CHECKING:
     from zimage_qa.models.profiles import ModelSpec
+    from zimage_qa.options import GateOptions
 
 OCR_MODULES = {"rapidocr": "rapidocr", "ppocrv4": "rapidocr_onnxruntime", "easyocr": "easyocr"}
 OCR_INSTALL = {
-    "rapidocr": "pip install 'rapidocr>=3.10,<4' onnxruntime",
-    "ppocrv4": "pip install 'rapidocr-onnxruntime>=1.3.24,<2'",
+    "rapidocr": "pip install 'rapidocr>=3.10,<3.11'",
+    "ppocrv4": "pip install 'zimage-qa[ppocrv4]'",
     "easyocr": "pip install 'zimage-qa[easyocr]'",
 }
+OCR_EXTRAS = {"rapidocr": "onnxruntime", "ppocrv4": "ppocrv4", "easyocr": "easyocr"}  # zimage_qa.extras
 # Shared libraries the OCR engines' native parts (OpenCV, onnxruntime, torch) load, and the Debian or
 # Ubuntu package that ships each.
 SYSTEM_PACKAGES = {
@@ -100,14 +102,12 @@ def weights_presence(spec: ModelSpec) -> Verdict:
     if spec.kind in (ProfileKind.REFERENCE, ProfileKind.SYNTHETIC):
         identity = identify(spec, None).text
         return Verdict.passed(f"built in code, nothing to fetch ({identity})", path="", identity=identity)
-    note = ""
     try:
         if spec.kind is ProfileKind.LOCAL:
             folder = Path(spec.source)
         elif spec.kind is ProfileKind.HUGGINGFACE:
             folder = pretrained.hf_cached(spec.source, spec.revision)
         else:
-            note = "" if _installed("modelscope") else _MODELSCOPE_MISSING
             folder = pretrained.modelscope_cached(spec.source, spec.revision)
         pretrained.check_pipeline_dir(folder)
         missing = missing_weight_files(folder)
@@ -120,19 +120,8 @@ def weights_presence(spec: ModelSpec) -> Verdict:
             )
         identity = identify(spec, folder).text
     except QAUsageError as exc:
-        return Verdict.failed(f"{exc}{note}", path=_looked_in(spec))
-    return Verdict.passed(f"present at {folder} ({identity}){note}", path=str(folder), identity=identity)
-
-
-_MODELSCOPE_MISSING = (
-    "; the modelscope package is not installed (only needed to download: pip install 'zimage-qa[modelscope]')"
-)
-
-
-def _installed(module: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None
+        return Verdict.failed(str(exc), path=_looked_in(spec))
+    return Verdict.passed(f"present at {folder} ({identity})", path=str(folder), identity=identity)
 
 
 def _looked_in(spec: ModelSpec) -> str:
@@ -195,7 +184,13 @@ def ocr_engines(modules: Mapping[str, str] = OCR_MODULES) -> dict[str, Verdict]:
 
 
 def ocr_engine(name: str, module: str) -> Verdict:
+    from zimage_qa.extras import missing
+
     install = OCR_INSTALL.get(name, f"pip install {module}")
+    extra = OCR_EXTRAS.get(name)
+    reason = missing(extra, f"the {name} engine") if extra is not None else None
+    if reason is not None:
+        return Verdict.not_run(reason, module=module)
     try:
         importlib.import_module(module)
     except ModuleNotFoundError as exc:
@@ -230,13 +225,36 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def device_status(gate_options: GateOptions | None) -> dict[str, Any]:
+    """Whether the gate would accept the device option here (zimage_qa.preflight, as the gate asks it)."""
+    from zimage_qa.models.profiles import resolve_spec
+    from zimage_qa.preflight import check_device
+
+    if gate_options is None:
+        return {"ok": True, "device": "auto"}
+    try:
+        check_device(gate_options, resolve_spec(gate_options.model, gate_options.revision))
+    except QAUsageError as exc:
+        return {"ok": False, "device": str(gate_options.device), "problem": str(exc)}
+    return {"ok": True, "device": str(gate_options.device)}
+
+
+def extras_status() -> dict[str, dict[str, Any]]:
+    from zimage_qa.extras import EXTRAS
+
+    return {e.name: {"installed": e.installed(), "adds": e.adds, "install": e.install} for e in EXTRAS}
+
+
 def report(model: str, revision: str | None, config: Path | None, root: Path | None = None,
-           options: dict[str, dict[str, str]] | None = None) -> dict[str, Any]:  # fmt: skip
+           options: dict[str, dict[str, str]] | None = None,
+           gate_options: GateOptions | None = None) -> dict[str, Any]:  # fmt: skip
     from zimage_qa.config import load_config
     from zimage_qa.measure.fingerprint import fingerprint
 
     data: dict[str, Any] = {"fingerprint": fingerprint().to_dict(), "model": model_status(model, revision)}
     data["options"] = options or {}
+    data["device"] = device_status(gate_options)
+    data["extras"] = extras_status()
     data["ocr_engines"] = {name: verdict.to_dict() for name, verdict in ocr_engines().items()}
     try:
         loaded = load_config(config, (root or Path.cwd()) / "pyproject.toml")
@@ -262,11 +280,15 @@ def render(data: dict[str, Any]) -> str:
         f"modelscope {fp['modelscope'] or 'not installed'}",
         f"python:        {fp['python']} on {fp['platform']} ({fp['cpu']}, {fp['cpu_count']} cores)",
         *_model_lines(data["model"]),
+        *([f"device:        REFUSED: {data['device']['problem']}"] if not data.get("device", {}).get("ok", True)
+          else []),
         *([("options:       " + ", ".join(f"{k} {v['value']} ({v['from']})" for k, v in data["options"].items()
                                           if v["from"] != "default" or k == "model"))] if data.get("options") else []),
         "OCR engines:   " + "; ".join(_engine_line(k, v) for k, v in data["ocr_engines"].items()),
         "config:        " + (f"{data['config']['source']} (valid)" if data["config"]["valid"]
                              else f"INVALID: {data['config']['problem']}"),
+        "extras:        " + "; ".join(f"[{k}] {'installed' if v['installed'] else 'not installed'}: {v['adds']}"
+                                      for k, v in data.get("extras", {}).items()),
     ]  # fmt: skip
     return "\n".join(lines)
 
@@ -288,15 +310,17 @@ def _engine_line(name: str, verdict: dict[str, Any]) -> str:
 
 
 def problems(data: dict[str, Any]) -> bool:
-    """Whether anything the gate needs is missing: the model, its weights, a broken OCR engine, the config."""
+    """Whether anything the gate needs is missing: the model, its weights, the device, a broken OCR engine,
+    the config (exit 1 wherever the gate would refuse to start)."""
     model = data["model"]
     weights_ok = model["resolves"] and model["weights"]["status"] == Status.PASSED.value
     broken_ocr = any(v["status"] == Status.FAILED.value for v in data["ocr_engines"].values())
-    return not weights_ok or broken_ocr or not data["config"]["valid"]
+    device_ok = data.get("device", {}).get("ok", True)
+    return not weights_ok or broken_ocr or not data["config"]["valid"] or not device_ok
 
 
 def run(args: argparse.Namespace) -> int:
     options, sources, root = resolved_options(args)
-    data = report(options.model, options.revision, options.config_path, root, sources)
+    data = report(options.model, options.revision, options.config_path, root, sources, options)
     print(json.dumps(data, indent=2, sort_keys=True) if args.json else render(data))
     return 1 if problems(data) else 0

@@ -51,10 +51,10 @@ class Device:
     index: int = 0
 
     @classmethod
-    def parse(cls, text: str) -> Device:
+    def parse(cls, text: str, where: str = "--qa-device") -> Device:
         match = _DEVICE.match(str(text).strip().lower())
         if match is None or (match.group(1) != "cuda" and match.group(2) is not None):
-            raise QAUsageError(f"--qa-device {text!r} is not a device; use auto, cpu, cuda or cuda:N")
+            raise QAUsageError(f"{where} {text!r} is not a device; use auto, cpu, cuda or cuda:N")
         return cls(match.group(1), int(match.group(2) or 0))
 
     def resolved(self, profile: str, cuda_available: bool | None = None) -> str:
@@ -80,10 +80,10 @@ _DTYPES = {
 }  # fmt: skip
 
 
-def parse_dtype(text: str) -> str:
+def parse_dtype(text: str, where: str = "--qa-dtype") -> str:
     value = _DTYPES.get(str(text).strip().lower())
     if value is None:
-        raise QAUsageError(f"--qa-dtype {text!r} is not known; use auto, bf16, fp16 or fp32")
+        raise QAUsageError(f"{where} {text!r} is not known; use auto, bf16, fp16 or fp32")
     return value
 
 
@@ -95,10 +95,10 @@ class Shard:
     count: int
 
     @classmethod
-    def parse(cls, text: str) -> Shard:
+    def parse(cls, text: str, where: str = "--qa-shard") -> Shard:
         match = re.match(r"^\s*(\d+)\s*/\s*(\d+)\s*$", str(text))
         if match is None or not 1 <= int(match.group(1)) <= int(match.group(2)):
-            raise QAUsageError(f"--qa-shard {text!r} is not K/N with 1 <= K <= N; use e.g. 1/2")
+            raise QAUsageError(f"{where} {text!r} is not K/N with 1 <= K <= N; use e.g. 1/2")
         return cls(int(match.group(1)), int(match.group(2)))
 
     def __str__(self) -> str:
@@ -131,8 +131,14 @@ class GateOptions:
     timeout_s: float = 900.0  # per GPU test; 0 turns it off
     gpu_lock: GpuLock = GpuLock.WAIT
     shard: Shard | None = None
-    solo: str = "none"  # which timed checks run with sibling gate processes idle (zqa gate --gpus)
-    solo_barrier: Path | None = None
+    lock_wait_s: float = 3600.0  # --qa-gpu-lock wait[:SECONDS]: how long a run waits for a held device
+    # Where each value came from, by option name: "--qa-device", "ZQA_DEVICE", "ini qa_device" or "default".
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def source(self, name: str) -> str:
+        """The flag, variable or ini key to blame for option `name`'s value (the flag when it was defaulted)."""
+        where = self.sources.get(name, "default")
+        return f"--qa-{name}" if where == "default" else where
 
     @property
     def strict_outcomes(self) -> bool:
@@ -189,12 +195,9 @@ OPTIONS: tuple[Option, ...] = (
            "ppocrv4 must agree)"),
     Option("easyocr-dir", "string", None, "folder of EasyOCR model files (loaded only when their hashes match)"),
     Option("timeout", "string", "900", "seconds a GPU test may run before it fails (pytest-timeout); 0 turns it off"),
-    Option("gpu-lock", "string", "wait", "when another zimage-qa run holds this device: wait, fail, or off (no "
-           "lock; ZQA_LOCK_DIR moves the lock files from the temp folder)"),
+    Option("gpu-lock", "string", "wait", "when another zimage-qa run holds this device: wait (at most an hour; "
+           "wait:SECONDS), fail, or off (no lock; ZQA_LOCK_DIR moves the lock files from the temp folder)"),
     Option("shard", "string", None, "K/N: run share K of the gate's checks (zqa gate --gpus sets it per GPU)"),
-    Option("solo", "string", "none", "with sibling gate processes (zqa gate --gpus): timed checks that run while "
-           "the others wait: none, all, launch-bound or below:WxH"),
-    Option("solo-barrier", "string", None, "the folder of the lock that sibling gate processes share (set by zqa gate)"),
 )  # fmt: skip
 
 OPTION_NAMES = frozenset(o.name for o in OPTIONS)
@@ -223,8 +226,13 @@ def raw_values(
 def resolve(
     cli: Mapping[str, Any], environ: Mapping[str, str], ini: Mapping[str, Any], root: Path
 ) -> GateOptions:
-    """Validate every option; relative paths are taken from `root` (the user's project folder)."""
+    """Validate every option; relative paths are taken from `root` (the user's project folder). A bad value
+    is one QAUsageError naming where it came from (`--qa-device`, `ZQA_DEVICE` or `ini qa_device`)."""
     raw = raw_values(cli, environ, ini)
+    sources = {name: source for name, (_, source) in raw.items()}
+
+    def where(name: str) -> str:
+        return f"--qa-{name}" if sources[name] == "default" else sources[name]
 
     def text(name: str) -> str | None:
         value = raw[name][0]
@@ -239,7 +247,7 @@ def resolve(
         try:
             return enum_type(value)
         except ValueError:
-            raise QAUsageError(f"--qa-{name} {value!r} is not known; use {allowed}") from None
+            raise QAUsageError(f"{where(name)} {value!r} is not known; use {allowed}") from None
 
     model_raw, model_source = raw["model"]
     if model_source != "default" and str(model_raw).strip() == "":
@@ -248,43 +256,54 @@ def resolve(
         )
     easyocr = path("easyocr-dir")
     if easyocr is not None and not easyocr.is_dir():
-        raise QAUsageError(f"--qa-easyocr-dir {easyocr} is not a folder; give the folder holding the EasyOCR .pth files")  # fmt: skip
+        raise QAUsageError(f"{where('easyocr-dir')} {easyocr} is not a folder; give the folder holding the EasyOCR .pth files")  # fmt: skip
     baseline = path("baseline")
     if baseline is not None and not baseline.exists():
-        raise QAUsageError(f"--qa-baseline {baseline} does not exist; give a saved pytest-benchmark JSON or a folder of them")  # fmt: skip
+        raise QAUsageError(f"{where('baseline')} {baseline} does not exist; give a saved pytest-benchmark JSON or a folder of them")  # fmt: skip
     config_path = path("config")
     if config_path is not None and not config_path.is_file():
-        raise QAUsageError(f"--qa-config {config_path} is not a file; give a TOML file or a pyproject.toml")
+        raise QAUsageError(
+            f"{where('config')} {config_path} is not a file; give a TOML file or a pyproject.toml"
+        )
     variant = text("variant") or ""
     if variant:
         from zimage_qa.models.variant import Variant
 
-        Variant.parse(variant)  # one line naming the fix, at start-up
+        try:
+            Variant.parse(variant)  # one line naming the fix, at start-up
+        except QAUsageError as exc:
+            raise QAUsageError(f"{where('variant')}: {exc}") from None
     shard = text("shard")
-    solo = text("solo") or "none"
-    from zimage_qa.fleet.solo import SoloPolicy
-
-    SoloPolicy.parse(solo)
-    barrier = path("solo-barrier")
-    if barrier is not None and not barrier.is_dir():
-        raise QAUsageError(
-            f"--qa-solo-barrier {barrier} is not a folder; zqa gate creates it, leave it unset"
-        )
+    gpu_lock, lock_wait_s = _gpu_lock(text("gpu-lock") or "wait", where("gpu-lock"))
     return GateOptions(
         model=text("model") or "reference", revision=text("revision"),
-        device=Device.parse(text("device") or "auto"), dtype=parse_dtype(text("dtype") or "auto"),
+        device=Device.parse(text("device") or "auto", where("device")),
+        dtype=parse_dtype(text("dtype") or "auto", where("dtype")),
         config_path=config_path, scenarios=text("scenarios"), require_gpu=_bool(raw, "require-gpu"),
         strict=_bool(raw, "strict"), report_dir=path("report") or root / "qa-report",
         golden_dir=path("golden-dir") or root / "golden",
         update_golden=choice("update-golden", GoldenUpdate, "changed or all (or leave it off)"),
         update_budgets=_bool(raw, "update-budgets"), baseline=baseline, candidate=text("candidate"),
-        min_effect=_fraction(text("min-effect") or "5%"), variant=variant,
-        card_memory_bytes=_size(text("card-memory")),
+        min_effect=_fraction(text("min-effect") or "5%", where("min-effect")), variant=variant,
+        card_memory_bytes=_size(text("card-memory"), where("card-memory")),
         ocr_engine=choice("ocr-engine", OcrEngine, "rapidocr, ppocrv4, easyocr or both"), easyocr_dir=easyocr,
-        timeout_s=_timeout(text("timeout") or "900"),
-        gpu_lock=choice("gpu-lock", GpuLock, "wait, fail or off"),
-        shard=Shard.parse(shard) if shard else None, solo=solo, solo_barrier=barrier,
+        timeout_s=_timeout(text("timeout") or "900", where("timeout")),
+        gpu_lock=gpu_lock, lock_wait_s=lock_wait_s,
+        shard=Shard.parse(shard, where("shard")) if shard else None, sources=sources,
     )  # fmt: skip
+
+
+def _gpu_lock(text: str, where: str) -> tuple[GpuLock, float]:
+    """`wait` (an hour), `wait:SECONDS`, `fail` or `off`."""
+    word, _, seconds = text.strip().lower().partition(":")
+    try:
+        lock = GpuLock(word)
+        wait_s = float(seconds.removesuffix("s")) if seconds else 3600.0
+    except ValueError:
+        lock, wait_s = GpuLock.OFF, -1.0
+    if wait_s < 0 or wait_s != wait_s or (seconds and lock is not GpuLock.WAIT):
+        raise QAUsageError(f"{where} {text!r} is not known; use wait, wait:SECONDS, fail or off")
+    return lock, wait_s
 
 
 def _bool(raw: Mapping[str, tuple[Any, str]], name: str) -> bool:
@@ -296,39 +315,38 @@ def _bool(raw: Mapping[str, tuple[Any, str]], name: str) -> bool:
         return True
     if word in _FALSE:
         return False
-    raise QAUsageError(f"{source}={value!r} is not a yes/no value; use 1 or 0 (true or false)")
+    where = f"--qa-{name}" if source == "default" else source
+    raise QAUsageError(f"{where} {value!r} is not a yes/no value; use 1 or 0 (true or false)")
 
 
-def _fraction(text: str) -> float:
+def _fraction(text: str, where: str = "--qa-min-effect") -> float:
     word = text.strip()
     try:
         value = float(word[:-1]) / 100.0 if word.endswith("%") else float(word)
     except ValueError:
         value = -1.0
     if not 0.0 < value < 1.0:
-        raise QAUsageError(f"--qa-min-effect {text!r} is not a share between 0 and 1; use e.g. 5% or 0.05")
+        raise QAUsageError(f"{where} {text!r} is not a share between 0 and 1; use e.g. 5% or 0.05")
     return value
 
 
-def _size(text: str | None) -> int | None:
+def _size(text: str | None, where: str = "--qa-card-memory") -> int | None:
     if text is None:
         return None
     try:
         return parse_size(text)
     except (ValueError, QAUsageError):
-        raise QAUsageError(f"--qa-card-memory {text!r} is not a size; use e.g. 16GiB or 24GiB") from None
+        raise QAUsageError(f"{where} {text!r} is not a size; use e.g. 16GiB or 24GiB") from None
 
 
-def _timeout(value: str) -> float:
+def _timeout(value: str, where: str = "--qa-timeout") -> float:
     word = value.strip().lower().removesuffix("s").strip()
     try:
         seconds = float(word)
     except ValueError:
         seconds = -1.0
     if not 0 <= seconds < float("inf"):
-        raise QAUsageError(
-            f"--qa-timeout {value!r} is not a number of seconds >= 0; use e.g. 900, or 0 for none"
-        )
+        raise QAUsageError(f"{where} {value!r} is not a number of seconds >= 0; use e.g. 900, or 0 for none")
     return seconds
 
 

@@ -56,15 +56,15 @@ class GateSession:
     budget_draft: BudgetDraft | None = None  # --qa-update-budgets: what this run measured
     compile_s: float | None = None  # compiled variants: the first call per shape minus a warm call
     warm_times: dict[tuple[int, int], tuple[float, float]] = field(default_factory=dict)  # first, warm (s)
-    mode: str = "solo"  # "concurrent" when sibling gate processes share the host (zqa gate --gpus)
+    mode: str = "solo"  # the orchestrator (zqa gate --gpus) stamps "concurrent" on sibling processes' records
+    gate_command: str = "pytest -m gpu"  # how a hint names the gate where this run was started
+    lock_wait_line: str | None = None  # the summary's line on a wait for the device lock
     _model: LoadedModel | None = None
-    _barrier: Any = None
     _not_applicable: dict[str, int] = field(default_factory=dict)
     _candidate: LoadedModel | None = None
     _candidate_bytes: int | None = None
     _candidate_warm: set[tuple[int, int]] = field(default_factory=set)
     _baseline: Any = None
-    _solo_units: dict[str, Any] = field(default_factory=dict)
     _deployment: Variant | None = None
     _probe: HostProbe | None = None
 
@@ -301,26 +301,6 @@ class GateSession:
             f"budgets: written to {path} ({len(draft.scenarios)} scenarios); review with git diff and commit"
         )
 
-    @contextlib.contextmanager
-    def solo_hold(self, test_name: str, call: bool) -> Iterator[None]:
-        """With sibling gate processes (zqa gate --gpus): a solo check's call runs while they wait; every
-        other phase shares the barrier. The mode each record carries says which."""
-        if self.options.solo_barrier is None:
-            yield
-            return
-        from zimage_qa.fleet.shard import plan_units
-        from zimage_qa.fleet.solo import SoloBarrier, SoloPolicy
-
-        if self._barrier is None:
-            self._barrier = SoloBarrier(self.options.solo_barrier)
-            self._solo_units = {u.id: u for u in plan_units(self.config, self.spec.profile, "all",
-                                looks=self.spec.judged_for_looks, renders_text=self.spec.renders_text)}  # fmt: skip
-        solo = call and SoloPolicy.parse(self.options.solo).is_solo(test_name, self._solo_units)
-        with self._barrier.hold(solo) as mode:
-            if call:
-                self.mode = mode.value
-            yield
-
     def candidate(self) -> LoadedModel:
         """--qa-candidate: the second pipeline, loaded once beside the model on the same device and served
         the same way (variant)."""
@@ -403,6 +383,10 @@ class GateSession:
             self._not_applicable[reason] = self._not_applicable.get(reason, 0) + 1
             return reason
         return None
+
+    def note_not_collected(self, reason: str) -> None:
+        """A check this run does not promise (named in the summary with how many were left out)."""
+        self._not_applicable[reason] = self._not_applicable.get(reason, 0) + 1
 
     def not_applicable_lines(self) -> list[str]:
         return [f"{reason}; {n} checks not collected" for reason, n in self._not_applicable.items()]

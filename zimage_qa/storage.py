@@ -12,6 +12,7 @@ import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -111,6 +112,14 @@ def device_lock_path(key: str, lock_dir: Path | None = None) -> Path:
     return folder / f"zimage-qa-{safe_name(key)}.lock"
 
 
+@dataclass(frozen=True)
+class LockWait:
+    """A wait for a device that another run held: how long, and who held it."""
+
+    seconds: float
+    holder: str
+
+
 class DeviceLock:
     """Held while a GPU check runs, so that two runs (or xdist workers) never measure one device at once.
 
@@ -133,26 +142,37 @@ class DeviceLock:
         except OSError:
             return "unknown"
 
-    def acquire(self, wait: bool, on_wait: Callable[[str], None] | None = None) -> None:
-        """Take the lock; without `wait`, a held lock is a QACheckError naming the holder and the fix."""
+    def acquire(self, wait_s: float, on_wait: Callable[[str], None] | None = None) -> LockWait | None:
+        """Take the lock, waiting at most `wait_s` seconds for a run that holds it (0: not at all). Returns
+        the wait when there was one; a QACheckError names the holder and the fix when the lock stays held."""
         if self._lock.is_locked:
             self._lock.acquire()  # re-entrant: one count more
-            return
+            return None
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        waited: LockWait | None = None
         try:
             self._lock.acquire(timeout=0)
         except Timeout:
-            busy = f"device {self.key} is in use by another zimage-qa run ({self.holder()}; lock {self.path})"
-            if not wait:
+            holder = self.holder()
+            busy = f"device {self.key} is in use by another zimage-qa run ({holder}; lock {self.path})"
+            if wait_s <= 0:
                 raise QACheckError(f"{busy}; wait for it to finish, or pass --qa-gpu-lock wait") from None
             if on_wait is not None:
-                on_wait(f"{busy}; waiting for it")
+                on_wait(f"{busy}; waiting for it (at most {wait_s:g} s)")
             started = time.monotonic()
-            self._lock.acquire()
+            try:
+                self._lock.acquire(timeout=wait_s)
+            except Timeout:
+                raise QACheckError(
+                    f"{busy}; still held after {wait_s:g} s of waiting: stop that run, or wait longer with "
+                    "--qa-gpu-lock wait:SECONDS"
+                ) from None
+            waited = LockWait(time.monotonic() - started, holder)
             if on_wait is not None:
-                on_wait(f"device {self.key} is free after {time.monotonic() - started:.1f} s of waiting")
+                on_wait(f"device {self.key} is free after {waited.seconds:.1f} s of waiting")
         with contextlib.suppress(OSError):
             self.path.with_suffix(".owner").write_text(f"pid {os.getpid()}, {self.owner}", encoding="utf-8")
+        return waited
 
     def release(self) -> None:
         if self._lock.is_locked:

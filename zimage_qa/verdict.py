@@ -66,7 +66,7 @@ class Verdict:
             "status": self.status.value,
             "message": self.message,
             "values": dict(self.values),
-            "artefacts": dict(self.artefacts),
+            "artifacts": dict(self.artefacts),  # the key results.json uses
         }
 
     def to_json(self) -> str:
@@ -78,7 +78,7 @@ class Verdict:
             Status(data["status"]),
             str(data.get("message", "")),
             dict(data.get("values", {})),
-            dict(data.get("artefacts", {})),
+            dict(data.get("artifacts", data.get("artefacts", {}))),
         )
 
 

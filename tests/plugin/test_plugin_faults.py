@@ -134,7 +134,7 @@ def hold_device(seconds: float) -> threading.Event:
 
     def hold() -> None:
         lock = DeviceLock("cpu", "the other run")
-        lock.acquire(wait=False)
+        lock.acquire(0)
         taken.set()
         time.sleep(seconds)
         lock.release()
@@ -161,8 +161,22 @@ def test_fault_second_run_waits_for_the_device_then_runs(gate_project: Project) 
     result = project.runpytest(*GATE, "-k", "scheduler or dtype")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines([
-        "zimage-qa: device cpu is in use by another zimage-qa run *; waiting for it",
+        "zimage-qa: device cpu is in use by another zimage-qa run *; waiting for it (at most 3600 s)",
         "zimage-qa: device cpu is free after *s of waiting",
+        "device lock: *test_guards.py::test_* waited *s for pid *, the other run (its time is not in any measurement)",
+    ])  # fmt: skip
+
+
+def test_fault_a_wait_for_the_device_is_bounded_and_names_the_holder(gate_project: Project) -> None:
+    project = gate_project()
+    hold_device(5.0)
+    started = time.monotonic()
+    result = project.runpytest(*GATE, "--qa-gpu-lock", "wait:0.5", "-k", "scheduler or dtype")
+    assert time.monotonic() - started < 4.5
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([
+        "*device cpu is in use by another zimage-qa run (pid *, the other run; lock *); still held after 0.5 s "
+        "of waiting: stop that run, or wait longer with --qa-gpu-lock wait:SECONDS*",
     ])  # fmt: skip
 
 

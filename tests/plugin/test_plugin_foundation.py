@@ -135,10 +135,14 @@ def test_bad_environment_value_is_refused_at_start_up(
     monkeypatch.setenv("ZQA_DEVICE", "tpu")
     result = gate_project().runpytest("-m", "gpu")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["ERROR: zimage-qa: --qa-device 'tpu' is not a device*"])
+    result.stderr.fnmatch_lines(
+        ["ERROR: zimage-qa: ZQA_DEVICE 'tpu' is not a device; use auto, cpu, cuda or cuda:N"]
+    )
+    assert result.stderr.str().count("is not a device") == 1  # once, blaming the variable, not the flag
+    assert "--qa-device" not in result.stderr.str()
 
 
-def test_bad_scenarios_option_is_refused_at_collection(gate_project: Project) -> None:
+def test_bad_scenarios_option_is_refused_once_at_start_up(gate_project: Project) -> None:
     project = gate_project(files=("test_guards.py",))
     (project.path / "gate" / "test_uses_scenarios.py").write_text(
         "import pytest\npytestmark = [pytest.mark.gpu, pytest.mark.latency]\n"
@@ -146,8 +150,12 @@ def test_bad_scenarios_option_is_refused_at_collection(gate_project: Project) ->
         "def test_s(qa_scenario, qa_verdict):\n    qa_verdict.conclude(Verdict.passed(qa_scenario.id))\n"
     )
     result = project.runpytest("-m", "gpu", "--qa-scenarios", "512-simple,bogus")
-    assert result.ret != pytest.ExitCode.OK
-    result.stdout.fnmatch_lines(["*--qa-scenarios names unknown scenario(s) bogus; known: 1024-simple*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: zimage-qa: --qa-scenarios names unknown scenario(s) bogus; known: 1024-simple*"]
+    )
+    assert result.stderr.str().count("unknown scenario") == 1 and "Traceback" not in result.stderr.str()
+    assert "unknown scenario" not in result.stdout.str()  # no collection error per module
 
 
 def test_model_precedence_command_line_over_environment_over_ini(
@@ -181,3 +189,12 @@ def test_every_gate_test_is_marked_gpu() -> None:
         source = path.read_text()
         assert "pytest.mark.gpu" in source.split("\ndef ", 1)[0], f"{path.name} lacks pytestmark with gpu"
         ast.parse(source)
+
+
+def test_upgrade_checks_left_out_without_a_candidate_are_named(gate_project: Project) -> None:
+    result = gate_project(files=("test_guards.py", "test_upgrade.py")).runpytest(
+        "-m", "gpu", "-k", "scheduler or upgrade"
+    )
+    result.stdout.fnmatch_lines(
+        ["upgrade: needs --qa-candidate MODEL (an A/B against a second model); * checks not collected"]
+    )

@@ -48,6 +48,24 @@ def test_strict_turns_a_missing_budget_into_a_failure(
     result.stdout.fnmatch_lines(["*--qa-strict: not run: no latency budget for tiny*"])
 
 
+def test_strict_fails_gate_items_another_plugin_skipped_and_names_the_reason(gate_project: Project) -> None:
+    """pytest-benchmark's --benchmark-skip skips the latency checks before the gate sees them: not run."""
+    made = project(gate_project, "StubPipe(forward_s=0.002)")
+    lenient = run(made, "-k", "test_latency[", "--benchmark-skip")
+    lenient.assert_outcomes(skipped=1)
+    lenient.stdout.fnmatch_lines(["    not run: Skipping benchmark (--benchmark-skip active)."])
+    result = run(made, "-k", "test_latency[", "--benchmark-skip", "--qa-strict")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(errors=1)  # skipped at setup, so pytest counts the failure as an error
+    result.stdout.fnmatch_lines(
+        [
+            "*--qa-strict: not run: Skipping benchmark (--benchmark-skip active).",
+            "latency: 0 passed, 1 failed",
+        ]
+    )
+    assert "')" not in result.stdout.str()
+
+
 def test_noise_that_settles_is_judged_after_more_rounds(gate_project: Project) -> None:
     """Two slow images among the first three, then steady: more rounds settle it and it passes."""
     stub = "StubPipe(forward_s=Burst(0.02, 0.002, slow_images=2))"

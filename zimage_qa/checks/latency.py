@@ -87,6 +87,8 @@ def _update_budget(gate: GateSession, case: Scenario, result: ScenarioResult, ve
 
 
 def cold_start_verdict(gate: GateSession, model: LoadedModel, budgets: BudgetSet | None) -> Verdict:
+    if gate.first_image_s is None and gate.config.scenarios:  # run alone (-k cold_start): one image gives it
+        gate.warm([min(gate.config.scenarios, key=lambda c: c.width * c.height)])
     first = gate.first_image_s
     if first is None:
         return Verdict.not_run("no generation happened in this session, so there is no first-image time")

@@ -13,8 +13,6 @@ import argparse
 import dataclasses
 import os
 import shlex
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,12 +20,10 @@ from pathlib import Path
 
 from zimage_qa.errors import QAUsageError
 from zimage_qa.fleet import cards as fleet_cards
-from zimage_qa.fleet.affinity import format_cpulist, plan_affinity, read_topology
 from zimage_qa.fleet.cards import Card
 from zimage_qa.fleet.deviation import DEFAULT_THRESHOLD, deviation_records
 from zimage_qa.fleet.launch import GATE_COMMAND, LOG, Job, build_job, run_jobs
-from zimage_qa.fleet.merge import ShardOutcome, merge, stamp_benchmarks
-from zimage_qa.fleet.solo import RunMode, SoloPolicy
+from zimage_qa.fleet.merge import RunMode, ShardOutcome, merge, stamp_benchmarks
 from zimage_qa.measure.units import parse_percent
 from zimage_qa.verdict import Status
 
@@ -35,7 +31,6 @@ from zimage_qa.verdict import Status
 OWNED_OPTIONS = (
     "--qa-report",
     "--qa-shard",
-    "--qa-solo",
     "--benchmark-json",
     "--benchmark-save",
     "--benchmark-autosave",
@@ -54,8 +49,6 @@ class GateRequest:
     gpus: str
     each: bool
     report_dir: Path
-    affinity: bool
-    solo: SoloPolicy
     deviation: float
     command: tuple[str, ...]
     pytest_args: tuple[str, ...]
@@ -84,8 +77,6 @@ class GateRequest:
             str(args.gpus),
             bool(args.each),
             Path(args.report),
-            bool(args.affinity),
-            SoloPolicy.parse(args.solo),
             deviation,
             command,
             tuple(extra),
@@ -106,20 +97,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default="qa-report",
         metavar="DIR",
         help="the merged report folder; each card's own report goes to DIR/gpuN (default qa-report)",
-    )
-    parser.add_argument(
-        "--affinity",
-        action=argparse.BooleanOptionalAction,
-        default=False,
-        help="pin each process to its own CPU cores, near its GPU (default off: on nvidia-h200-x2 it did not "
-        "steady the launch-bound 512x512 scenario, see CHANGELOG 0.2.0)",
-    )
-    parser.add_argument(
-        "--solo",
-        default="none",
-        metavar="none|launch-bound|all|below:WxH",
-        help="timed checks to run while the other GPUs idle (default none: measured on nvidia-h200-x2, the solo "
-        "phase cost 5 s of wall and 512x512 still moved 10-20 %% from process to process)",
     )
     parser.add_argument(
         "--deviation",
@@ -169,57 +146,25 @@ def run_gate(
     env = dict(os.environ if environ is None else environ)
     request = dataclasses.replace(request, report_dir=(cwd or Path.cwd()) / request.report_dir)
     chosen = fleet_cards.select(discover(), request.gpus)
-    cpus = _affinity(chosen) if request.affinity and len(chosen) > 1 else {}
-    barrier = Path(tempfile.mkdtemp(prefix="zqa-solo-")) if _needs_barrier(request, chosen) else None
-    try:
-        jobs = [
-            _job(request, card, k, len(chosen), cpus.get(card.index), barrier, env)
-            for k, card in enumerate(chosen)
-        ]
-        for job in jobs:
-            say(f"zqa gate: {job.describe()}")
-        started = time.perf_counter()
-        outcomes = run_jobs(jobs, environ=env, cwd=cwd, say=say)
-        wall = time.perf_counter() - started
-    finally:
-        if barrier is not None:
-            shutil.rmtree(barrier, ignore_errors=True)
+    jobs = [_job(request, card, k, len(chosen)) for k, card in enumerate(chosen)]
+    for job in jobs:
+        say(f"zqa gate: {job.describe()}")
+    started = time.perf_counter()
+    outcomes = run_jobs(jobs, environ=env, cwd=cwd, say=say)
+    wall = time.perf_counter() - started
     _refuse_usage_errors(outcomes)
     return _report(request, jobs, outcomes, wall, env, cwd, say)
 
 
-def _needs_barrier(request: GateRequest, chosen: Sequence[Card]) -> bool:
-    return len(chosen) > 1 and request.solo.kind != "none"
-
-
-def _affinity(chosen: Sequence[Card]) -> dict[int, frozenset[int]]:
-    if not hasattr(os, "sched_setaffinity"):
-        raise QAUsageError("this platform cannot pin processes to CPU cores; pass --no-affinity")
-    topology = read_topology({c.index: c.bus_id for c in chosen})
-    return plan_affinity(topology, [c.index for c in chosen])
-
-
-def _job(
-    request: GateRequest,
-    card: Card,
-    k: int,
-    n: int,
-    cpus: frozenset[int] | None,
-    barrier: Path | None,
-    environ: Mapping[str, str],
-) -> Job:
+def _job(request: GateRequest, card: Card, k: int, n: int) -> Job:
     share = "all" if request.each or n == 1 else f"{k + 1}/{n}"
     extra = [f"--qa-shard={share}"] if share != "all" else []
-    if barrier is not None:
-        extra += [f"--qa-solo={request.solo}", f"--qa-solo-barrier={barrier}"]
     if request.benchmark_save:
         extra += [
             f"--benchmark-save={request.benchmark_save}",
             f"--benchmark-storage={request.benchmark_storage / f'gpu{card.index}'}",
         ]
-    return build_job(
-        card, share, request.command, [*extra, *request.pytest_args], request.report_dir, cpus, environ
-    )
+    return build_job(card, share, request.command, [*extra, *request.pytest_args], request.report_dir)
 
 
 def _refuse_usage_errors(outcomes: Sequence[ShardOutcome]) -> None:
@@ -281,11 +226,9 @@ def _header(
 ) -> dict[str, str]:
     n = len(jobs)
     run = f"--each: the whole gate on {n} card(s)" if request.each else f"sharded over {n} card(s)"
-    pinned = [f"{j.card.label}: CPUs {format_cpulist(j.cpus)}" for j in jobs if j.cpus is not None]
     return {
         "fleet": f"{run}, wall {wall:.1f} s",
-        "affinity": "; ".join(pinned) or "off",
-        "solo": str(request.solo) if n > 1 else "solo (one process)",
+        "mode": "concurrent (one process per card)" if n > 1 else "solo (one process)",
         "benchmark JSON": ", ".join(benchmark_files) or "none written",
         "logs": f"{request.report_dir}/gpuN/{LOG}",
     }

@@ -1,7 +1,6 @@
 """Starting one gate process per GPU and waiting for them: each with `CUDA_VISIBLE_DEVICES` set to its
-card (PCI bus order, as NVML numbers cards), its own report folder and pytest-benchmark JSON, pinned to
-its own CPU cores with its thread pools sized to them, its share of the checks, and the solo barrier.
-The rest of the environment (NCCL_*, HF_*, ZQA_*) passes through unchanged.
+card (PCI bus order, as NVML numbers cards), its own report folder and pytest-benchmark JSON, and its
+share of the checks. The rest of the environment (NCCL_*, HF_*, ZQA_*) passes through unchanged.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from zimage_qa.fleet.affinity import format_cpulist, thread_environment
 from zimage_qa.fleet.cards import Card
 from zimage_qa.fleet.merge import ShardOutcome
 
@@ -27,14 +25,13 @@ BENCHMARK_JSON = "benchmark.json"
 
 @dataclass(frozen=True)
 class Job:
-    """One gate process: its card, share ('1/2' or 'all'), command line, environment additions, CPUs
-    (None: not pinned), report folder and log."""
+    """One gate process: its card, share ('1/2' or 'all'), command line, environment additions, report
+    folder and log."""
 
     card: Card
     share: str
     argv: tuple[str, ...]
     env: Mapping[str, str]
-    cpus: frozenset[int] | None
     report_dir: Path
 
     @property
@@ -46,8 +43,7 @@ class Job:
         return self.report_dir / BENCHMARK_JSON
 
     def describe(self) -> str:
-        pinned = f", CPUs {format_cpulist(self.cpus)}" if self.cpus is not None else ""
-        return f"{self.card.describe()}: share {self.share}{pinned}"
+        return f"{self.card.describe()}: share {self.share}"
 
 
 def build_job(
@@ -56,16 +52,12 @@ def build_job(
     command: Sequence[str],
     extra_args: Sequence[str],
     report_root: Path,
-    cpus: frozenset[int] | None,
-    environ: Mapping[str, str],
 ) -> Job:
     """The job of `card`: `command` + its report folder and benchmark JSON + `extra_args`."""
     folder = report_root / f"gpu{card.index}"
     argv = (*command, f"--qa-report={folder}", f"--benchmark-json={folder / BENCHMARK_JSON}", *extra_args)
     env = {"CUDA_VISIBLE_DEVICES": str(card.index), "CUDA_DEVICE_ORDER": "PCI_BUS_ID"}
-    if cpus is not None:
-        env.update(thread_environment(cpus, environ))
-    return Job(card, share, argv, env, cpus, folder)
+    return Job(card, share, argv, env, folder)
 
 
 def child_environment(job: Job, environ: Mapping[str, str]) -> dict[str, str]:
@@ -74,16 +66,11 @@ def child_environment(job: Job, environ: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def _pin(cpus: frozenset[int]) -> None:
-    os.sched_setaffinity(0, cpus)
-
-
 def _start(job: Job, environ: Mapping[str, str], cwd: Path) -> subprocess.Popen[bytes]:
     job.report_dir.mkdir(parents=True, exist_ok=True)
     with job.log.open("wb") as log:
         log.write(("$ " + " ".join(job.argv) + "\n").encode())
         log.flush()
-        cpus = job.cpus
         return subprocess.Popen(
             job.argv,
             cwd=cwd,
@@ -91,7 +78,6 @@ def _start(job: Job, environ: Mapping[str, str], cwd: Path) -> subprocess.Popen[
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            preexec_fn=(lambda: _pin(cpus)) if cpus is not None else None,
         )
 
 

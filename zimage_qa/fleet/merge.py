@@ -7,6 +7,7 @@ its card and log: a missing shard must never read as a smaller green run.
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,7 +16,6 @@ from typing import Any
 
 from zimage_qa.errors import QAUsageError
 from zimage_qa.fleet.cards import Card
-from zimage_qa.fleet.solo import RunMode
 from zimage_qa.records import CheckRecord, Family
 from zimage_qa.report.results import Results, dumps, read_results
 from zimage_qa.storage import write_text_atomic
@@ -23,6 +23,13 @@ from zimage_qa.verdict import Status
 
 RESULTS = "results.json"
 SHARD_TEST = "zqa gate::shard"
+
+
+class RunMode(enum.Enum):
+    """How a record was measured; budgets and histories keep the two apart."""
+
+    SOLO = "solo"  # the only gate process on the host
+    CONCURRENT = "concurrent"  # sibling gate processes were working on other GPUs meanwhile
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,9 @@ BOTH: tuple[str, ...] = ("rapidocr", "ppocrv4")  # what `both` reads with
 _OPTION_PREFIXES = tuple(f"{name}_" for name in _FACTORIES)
 ENGINE_NAMES: tuple[str, ...] = (*_FACTORIES, "both")
 DEFAULT_ENGINE = "rapidocr"
+# The extras of zimage-qa (zimage_qa.extras) each engine needs.
+_EXTRAS = {"rapidocr": ("onnxruntime",), "ppocrv4": ("onnxruntime", "ppocrv4"),
+           "both": ("onnxruntime", "ppocrv4"), "easyocr": ("easyocr",)}  # fmt: skip
 
 
 def get_engine(name: str = DEFAULT_ENGINE, **options: Any) -> OcrEngine:
@@ -58,6 +61,10 @@ def get_engine(name: str = DEFAULT_ENGINE, **options: Any) -> OcrEngine:
     key = name.strip().lower() if isinstance(name, str) else name
     if key not in ENGINE_NAMES:
         raise QAUsageError(f"unknown OCR engine {name!r}; choose one of: {', '.join(ENGINE_NAMES)}")
+    from zimage_qa.extras import require
+
+    for extra in _EXTRAS.get(key, ()):  # a missing optional part is named by its extra, not a traceback
+        require(extra, f"the {key} OCR engine")
     if key == "both":
         return CombinedEngine(tuple(_FACTORIES[n](**_options_for(n, options)) for n in BOTH))
     return _FACTORIES[key](**_options_for(key, options))

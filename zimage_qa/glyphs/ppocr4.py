@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 NAME = "ppocrv4"
 _CPU = "CPUExecutionProvider"
-INSTALL = "pip install 'rapidocr-onnxruntime>=1.3.24,<2'"
+INSTALL = "pip install 'zimage-qa[ppocrv4]'"
 
 
 class PpOcrV4Engine:

@@ -74,6 +74,10 @@ def run(args: argparse.Namespace) -> int:
     from zimage_qa.history.analysis import analyse
     from zimage_qa.history.table import render_table
 
+    if args.plot is not None or args.html is not None:
+        from zimage_qa.extras import require
+
+        require("plot", f"zqa history {'--plot' if args.plot is not None else '--html'}")
     policy = build_policy(
         args.threshold, args.metric, args.higher_is_better, args.lower_is_better, args.min_runs
     )

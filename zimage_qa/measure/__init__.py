@@ -7,5 +7,4 @@ nothing heavy (torch and NVML load on first use).
 - `fingerprint`: the environment for machine_info and `zqa doctor`; device_class
 - `roofline`: FLOPs of a DiT forward, measured matmul peak, achieved TFLOP/s
 - `budget`: LatencyBudget, MemoryCeiling (evaluate -> Verdict); `units`: parsing and formatting; `stats`: pure math
-- `overhead`: what the gate's own measurement costs; `workload`, `selftest`: GPU self-checks
 """

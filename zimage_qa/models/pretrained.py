@@ -97,49 +97,48 @@ def modelscope_cache_root() -> Path:
     return Path(os.environ.get("MODELSCOPE_CACHE") or Path.home() / ".cache" / "modelscope").expanduser()
 
 
-def modelscope_candidates(model_id: str, root: Path | None = None) -> list[Path]:
-    """The legacy folders (no revision in the path) where modelscope < 1.38 kept `model_id`, in the
-    order modelscope_hub and modelscope probe them; the current layout is `models/<owner>--<name>/`."""
-    root = root or modelscope_cache_root()
-    owner, name = model_id.split("/", 1)
-    safe = name.replace(".", "___")
-    return [
-        root / "models" / owner / safe,
-        root / "hub" / "models" / owner / safe,
-        root / owner / name,
-        root / owner / safe,
-        root / "hub" / owner / name,
-        root / "hub" / owner / safe,
-        root / "models" / owner / name,
-    ]
+def modelscope_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("modelscope") is not None
+
+
+MODELSCOPE_MISSING = "the modelscope package is not installed: pip install 'zimage-qa[modelscope]'"
 
 
 def modelscope_cached(model_id: str, revision: str | None, root: Path | None = None) -> Path:
-    """The cached ModelScope snapshot of `model_id` at `revision`, with the revision checked against what
-    the cache records; a usage error naming the folders looked in, or the mismatch, and the fix."""
-    root = root or modelscope_cache_root()
-    snapshots = root / "models" / model_id.replace("/", "--") / "snapshots"
-    wanted = [revision] if revision else ["master", "main"]
-    for name in wanted:
-        if _non_empty(snapshots / name):
-            return snapshots / name
-    if not revision:
-        present = [p for p in sorted(snapshots.glob("*")) if _non_empty(p)]
-        if len(present) == 1:
-            return present[0]
-        if present:
-            raise QAUsageError(
-                f"the ModelScope cache {snapshots} holds revisions {', '.join(p.name for p in present)} of "
-                f"{model_id} and none was asked for; pass --qa-revision with one of them"
-            )
-    for legacy in modelscope_candidates(model_id, root):
-        if _non_empty(legacy):
-            return _check_legacy_revision(legacy, model_id, revision)
-    raise NotInCache(
-        f"model modelscope:{model_id}{'@' + revision if revision else ''} is not in the ModelScope cache at "
-        f"{snapshots if revision else snapshots.parent} (nor in a legacy folder under {root}); fetch it first: "
-        f"{modelscope_fetch_command(model_id, revision)}"
-    )
+    """The cached ModelScope snapshot of `model_id` at `revision`, found by modelscope itself
+    (`snapshot_download(..., local_files_only=True)`, every cache layout it knows), with the revision
+    checked against what a reused legacy folder records; `NotInCache` naming the fetch command otherwise."""
+    if not modelscope_installed():
+        raise QAUsageError(
+            f"model modelscope:{model_id} needs ModelScope's cache lookup; {MODELSCOPE_MISSING}"
+        )
+    from modelscope import snapshot_download  # type: ignore[import-not-found,unused-ignore]
+
+    kwargs: dict[str, Any] = {"allow_patterns": ALLOW_PATTERNS, "local_files_only": True}
+    if revision:
+        kwargs["revision"] = revision
+    if root is not None:
+        kwargs["cache_dir"] = str(root)
+    try:
+        folder = Path(snapshot_download(model_id, **kwargs))
+    except Exception as exc:  # modelscope's CacheNotFound and its relatives: not here
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise NotInCache(
+            f"model modelscope:{model_id}{'@' + revision if revision else ''} is not in the ModelScope cache at "
+            f"{root or modelscope_cache_root()} ({first[:200]}); fetch it first: "
+            f"{modelscope_fetch_command(model_id, revision)}"
+        ) from None
+    if not _non_empty(folder):
+        raise NotInCache(
+            f"model modelscope:{model_id} has an empty cache folder {folder}; fetch it again: "
+            f"{modelscope_fetch_command(model_id, revision)}"
+        )
+    recorded = recorded_revision(folder)
+    if revision and "snapshots" not in folder.parts and not (recorded and same_revision(recorded, revision)):
+        return _check_legacy_revision(folder, model_id, revision)
+    return folder
 
 
 def _check_legacy_revision(folder: Path, model_id: str, revision: str | None) -> Path:
@@ -183,20 +182,15 @@ def offline() -> bool:
 
 
 def modelscope_snapshot(model_id: str, revision: str | None) -> Path:
-    """The ModelScope snapshot of `model_id` at `revision`: from the cache when it holds it (no
-    modelscope import needed), else downloaded by modelscope unless offline; the revision is checked."""
+    """The ModelScope snapshot of `model_id` at `revision`: from the cache when it holds it, else downloaded
+    by modelscope unless offline; the revision of a reused legacy folder is checked."""
     try:
         return modelscope_cached(model_id, revision)
     except NotInCache as missing:
         if offline():
             raise QAUsageError(f"{missing} (the run is offline: HF_HUB_OFFLINE is set)") from None
-    try:
-        from modelscope import snapshot_download  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        raise QAUsageError(
-            f"model 'modelscope:{model_id}' is not in the ModelScope cache at {modelscope_cache_root()} and "
-            "downloading it needs the modelscope package; install it with pip install 'zimage-qa[modelscope]'"
-        ) from None
+    from modelscope import snapshot_download
+
     kwargs: dict[str, Any] = {"allow_patterns": ALLOW_PATTERNS}
     if revision:
         kwargs["revision"] = revision
@@ -208,7 +202,7 @@ def modelscope_snapshot(model_id: str, revision: str | None) -> Path:
             f"({type(exc).__name__}); check the id or pass a local folder"
         ) from None
     recorded = recorded_revision(folder)
-    if revision and not (recorded and same_revision(recorded, revision)):
+    if revision and "snapshots" not in folder.parts and not (recorded and same_revision(recorded, revision)):
         return _check_legacy_revision(folder, model_id, revision)
     return folder
 

@@ -107,8 +107,8 @@ BAD_CONFIGS = [
         '[[budgets]]\nprofile = "reference"\ndevice = "cpu"\nscenarios."*" = { reserved = "24 gigs" }\n',
         r"bad size '24 gigs'.*'24GiB'",
     ),
-    ("wrong type", '[run]\nrounds = "five"\n', r"run\.rounds: 'five' is a str, not a int; write a int"),
-    ("bool for number", "[run]\nrounds = true\n", r"run\.rounds: True is a bool, not a int"),
+    ("wrong type", '[run]\nrounds = "five"\n', r"run\.rounds: 'five' is a str, not an int; write an int"),
+    ("bool for number", "[run]\nrounds = true\n", r"run\.rounds: True is a bool, not an int"),
     ("too few rounds", "[run]\nrounds = 1\n", r"run\.rounds: 1 is below 2; use a whole number >= 2"),
     (
         "negative threshold",
@@ -159,3 +159,16 @@ def test_missing_config_file_names_the_option(tmp_path: Path) -> None:
         QAUsageError, match=r"config file .*nope\.toml does not exist; check the --qa-config path"
     ):
         load_config(tmp_path / "nope.toml")
+
+
+def test_a_standalone_files_errors_name_its_own_keys_and_a_pyprojects_its_section(tmp_path: Path) -> None:
+    with pytest.raises(QAUsageError) as standalone:
+        load_config(write(tmp_path, "[nonsense]\nx = 1\n"))
+    assert str(standalone.value).startswith(f"{tmp_path / 'qa.toml'}: nonsense: is not a known section")
+    assert "tool.zimage-qa" not in str(standalone.value)
+    pyproject = write(tmp_path, "[tool.zimage-qa.nonsense]\nx = 1\n", "pyproject.toml")
+    for loaded in (lambda: load_config(pyproject=pyproject), lambda: load_config(pyproject)):
+        with pytest.raises(
+            QAUsageError, match=r"pyproject\.toml \[tool\.zimage-qa\]: \[tool\.zimage-qa\]\.nonsense"
+        ):
+            loaded()

@@ -80,15 +80,15 @@ def test_a_sharded_index_names_the_missing_shard(tmp_path: Path) -> None:
     assert doctor.missing_weight_files(tmp_path) == ["transformer/m-2.safetensors"]
 
 
-def test_modelscope_without_the_package_and_weights_says_both(
+def test_modelscope_without_the_package_names_the_extra(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MODELSCOPE_CACHE", str(tmp_path))
     monkeypatch.setitem(sys.modules, "modelscope", None)  # find_spec: not installed
     verdict = doctor.weights_presence(resolve_spec("modelscope:Tongyi-MAI/Z-Image-Turbo", "v1.0"))
     assert verdict.status is Status.FAILED and verdict.values["path"] == str(tmp_path)
-    assert f"not in the ModelScope cache at {tmp_path}" in verdict.message
-    assert "modelscope package is not installed" in verdict.message and "--revision v1.0" in verdict.message
+    assert "needs ModelScope's cache lookup" in verdict.message
+    assert "modelscope package is not installed: pip install 'zimage-qa[modelscope]'" in verdict.message
 
 
 def test_modelscope_cache_of_another_revision_is_refused(
@@ -198,5 +198,32 @@ def test_doctor_resolves_options_as_the_gate_does(
     assert main(["doctor"]) == 2
     assert (
         capsys.readouterr().err.strip()
-        == "zqa: error: --qa-device 'foo' is not a device; use auto, cpu, cuda or cuda:N"
+        == "zqa: error: ZQA_DEVICE 'foo' is not a device; use auto, cpu, cuda or cuda:N"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["--device", "cuda:7"], "--qa-device 'cuda:7': no CUDA device is visible here; use cpu or auto"),
+        (["--model", "synthetic"], "--qa-model synthetic needs a CUDA GPU"),
+    ],
+)
+def test_doctor_exits_1_where_the_gate_would_refuse_to_start(
+    args: list[str], problem: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    import torch
+
+    from zimage_qa.cli import main
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA device")
+    monkeypatch.chdir(Path(__file__).parent)
+    assert main(["doctor", "--json", *args]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["device"]["ok"] is False and data["device"]["problem"].startswith(problem)
+    assert set(data["extras"]) == {"onnxruntime", "ppocrv4", "easyocr", "modelscope", "plot"}
+    assert main(["doctor", *args]) == 1
+    assert "device:        REFUSED: " + problem in capsys.readouterr().out

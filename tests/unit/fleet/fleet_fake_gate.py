@@ -1,7 +1,6 @@
 """A stand-in for one gate process (`python -m pytest --pyargs zimage_qa.gate -m gpu ...`) in the launcher tests.
 
-It reads the options the orchestrator gives, holds the solo barrier around its one launch-bound timed
-check as the plugin will, and writes a results.json and a pytest-benchmark JSON like a gate run. What
+It reads the options the orchestrator gives and writes a results.json and a pytest-benchmark JSON like a gate run. What
 it saw (visible GPU, CPUs, thread variables) goes into its records' values. Environment switches:
 FAKE_MEDIANS '0:0.43,1:0.47' (median by visible GPU), FAKE_FAIL_GPU, FAKE_CRASH_GPU, FAKE_REFUSE.
 """
@@ -11,10 +10,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
-from zimage_qa.fleet.solo import RunMode, SoloBarrier
 from zimage_qa.records import CheckRecord, Family
 from zimage_qa.report import write_report
 from zimage_qa.verdict import Status
@@ -32,26 +29,15 @@ def main(argv: list[str]) -> int:
         print("Fatal Python error: Segmentation fault", file=sys.stderr)
         return 3
     medians = dict(p.split(":") for p in os.environ.get("FAKE_MEDIANS", "0:0.43,1:0.43").split(","))
-    seen = {"visible": gpu, "cpus": sorted(os.sched_getaffinity(0)), "omp": os.environ.get("OMP_NUM_THREADS"),
-            "device_order": os.environ.get("CUDA_DEVICE_ORDER"), "shard_arg": opts.get("--qa-shard"),
+    seen = {"visible": gpu, "device_order": os.environ.get("CUDA_DEVICE_ORDER"), "shard_arg": opts.get("--qa-shard"),
             "step_summary_seen": "GITHUB_STEP_SUMMARY" in os.environ, "argv": argv}  # fmt: skip
-    barrier = SoloBarrier(Path(opts["--qa-solo-barrier"])) if "--qa-solo-barrier" in opts else None
-    window: list[float] = []
-    mode = RunMode.SOLO
-    if barrier is not None:
-        with barrier.hold(solo=True) as mode:
-            window.append(time.time())
-            time.sleep(0.3)
-            window.append(time.time())
-        with barrier.hold(solo=False):
-            time.sleep(0.1)
     failed = os.environ.get("FAKE_FAIL_GPU") == gpu
     median = float(medians.get(gpu, "0.43"))
     records = [
         CheckRecord(Family.LATENCY, "zimage_qa/gate/test_latency.py::test_latency[512-simple]", "512-simple",
                     Status.FAILED if failed else Status.PASSED,
                     f"p50 latency {median} s > budget 0.40 s" if failed else "within budget",
-                    {"median_s": median, "mode": mode.value, "solo_window": window, **seen}),
+                    {"median_s": median, "mode": "solo", **seen}),
         CheckRecord(Family.LATENCY, "zimage_qa/gate/test_latency.py::test_cold_start", "test_cold_start",
                     Status.PASSED, "load 15 s", {"load_s": 15.0}),
     ]  # fmt: skip

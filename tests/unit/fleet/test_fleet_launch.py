@@ -1,5 +1,5 @@
-"""`zqa gate` end to end with a stand-in gate process and two fake GPUs (no NVML): launch, pin, solo
-barrier, merge, exit status."""
+"""`zqa gate` end to end with a stand-in gate process and two fake GPUs (no NVML): launch, merge, exit
+status."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ from typing import Any
 import pytest
 
 from zimage_qa.errors import QAUsageError
-from zimage_qa.fleet import command
-from zimage_qa.fleet.affinity import Topology
 from zimage_qa.fleet.cards import Card
 from zimage_qa.fleet.command import GateRequest, configure, run_gate
 from zimage_qa.report import read_results
@@ -22,7 +20,6 @@ from zimage_qa.verdict import Status
 
 FAKE = Path(__file__).with_name("fleet_fake_gate.py")
 CARDS = (Card(0, "Fake H200", "GPU-0", "0000:19:00.0"), Card(1, "Fake H200", "GPU-1", "0000:9a:00.0"))
-CPUS = sorted(os.sched_getaffinity(0))
 
 
 def request(*extra: str, gpus: str = "all") -> GateRequest:
@@ -30,13 +27,6 @@ def request(*extra: str, gpus: str = "all") -> GateRequest:
     configure(parser)
     args = parser.parse_args(["--gpus", gpus, "--command", f"{sys.executable} {FAKE}", *extra])
     return GateRequest.from_args(args)
-
-
-@pytest.fixture(autouse=True)
-def one_core_per_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The test machine's CPUs as separate cores, whatever its sysfs says (it may have two CPUs)."""
-    fake = Topology(frozenset(CPUS), tuple(frozenset({c}) for c in CPUS), {}, {})
-    monkeypatch.setattr(command, "read_topology", lambda bus_ids: fake)
 
 
 @pytest.fixture
@@ -56,20 +46,14 @@ def values(tmp_path: Path) -> dict[str, dict[str, Any]]:
     return {str(r.values["card"]): dict(r.values) for r in records if r.case == "512-simple"}
 
 
-@pytest.mark.skipif(len(CPUS) < 2, reason="pinning two processes apart needs two CPUs")
 def test_two_gpus_run_apart_and_merge_into_one_report(tmp_path: Path, env: dict[str, str]) -> None:
-    code, lines = gate(tmp_path, env, "--affinity", "--solo", "launch-bound")
+    code, lines = gate(tmp_path, env)
     assert code == 0, lines
     seen = values(tmp_path)
     assert set(seen) == {"GPU 0", "GPU 1"}
     assert [seen[c]["visible"] for c in ("GPU 0", "GPU 1")] == ["0", "1"]
     assert [seen[c]["shard_arg"] for c in ("GPU 0", "GPU 1")] == ["1/2", "2/2"]
     assert {seen[c]["device_order"] for c in seen} == {"PCI_BUS_ID"}
-    cpus = [set(seen[c]["cpus"]) for c in ("GPU 0", "GPU 1")]
-    assert cpus[0] and cpus[1] and not cpus[0] & cpus[1]  # pinned apart
-    assert [seen[c]["omp"] for c in ("GPU 0", "GPU 1")] == [str(len(cpus[0])), str(len(cpus[1]))]
-    (a0, a1), (b0, b1) = (seen[c]["solo_window"] for c in ("GPU 0", "GPU 1"))
-    assert a1 <= b0 or b1 <= a0  # the two solo windows never overlapped
     assert {seen[c]["mode"] for c in seen} == {"solo"}  # the gate's own mode is kept
     records = read_results(tmp_path / "qa-report" / "results.json").records
     cold = [r for r in records if r.case == "test_cold_start"]
@@ -87,18 +71,17 @@ def test_two_gpus_run_apart_and_merge_into_one_report(tmp_path: Path, env: dict[
 
 
 def test_a_failed_check_on_one_card_fails_the_run(tmp_path: Path, env: dict[str, str]) -> None:
-    code, _ = gate(tmp_path, env, "--no-affinity", "--solo", "none", FAKE_FAIL_GPU="1")
+    code, _ = gate(tmp_path, env, FAKE_FAIL_GPU="1")
     assert code == 1
     records = read_results(tmp_path / "qa-report" / "results.json").records
     failed = [r for r in records if r.outcome is Status.FAILED]
     assert [(r.values["card"], r.case) for r in failed] == [("GPU 1", "512-simple")]
-    assert "--qa-solo-barrier" not in " ".join(values(tmp_path)["GPU 0"]["argv"])
 
 
 def test_a_card_that_leaves_no_results_is_a_failure_not_a_smaller_run(
     tmp_path: Path, env: dict[str, str]
 ) -> None:
-    code, _ = gate(tmp_path, env, "--no-affinity", FAKE_CRASH_GPU="0")
+    code, _ = gate(tmp_path, env, FAKE_CRASH_GPU="0")
     assert code == 1
     records = read_results(tmp_path / "qa-report" / "results.json").records
     shard = [r for r in records if r.outcome is Status.FAILED]
@@ -108,13 +91,13 @@ def test_a_card_that_leaves_no_results_is_a_failure_not_a_smaller_run(
 
 def test_a_gate_that_refuses_its_options_is_a_usage_error(tmp_path: Path, env: dict[str, str]) -> None:
     with pytest.raises(QAUsageError, match="refused its options: ERROR: unrecognized arguments: --qa-shard"):
-        gate(tmp_path, env, "--no-affinity", FAKE_REFUSE="1")
+        gate(tmp_path, env, FAKE_REFUSE="1")
 
 
 def test_each_runs_everything_everywhere_and_names_the_deviating_card(
     tmp_path: Path, env: dict[str, str]
 ) -> None:
-    code, _ = gate(tmp_path, env, "--each", "--no-affinity", FAKE_MEDIANS="0:0.426,1:0.678")
+    code, _ = gate(tmp_path, env, "--each", FAKE_MEDIANS="0:0.426,1:0.678")
     assert code == 1
     seen = values(tmp_path)
     assert seen["GPU 0"]["shard_arg"] is None and seen["GPU 0"]["shard"] == "all"
@@ -123,19 +106,17 @@ def test_each_runs_everything_everywhere_and_names_the_deviating_card(
     assert len(agree) == 1 and agree[0].outcome is Status.FAILED
     assert agree[0].message.startswith("GPU 1 is +59.2 % off its siblings on 512-simple")
     assert str(results.header["deviating cards"]).startswith("GPU 1 is +59.2 %")
-    same, _ = gate(
-        tmp_path, env, "--each", "--no-affinity", "--deviation", "60%", FAKE_MEDIANS="0:0.426,1:0.678"
-    )
+    same, _ = gate(tmp_path, env, "--each", "--deviation", "60%", FAKE_MEDIANS="0:0.426,1:0.678")
     assert same == 0
 
 
-def test_one_gpu_runs_alone_without_shard_or_barrier(tmp_path: Path, env: dict[str, str]) -> None:
+def test_one_gpu_runs_alone_without_shard(tmp_path: Path, env: dict[str, str]) -> None:
     lines: list[str] = []
     code = run_gate(request("--report", "qa-report", gpus="1"), discover=lambda: CARDS, environ=env,
                     cwd=tmp_path, say=lines.append)  # fmt: skip
     assert code == 0
     seen = values(tmp_path)
-    assert list(seen) == ["GPU 1"] and seen["GPU 1"]["shard_arg"] is None and seen["GPU 1"]["omp"] is None
+    assert list(seen) == ["GPU 1"] and seen["GPU 1"]["shard_arg"] is None
     assert seen["GPU 1"]["mode"] == "solo"
 
 
@@ -145,7 +126,7 @@ def test_arguments_are_checked_before_anything_starts() -> None:
         request("--", "--qa-report=x", "--benchmark-json", "y")
     with pytest.raises(QAUsageError, match="not a percentage"):
         request("--deviation", "lots")
-    with pytest.raises(QAUsageError, match="--solo 'sometimes' is not known"):
-        request("--solo", "sometimes")
+    with pytest.raises(SystemExit):  # the options solo and affinity are gone
+        request("--solo", "none")
     with pytest.raises(QAUsageError, match="no GPU 3 on this host"):
         run_gate(request(gpus="0,3"), discover=lambda: CARDS)

@@ -10,8 +10,7 @@ import pytest
 
 from zimage_qa.errors import QAUsageError
 from zimage_qa.fleet.cards import Card
-from zimage_qa.fleet.merge import ShardOutcome, merge, stamp_benchmarks
-from zimage_qa.fleet.solo import RunMode
+from zimage_qa.fleet.merge import RunMode, ShardOutcome, merge, stamp_benchmarks
 from zimage_qa.records import CheckRecord, Family
 from zimage_qa.report import write_report
 from zimage_qa.verdict import Status

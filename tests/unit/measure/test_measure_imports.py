@@ -9,7 +9,7 @@ CORE = [
     "gpu_state",
     "memory",
     "oom",
-    "overhead",
+    "probe",
     "roofline",
     "stages",
     "stats",

@@ -5,8 +5,8 @@ from dataclasses import replace
 
 import pytest
 
+from benchmarks.measurement_overhead import ARMS, OverheadReport, measure_overhead, paired_ratio, round_order
 from zimage_qa.errors import QAUsageError
-from zimage_qa.measure.overhead import ARMS, OverheadReport, measure_overhead, paired_ratio, round_order
 from zimage_qa.verdict import Status
 
 

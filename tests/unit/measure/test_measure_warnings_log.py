@@ -44,12 +44,20 @@ def plain(self: object) -> None:
     return None
 
 
-def test_torch_deprecation_from_third_party_code_is_recorded():
+def test_a_deprecation_from_third_party_code_is_recorded_as_that_library_raised_it():
+    """torch.jit.script_method warns (DeprecationWarning in torch 2.13, FutureWarning in 2.14): the log
+    records whatever category and module torch used, never a category of its own."""
+    with warnings.catch_warnings(record=True) as raised:
+        warnings.simplefilter("always")
+        torch.jit.script_method(plain)
+    if not raised:
+        pytest.skip(f"torch {torch.__version__} no longer warns on script_method")
     log = WarningsLog()
     with log.capture("load"):
         torch.jit.script_method(plain)  # what torch.compile's imports do on torch 2.13
     (record,) = log.records
-    assert record.category == "DeprecationWarning"
+    assert record.category == raised[0].category.__name__
+    assert issubclass(raised[0].category, (DeprecationWarning, FutureWarning, PendingDeprecationWarning))
     assert "script_method" in record.message
     assert record.module.startswith("torch.jit")
 

@@ -137,12 +137,12 @@ CASES = [
         "cannot be created: * is a file"),
     Bad("option-timeout-not-a-number", "pytest", lambda d: ["--qa-timeout", "soon"], "--qa-timeout 'soon' is not a number of seconds"),
     Bad("option-timeout-negative", "pytest", lambda d: ["--qa-timeout", "-5"], "is not a number of seconds >= 0"),
-    Bad("option-gpu-lock-unknown", "pytest", lambda d: ["--qa-gpu-lock", "maybe"], "use wait, fail or off"),
+    Bad("option-gpu-lock-unknown", "pytest", lambda d: ["--qa-gpu-lock", "maybe"], "use wait, wait:SECONDS, fail or off"),
     # config file
     Bad("config-not-toml", "pytest", config("[defaults\nsteps = 8"), "is not valid TOML"),
     Bad("config-unknown-section", "pytest", config("[colours]\nred = 1\n"), "colours: is not a known section"),
     Bad("config-unknown-key", "pytest", config("[defaults]\nstep = 8\n"), "defaults.step: is not a known key"),
-    Bad("config-wrong-type", "pytest", config('[defaults]\nsteps = "eight"\n'), "'eight' is a str, not a int"),
+    Bad("config-wrong-type", "pytest", config('[defaults]\nsteps = "eight"\n'), "'eight' is a str, not an int"),
     Bad("config-size-not-a-multiple-of-16", "pytest", config('[[golden]]\nid = "a"\nprompt = "p"\nsize = "1000x1000"\n'),
         "1000 is not a multiple of 16"),
     Bad("config-size-absurd", "pytest", config('[[golden]]\nid = "a"\nprompt = "p"\nsize = "99999x512"\n'),
@@ -176,6 +176,8 @@ def assert_zqa_refuses(case: Bad, folder: Path, capsys: pytest.CaptureFixture[st
 
 def assert_pytest_refuses(case: Bad, pytester: pytest.Pytester) -> None:
     args = case.make(pytester.path)
+    # Options are read when a gate item (a test that asks for qa_verdict) is collected, as in a gate run.
+    pytester.makepyfile(test_a_gate_item="def test_gate_item(qa_verdict):\n    pass\n")
     result = pytester.runpytest("-p", "no:cacheprovider", *args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stderr.str()
     errors = [line for line in result.stderr.lines if line.strip()]

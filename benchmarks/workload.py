@@ -1,7 +1,7 @@
 """What the overhead benchmark and the GPU self-test run: a model profile (`profile:NAME`, through
 `zimage_qa.models`), any builder (`MODULE:FUNC`, called with the device), or a toy pipeline with
 ZImagePipeline's shape (`toy`, `toy-gpu`: `text_encoder`, one `transformer` forward per step,
-`vae.decode`). Imports torch at module level: only `benchmarks/` and `zimage_qa.measure.selftest` import it."""
+`vae.decode`). Imports torch at module level: only the scripts in `benchmarks/` import it."""
 
 from __future__ import annotations
 

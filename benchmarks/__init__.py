@@ -1,0 +1,1 @@
+"""Measurements of the gate itself, run from a checkout (not shipped in the wheel)."""

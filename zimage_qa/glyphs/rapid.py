@@ -108,7 +108,7 @@ class RapidOcrEngine:
             found = self._det(bgr)
             readings = self._rec([crop(bgr, d.box) for d in found])
         return tuple(
-            TextLine(r.text, to_box(d.box.tolist()), r.score, NAME, r.chars)
+            TextLine(r.text, to_box(d.box.tolist()), r.score, NAME, r.chars, r.alternatives)
             for d, r in zip(found, readings, strict=True)
             if r.text.strip() and r.score >= self.min_score
         )

@@ -129,7 +129,8 @@ class Calibration:
 
     @property
     def judgeable(self) -> bool:
-        return any(e.judgeable for e in self.engines)
+        """Every engine can judge the text (with `both`, both must)."""
+        return bool(self.engines) and all(e.judgeable for e in self.engines)
 
     def for_engine(self, name: str) -> EngineCalibration | None:
         return next((e for e in self.engines if e.engine == name), None)

@@ -10,9 +10,9 @@ For each engine (one, or two with `both`):
 - it read the text exactly, but a threshold is not met -> FAILED, naming the character, the score
   and the calibration's scores;
 - it read something else -> FAILED with both texts.
-With several engines the most favourable judgeable reading decides (PASSED over FAILED), as a
-reviewer would take the clearer of two readings; an engine that cannot judge only adds its reason.
-A case with `min_score` (long texts, a few misreads allowed) needs
+With several engines (`both`) every engine must agree: any engine's failure fails the picture, an
+engine that cannot judge the text makes the case not judged (named), and only when every engine
+passes does the picture pass. A case with `min_score` (long texts, a few misreads allowed) needs
 only the read rate: one look-alike character is a misread it already tolerates.
 """
 
@@ -117,7 +117,8 @@ def _doubts(expected: str, reading: TextMatch, cal: EngineCalibration) -> tuple[
 
 
 def _decisive(judged: tuple[EngineJudgement, ...]) -> EngineJudgement:
-    for status in (Status.PASSED, Status.FAILED, Status.NOT_RUN):
+    """Every engine must agree: a failure decides, then an engine that cannot judge, then a pass."""
+    for status in (Status.FAILED, Status.NOT_RUN, Status.PASSED):
         for one in judged:
             if one.status is status:
                 return one
@@ -125,12 +126,15 @@ def _decisive(judged: tuple[EngineJudgement, ...]) -> EngineJudgement:
 
 
 def _message(decisive: EngineJudgement, judged: tuple[EngineJudgement, ...]) -> str:
+    if len(judged) == 1:
+        return decisive.message
     if decisive.status is Status.NOT_RUN:
-        if len(judged) == 1:
-            return decisive.message
-        return "; ".join(f"{j.engine}: {j.message}" for j in judged)
+        blind = [j.engine for j in judged if j.status is Status.NOT_RUN]
+        return f"not judged: {', '.join(blind)} cannot judge this text; " + "; ".join(
+            f"{j.engine}: {j.message}" for j in judged
+        )
     others = [f"{j.engine}: {j.message}" for j in judged if j is not decisive]
-    return decisive.message + (f" (other engines: {'; '.join(others)})" if others else "")
+    return decisive.message + f" (other engines: {'; '.join(others)})"
 
 
 def _values(

@@ -234,6 +234,23 @@ def test_a_look_alike_scored_as_its_own_renders_were_fails() -> None:
     assert glyph_verdict("天香茶馆", _lines("天香茶馆"), cal).status is Status.PASSED
 
 
+def test_with_two_engines_both_must_agree() -> None:
+    blind = Scripted("v4", confuse={"荼馆": ("茶馆", 0.99999)})
+    sharp = Scripted("v6")
+    cal = calibrate(CombinedEngine((sharp, blind)), "茶馆")
+    assert [e.judgeable for e in cal.engines] == [True, False] and not cal.judgeable
+    both_read = _lines("茶馆", "v6") + _lines("茶馆", "v4")
+    verdict = glyph_verdict("茶馆", both_read, cal)
+    assert verdict.status is Status.NOT_RUN and not verdict.ok
+    assert verdict.message.startswith("not judged: v4 cannot judge this text; ")
+    wrong = _lines("荼馆", "v6") + _lines("茶馆", "v4")  # v4's reading cannot rescue a failure
+    assert glyph_verdict("茶馆", wrong, cal).status is Status.FAILED
+    two = calibrate(CombinedEngine((sharp, Scripted("v4b"))), "茶馆")
+    assert glyph_verdict("茶馆", _lines("茶馆", "v6") + _lines("茶馆", "v4b"), two).status is Status.PASSED
+    one_wrong = _lines("茶馆", "v6") + _lines("荼馆", "v4b")
+    assert glyph_verdict("茶馆", one_wrong, two).status is Status.FAILED
+
+
 def test_min_score_cases_ignore_look_alike_blind_spots() -> None:
     cal = calibrate(Scripted(confuse={"夭香茶馆": ("天香茶馆", 0.99999)}), "天香茶馆")
     assert glyph_verdict("天香茶馆", _lines("天香茶馆"), cal, min_score=0.7).status is Status.PASSED

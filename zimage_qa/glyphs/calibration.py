@@ -3,23 +3,17 @@
 Before a generated picture is judged, the engine reads renders of the expected text and of its
 look-alikes (`zimage_qa.glyphs.probe`: the hand table, the recogniser's own runners-up, the known
 groups) in every calibration font that draws them (`zimage_qa.glyphs.fontset`: the bundled faces and a
-user's own), mildly or variously damaged (`zimage_qa.glyphs.render`):
-1. the text, `TRUE_SEEDS` renders per font: the engine must read it exactly in `MIN_READ_RATE` of them;
-2. each look-alike, one mild render per font (the screen); one that is read as the text, or that
-   gives the expected character at least `RISK_FLOOR` of probability, is probed: `PROBE_SEEDS` more
-   varied renders per font (size, blur, JPEG, rotation, clutter);
-3. per character with probed look-alikes, a threshold: the most probability any of their renders gave
-   the expected character there, plus `MARGIN`. A reading of the text is trusted only when each such
-   character scores above its threshold, and at least `MIN_READ_RATE` of the text's renders must be
-   trusted readings. A look-alike that pushes a threshold to 1 (read as the text with a score a true
-   render cannot beat) is a blind spot.
-Otherwise the case "cannot be judged with this engine (reads 倌 as 馆)": a pass would not prove the
-picture right.
+user's own), mildly or variously damaged (`zimage_qa.glyphs.render`). The engine can judge the text when
+- it reads the text exactly in at least `MIN_READ_RATE` of its `TRUE_SEEDS` renders per font, and those
+  readings meet the thresholds `zimage_qa.glyphs.separation` sets from the look-alikes' renders, and
+- no look-alike is a blind spot: read as the text with no score that tells them apart.
+Otherwise the case "cannot be judged with this engine (it reads 舂 as 春)": a pass would not prove the
+picture right. `zimage_qa.glyphs.judgement` checks a picture's reading against the same thresholds.
 
 Results are cached for the life of the process and on disk (`zimage_qa.glyphs.cache`, kind
 "calibration"), keyed by the engine's name, version and model file hashes, the text, the font set
-(`FontSet.digest`, user fonts included), a hash of this code (`_code_version`) and the rules below.
-A corrupt or unreadable entry is ignored and recomputed.
+(`FontSet.digest`, user fonts included), a hash of this code and its data (`_code_version`) and the
+rules. A corrupt or unreadable entry is ignored and recomputed.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The engine is first calibrated on the expected text (`zimage_qa.glyphs.calibration`): the output says whether
 it can read the text and tell it from its look-alikes, as the gate does. Calibrations are kept on disk
 (`zimage_qa.glyphs.cache`, `$XDG_CACHE_HOME/zimage-qa`): a text checked before costs no calibration, so a
-check of a 1024x1024 picture takes about 0.6 s on 2 cores, and 1.5-2.1 s the first time for a
+check of a 1024x1024 picture takes about 0.6 s on 2 cores, and 1.2-1.7 s the first time for a
 four-character text (benchmarks/glyph_check_speed.py).
 Exit 0 when the picture shows the text, 1 when it does not (a wrong glyph, missing or extra text) or
 when the engine cannot judge this text (the reason says which look-alike it confuses; with `both`,

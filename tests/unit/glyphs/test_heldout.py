@@ -24,6 +24,7 @@ import pytest
 from heldout_set import APT, EVAL_TEXTS, HELD_OUT_FONTS, OTHER_KINDS, Figures, evaluate, look_alike_pairs
 from scripted_engine import Scripted, tag_renders
 
+import zimage_qa.glyphs.calibration as calibration
 from zimage_qa.glyphs.confusables import known_look_alikes, look_alikes
 from zimage_qa.glyphs.rapid import RapidOcrEngine
 
@@ -90,11 +91,16 @@ def test_the_figures_can_fail(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="module")
-def held_out(rapid_engine: RapidOcrEngine) -> Figures:
+def held_out(rapid_engine: RapidOcrEngine, tmp_path_factory: pytest.TempPathFactory) -> Figures:
+    """The evaluation, once for this module, with a disk cache of its own (no calibration an earlier
+    run left behind)."""
     missing = sorted(name for name, (path, _) in HELD_OUT_FONTS.items() if not Path(path).is_file())
     if missing:
         pytest.skip(f"held-out fonts {missing} are not installed; apt-get install -y {APT}")
-    return evaluate(rapid_engine, EVAL_TEXTS, HELD_OUT_FONTS, per_text=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("held-out-cache")))
+        patch.setattr(calibration, "_CACHE", {})
+        return evaluate(rapid_engine, EVAL_TEXTS, HELD_OUT_FONTS, per_text=1)
 
 
 def test_held_out_correct_renders_are_accepted_and_near_misses_rejected(

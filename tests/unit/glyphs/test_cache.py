@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from scripted_engine import Scripted, tag_renders
 import zimage_qa.glyphs.calibration as calibration
 from zimage_qa.glyphs import cache
 from zimage_qa.glyphs.calibration import CalibrationStatus, calibrate
+from zimage_qa.glyphs.fontset import style, with_user_fonts
 from zimage_qa.glyphs.lines import sha256_file
 
 
@@ -54,16 +56,24 @@ def test_the_disk_cache_lives_under_xdg_cache_home(tmp_path: Path, monkeypatch: 
     assert cache.cache_dir() == Path.home() / ".cache" / "zimage-qa"
 
 
-@pytest.mark.parametrize("change", ["model", "text", "code"])
+@pytest.mark.parametrize("change", ["model", "text", "code", "fonts", "font file"])
 def test_a_change_to_what_it_depends_on_calibrates_again(
-    change: str, monkeypatch: pytest.MonkeyPatch
+    change: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    calibrate(counting(), "福")
+    brand = tmp_path / "brand.otf"
+    shutil.copy(style("black").path, brand)
+    fonts = with_user_fonts([brand]) if change == "font file" else None
+    calibrate(counting(), "福", fonts)
     _forget_in_process(monkeypatch)
     engine = counting(model="m2" if change == "model" else "m1")
     if change == "code":
         monkeypatch.setattr(calibration, "_code_version", lambda module: "another version")
-    result = calibrate(engine, "福福" if change == "text" else "福").engines[0]
+    if change == "fonts":  # a user's font added
+        fonts = with_user_fonts([brand])
+    if change == "font file":  # the same path, other contents
+        shutil.copy(style("display").path, brand)
+        fonts = with_user_fonts([brand])
+    result = calibrate(engine, "福福" if change == "text" else "福", fonts).engines[0]
     assert engine.calls > 0 and not result.cached and len(_entries()) == 2
 
 

@@ -135,6 +135,7 @@ class QAConfig:
     run_by_profile: Mapping[str, RunSettings]
     run_default: RunSettings
     thresholds_by_profile: Mapping[str, Thresholds] = field(default_factory=dict)
+    glyph_fonts: tuple[Path, ...] = ()  # the user's own fonts the glyph calibration also renders with
 
     def run_for(self, profile: str) -> RunSettings:
         return self.run_by_profile.get(profile, self.run_default)
@@ -369,7 +370,9 @@ def _thresholds(t: _Table, base: Thresholds) -> Thresholds:
     return result
 
 
-TOP_LEVEL = ("prompts", "defaults", "run", "thresholds", "scenarios", "golden", "glyphs", "budgets")
+TOP_LEVEL = (
+    "prompts", "defaults", "run", "thresholds", "scenarios", "golden", "glyphs", "glyph_calibration", "budgets",
+)  # fmt: skip
 
 
 def _a(noun: str) -> str:
@@ -377,8 +380,40 @@ def _a(noun: str) -> str:
     return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
 
 
-def parse_config(data: Mapping[str, Any], source: str) -> QAConfig:
-    """Validate a merged configuration mapping; the first problem found is raised as one line."""
+def _glyph_fonts(root: _Table, base: Path) -> tuple[Path, ...]:
+    """`[glyph_calibration] fonts`: font files, relative to the folder of the config file."""
+    table = _Table(root.get("glyph_calibration", dict, {}), "glyph_calibration", root.source)
+    raw = table.get("fonts", list, [])
+    table.done()
+    if not all(isinstance(p, str) and p.strip() for p in raw):
+        raise table.fail("fonts", f"{raw!r} is not a list of file paths", 'write fonts = ["fonts/brand.ttf"]')
+    from zimage_qa.glyphs.fontset import resolve, user_face
+
+    paths = resolve(raw, base)
+    for path in paths:
+        try:
+            user_face(path)
+        except QAUsageError as exc:
+            raise table.fail(
+                "fonts", str(exc), "paths are relative to the folder of this config file"
+            ) from None
+    return paths
+
+
+def _check_glyph_coverage(config: QAConfig) -> None:
+    """Every glyph case's text can be rendered by some calibration font, or the config is refused."""
+    from zimage_qa.glyphs.fontset import with_user_fonts
+
+    fonts = with_user_fonts(config.glyph_fonts)
+    for i, case in enumerate(config.glyphs):
+        refusal = fonts.refusal(case.expect)
+        if refusal is not None:
+            raise QAUsageError(f"{config.source}: glyphs[{i}].expect: {case.expect!r}: {refusal}")
+
+
+def parse_config(data: Mapping[str, Any], source: str, base: Path | None = None) -> QAConfig:
+    """Validate a merged configuration mapping; the first problem found is raised as one line. Paths
+    in it are relative to `base` (the folder of the config file; default: the working folder)."""
     # A pyproject.toml's keys live under [tool.zimage-qa]; a standalone file's at its top level.
     root = _Table(dict(data), "[tool.zimage-qa]" if "[tool.zimage-qa]" in source else "", source)
     for key in data:
@@ -434,8 +469,10 @@ def parse_config(data: Mapping[str, Any], source: str) -> QAConfig:
             for i, item in enumerate(root.get("budgets", list, []))
         ),
         run_by_profile=run_by_profile, run_default=run_default,
+        glyph_fonts=_glyph_fonts(root, base or Path.cwd()),
     )  # fmt: skip
     _check_references(config)
+    _check_glyph_coverage(config)
     return config
 
 
@@ -501,18 +538,20 @@ def load_config(path: Path | None = None, pyproject: Path | None = None) -> QACo
     merged = builtin_config()
     source = "zimage-qa built-in config"
     user: Mapping[str, Any] | None = None
+    base: Path | None = None
     if path is not None:
         data = read_toml(path)
         user = data.get("tool", {}).get("zimage-qa", {}) if path.name == "pyproject.toml" else data
         source = f"{path} [tool.zimage-qa]" if path.name == "pyproject.toml" else str(path)
+        base = path.resolve().parent
     elif pyproject is not None and pyproject.is_file():
         section = read_toml(pyproject).get("tool", {}).get("zimage-qa")
         if section is not None:
-            user, source = section, f"{pyproject} [tool.zimage-qa]"
+            user, source, base = section, f"{pyproject} [tool.zimage-qa]", pyproject.resolve().parent
     if user is not None:
         if not isinstance(user, dict):
             raise QAUsageError(f"{source}: [tool.zimage-qa] must be a table; see the README")
         if "scenarios" in user and "budgets" not in user:
             _prune_builtin_budgets(merged, user["scenarios"])
         merged.update(user)
-    return parse_config(merged, source)
+    return parse_config(merged, source, base)

@@ -43,16 +43,18 @@ def read_all(gate: GateSession) -> Iterator[GlyphReadings]:
         yield GlyphReadings(unavailable=f"OCR engine unavailable: {exc}")
         return
     from zimage_qa.glyphs.calibration import calibrate
+    from zimage_qa.glyphs.fontset import with_user_fonts
 
+    fonts = with_user_fonts(gate.config.glyph_fonts)
     model = gate.model()
     readings = GlyphReadings(engine)
     with BackgroundReader(engine) as reader:
         wanted = gate.collected_cases or {c.id for c in gate.config.glyphs}
         for case in (c for c in gate.config.glyphs if c.id in wanted):
-            # Calibrate first (renders of the text and its look-alikes in the bundled fonts): the engine
-            # is judged able to read this text before it judges the model.
+            # Calibrate first (renders of the text and its look-alikes in the calibration fonts): the
+            # engine is judged able to read this text before it judges the model.
             readings.calibrations[case.expect] = readings.calibrations.get(case.expect) or calibrate(
-                engine, case.expect
+                engine, case.expect, fonts
             )
             image = model.generate(
                 case.prompt, case.width, case.height, case.steps, case.seed, gate.config.guidance

@@ -1,24 +1,19 @@
 """Engine self-calibration: can this OCR engine judge this expected text at all?
 
-Before a generated picture is judged, the expected text is rendered in the five bundled fonts with
-mild damage (`zimage_qa.glyphs.render`), twice each, and the engine reads the renders. Each look-alike of
-the text (one character replaced by a confusable from `confusables.toml`: 茶 -> 荼) is rendered once
-per font and read too. The engine can judge the text when it
-- reads the text exactly in at least `MIN_READ_RATE` of the renders, and
-- never reads a look-alike render as the text, or, where it does, gives the swapped character a
-  lower score than it ever gives the true character (`Threshold`): then a reading of the text with
-  that character scored at or below the threshold is not trusted.
-Otherwise the case "cannot be judged with this engine (it reads 夭 as 天)": a pass would not prove
-the picture right. The decision uses the bundled fonts only.
+Before a generated picture is judged, the engine reads renders of the expected text and of its
+look-alikes (`zimage_qa.glyphs.probe`: the hand table, the recogniser's own runners-up, the known
+groups) in every calibration font that draws them (`zimage_qa.glyphs.fontset`: the bundled faces and a
+user's own), mildly or variously damaged (`zimage_qa.glyphs.render`). The engine can judge the text when
+- it reads the text exactly in at least `MIN_READ_RATE` of its `TRUE_SEEDS` renders per font, and those
+  readings meet the thresholds `zimage_qa.glyphs.separation` sets from the look-alikes' renders, and
+- no look-alike is a blind spot: read as the text with no score that tells them apart.
+Otherwise the case "cannot be judged with this engine (it reads 舂 as 春)": a pass would not prove the
+picture right. `zimage_qa.glyphs.judgement` checks a picture's reading against the same thresholds.
 
-Engines that recognise ready-cut lines (`LineRecogniser`) read the renders without detection, in one
-batch (about 0.2-0.6 s a case on 2 cores); others read each render through `read`.
-
-Results are cached for the life of the process and on disk (`zimage_qa.glyphs.cache`, kind "calibration"),
-keyed by the engine's name, version and model file hashes, the text, and a hash of what else a
-calibration depends on (`_code_version`: this module, the renderer, the engine's module, the
-confusables table, the bundled fonts, Pillow's version) and the rules below. Any change to one of
-them calibrates again; a corrupt or unreadable entry is ignored and recomputed.
+Results are cached for the life of the process and on disk (`zimage_qa.glyphs.cache`, kind
+"calibration"), keyed by the engine's name, version and model file hashes, the text, the font set
+(`FontSet.digest`, user fonts included), a hash of this code and its data (`_code_version`) and the
+rules. A corrupt or unreadable entry is ignored and recomputed.
 """
 
 from __future__ import annotations
@@ -27,69 +22,26 @@ import functools
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from zimage_qa.glyphs.confusables import Substitution, substitutions
-from zimage_qa.glyphs.lines import LineRecogniser, OcrEngine, Recognition, parts
-from zimage_qa.glyphs.render import FONT_FILES, missing, render_line
-from zimage_qa.glyphs.verdict import check_expected, normalise, reading_order
+from zimage_qa.glyphs import probe, separation
+from zimage_qa.glyphs.confusables import Source, Substitution
+from zimage_qa.glyphs.fontset import FontSet, bundled
+from zimage_qa.glyphs.lines import OcrEngine, parts
+from zimage_qa.glyphs.separation import LookAlike, Threshold
+from zimage_qa.glyphs.verdict import check_expected, normalise
 
-if TYPE_CHECKING:
-    from PIL import Image
-
-MIN_READ_RATE = 0.75  # share of clean-ish renders an engine must read exactly to judge a text
-RENDERS_PER_FONT = 2  # of the expected text; each look-alike is rendered once per font
-SCORE_MARGIN = 0.05  # the true character must score this much above any look-alike read as it
+MIN_READ_RATE = 0.75  # share of the text's renders the engine must read exactly, and trust
+TRUE_SEEDS = 4  # renders of the text per font: one mild, the others varied
 
 
 class CalibrationStatus(Enum):
     JUDGEABLE = "judgeable"
     CANNOT_JUDGE = "cannot be judged"
-
-
-@dataclass(frozen=True)
-class LookAlike:
-    """How often one look-alike text was read as the expected text, over its renders."""
-
-    substitution: Substitution
-    renders: int
-    read_as_expected: int
-    scores: tuple[float, ...] = ()  # the swapped character's score where it was read as expected
-
-    @property
-    def rejected(self) -> bool:
-        return self.read_as_expected == 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "text": self.substitution.text,
-            "pair": self.substitution.pair,
-            "renders": self.renders,
-            "read_as_expected": self.read_as_expected,
-            "scores": [round(s, 4) for s in self.scores],
-        }
-
-
-@dataclass(frozen=True)
-class Threshold:
-    """A reading of the expected text is trusted at `index` only when that character scores above
-    `score`: look-alikes that read as the text scored at most `look_alike`, true renders `true_min`."""
-
-    index: int
-    char: str
-    score: float
-    look_alike: float
-    true_min: float
-    pairs: tuple[str, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "char": self.char, "score": round(self.score, 4),
-                "look_alike": round(self.look_alike, 4), "true_min": round(self.true_min, 4),
-                "pairs": list(self.pairs)}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -102,9 +54,12 @@ class EngineCalibration:
     reason: str
     renders: int
     read_exactly: int
+    trusted: int = 0  # exact readings whose every thresholded character scores above its threshold
     misreads: tuple[str, ...] = ()  # what the renders of the text read as, when not exact
     look_alikes: tuple[LookAlike, ...] = ()
     thresholds: tuple[Threshold, ...] = ()
+    blind: tuple[str, ...] = ()  # pairs no threshold separates, as "倌/馆"
+    fonts: tuple[str, ...] = ()
     seconds: float = 0.0
     cached: bool = False  # read from the disk cache (`seconds` is then the time it took when made)
 
@@ -118,20 +73,24 @@ class EngineCalibration:
 
     @property
     def blind_spots(self) -> tuple[LookAlike, ...]:
-        """Look-alikes read as the text that no score threshold separates."""
-        separated = {pair for t in self.thresholds for pair in t.pairs}
-        return tuple(a for a in self.look_alikes if not a.rejected and a.substitution.pair not in separated)
+        return tuple(a for a in self.look_alikes if a.pair in self.blind)
+
+    @property
+    def by_score(self) -> tuple[LookAlike, ...]:
+        """Look-alikes read as the text in some render, told apart by a threshold."""
+        return tuple(a for a in self.look_alikes if a.read_as_expected and a.pair not in self.blind)
 
     @property
     def rejected(self) -> int:
-        """Look-alike texts never read as the expected one, or told apart by score."""
         return len(self.look_alikes) - len(self.blind_spots)
 
     def summary(self) -> str:
         alikes = f"{self.rejected}/{len(self.look_alikes)} look-alikes rejected"
-        scored = f" ({len(self.thresholds)} by score)" if self.thresholds else ""
-        return (f"{self.engine}: reads {self.expected!r} in {self.read_exactly}/{self.renders} renders, "
-                f"{alikes}{scored}: {self.reason}")  # fmt: skip
+        scored = f", {len(self.by_score)} by score" if self.by_score else ""
+        probed = sum(a.probed for a in self.look_alikes)
+        extra = f" ({probed} probed with varied renders{scored})" if probed else ""
+        return (f"{self.engine}: reads {self.expected!r} in {self.read_exactly}/{self.renders} renders "
+                f"({self.trusted} trusted), {alikes}{extra}: {self.reason}")  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -142,11 +101,14 @@ class EngineCalibration:
             "read_rate": round(self.read_rate, 4),
             "renders": self.renders,
             "read_exactly": self.read_exactly,
+            "trusted": self.trusted,
             "misreads": list(self.misreads),
             "look_alikes_rejected": self.rejected,
+            "look_alikes_by_score": len(self.by_score),
             "look_alikes": [a.to_dict() for a in self.look_alikes],
-            "blind_spots": [a.substitution.pair for a in self.blind_spots],
+            "blind_spots": list(self.blind),
             "thresholds": [t.to_dict() for t in self.thresholds],
+            "fonts": list(self.fonts),
             "seconds": round(self.seconds, 3),
             "cached": self.cached,
         }
@@ -161,7 +123,8 @@ class Calibration:
 
     @property
     def judgeable(self) -> bool:
-        return any(e.judgeable for e in self.engines)
+        """Every engine can judge the text (with `both`, both must)."""
+        return bool(self.engines) and all(e.judgeable for e in self.engines)
 
     def for_engine(self, name: str) -> EngineCalibration | None:
         return next((e for e in self.engines if e.engine == name), None)
@@ -186,25 +149,27 @@ _CACHE: dict[tuple[Any, ...], EngineCalibration] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def calibrate(engine: OcrEngine, expected: str) -> Calibration:
-    """Calibrate each engine inside `engine` against `expected` (cached per engine models and text)."""
+def calibrate(engine: OcrEngine, expected: str, fonts: FontSet | None = None) -> Calibration:
+    """Calibrate each engine inside `engine` against `expected` with `fonts` (default: the bundled ones);
+    cached per engine models, text and font set."""
     check_expected(expected)
-    return Calibration(expected, tuple(_calibrate_one(part, expected) for part in parts(engine)))
+    chosen = fonts or bundled()
+    return Calibration(expected, tuple(_calibrate_one(part, expected, chosen) for part in parts(engine)))
 
 
-def _calibrate_one(engine: OcrEngine, expected: str) -> EngineCalibration:
+def _calibrate_one(engine: OcrEngine, expected: str, fonts: FontSet) -> EngineCalibration:
     info = engine.info
-    key = (info.name, info.version, tuple(sorted(info.model_hashes.items())), expected)
+    key = (info.name, info.version, tuple(sorted(info.model_hashes.items())), expected, fonts.faces)
     with _CACHE_LOCK:
         if key in _CACHE:
             return _CACHE[key]
-    disk_key = _disk_key(engine, expected)
+    disk_key = _disk_key(engine, expected, fonts)
     result = _from_disk(disk_key)
     if result is None:
         from zimage_qa.glyphs import cache
 
         started = time.perf_counter()
-        result = replace(_measure(engine, expected), seconds=time.perf_counter() - started)
+        result = replace(_measure(engine, expected, fonts), seconds=time.perf_counter() - started)
         cache.store("calibration", disk_key, _to_record(result))
     with _CACHE_LOCK:
         _CACHE[key] = result
@@ -213,24 +178,25 @@ def _calibrate_one(engine: OcrEngine, expected: str) -> EngineCalibration:
 
 @functools.cache
 def _code_version(engine_module: str | None) -> str:
-    """SHA-256 over what a calibration depends on besides the engine's models and the text."""
+    """SHA-256 over the code and data a calibration depends on besides the models, text and fonts."""
     import hashlib
 
     import PIL
 
-    from zimage_qa.glyphs import confusables, render
+    from zimage_qa.glyphs import confusables, fontset, lines, render
 
-    files = [Path(__file__), Path(render.__file__), Path(confusables.__file__)]
-    files += [Path(engine_module)] if engine_module else []
-    files += [render.font_dir() / name for name in (*render.FONT_FILES.values(), render.CHARACTERS)]
-    files.append(Path(confusables.__file__).with_name(confusables.TABLE))
+    files = [
+        Path(p) for p in (__file__, render.__file__, confusables.__file__, probe.__file__, lines.__file__)
+    ]
+    files += [Path(fontset.__file__), Path(engine_module)] if engine_module else [Path(fontset.__file__)]
+    files += [Path(confusables.__file__).with_name(name) for name in (confusables.TABLE, confusables.KNOWN)]
     digest = hashlib.sha256(f"Pillow {PIL.__version__}".encode())
     for path in files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
-def _disk_key(engine: OcrEngine, expected: str) -> dict[str, Any]:
+def _disk_key(engine: OcrEngine, expected: str, fonts: FontSet) -> dict[str, Any]:
     info = engine.info
     module = getattr(sys.modules.get(type(engine).__module__), "__file__", None)
     return {
@@ -238,14 +204,19 @@ def _disk_key(engine: OcrEngine, expected: str) -> dict[str, Any]:
         "version": info.version,
         "models": dict(sorted(info.model_hashes.items())),
         "expected": expected,
+        "fonts": fonts.digest(),
         "code": _code_version(module),
-        "rules": [MIN_READ_RATE, RENDERS_PER_FONT, SCORE_MARGIN],
-    }
+        "rules": [MIN_READ_RATE, TRUE_SEEDS, separation.PROBE_SEEDS, separation.PROBE_ROUND,
+                  separation.RISK_FLOOR, separation.MARGIN, separation.SEPARATION, probe.RUNNER_UP_FLOOR,
+                  probe.RUNNERS_UP, probe.PER_POSITION, probe.WINDOW],
+    }  # fmt: skip
 
 
 def _to_record(result: EngineCalibration) -> dict[str, Any]:
     record = asdict(result)
     record["status"] = result.status.value
+    for alike in record["look_alikes"]:
+        alike["substitution"]["source"] = alike["substitution"]["source"].value
     del record["cached"]
     return record
 
@@ -257,153 +228,79 @@ def _from_disk(key: dict[str, Any]) -> EngineCalibration | None:
     record: Any = cache.load("calibration", key)
     try:
         looked = tuple(
-            LookAlike(Substitution(**a["substitution"]), int(a["renders"]), int(a["read_as_expected"]),
-                      tuple(float(s) for s in a["scores"]))
+            LookAlike(
+                Substitution(**{**a["substitution"], "source": Source(a["substitution"]["source"])}),
+                int(a["renders"]), int(a["read_as_expected"]), float(a["peak"]), float(a["rival_min"]),
+                bool(a["probed"]),
+            )
             for a in record["look_alikes"]
         )  # fmt: skip
         thresholds = tuple(
-            Threshold(int(t["index"]), str(t["char"]), float(t["score"]), float(t["look_alike"]),
-                      float(t["true_min"]), tuple(str(p) for p in t["pairs"]))
+            Threshold(int(t["index"]), str(t["char"]), str(t["rival"]), float(t["score"]),
+                      float(t["look_alike"]), float(t["true_bound"]), tuple(str(p) for p in t["pairs"]))
             for t in record["thresholds"]
         )  # fmt: skip
         result = EngineCalibration(
             str(record["engine"]), str(record["expected"]), CalibrationStatus(record["status"]),
             str(record["reason"]), int(record["renders"]), int(record["read_exactly"]),
-            tuple(str(m) for m in record["misreads"]), looked, thresholds, float(record["seconds"]), True,
+            int(record["trusted"]), tuple(str(m) for m in record["misreads"]), looked, thresholds,
+            tuple(str(b) for b in record["blind"]), tuple(str(f) for f in record["fonts"]),
+            float(record["seconds"]), True,
         )  # fmt: skip
-    except (KeyError, TypeError, ValueError, AttributeError):
+    except (KeyError, TypeError, ValueError, AttributeError, StopIteration):
         return None
     return result if (result.engine, result.expected) == (key["engine"], key["expected"]) else None
 
 
-def _measure(engine: OcrEngine, expected: str) -> EngineCalibration:
+def _measure(engine: OcrEngine, expected: str, fonts: FontSet) -> EngineCalibration:
     name = engine.info.name
-    alikes = substitutions(expected)
-    lacking = missing(expected + "".join(s.replacement for s in alikes))
-    if missing(expected):
-        return EngineCalibration(
-            name, expected, CalibrationStatus.CANNOT_JUDGE,
-            f"cannot be judged with this engine: the bundled calibration fonts lack {missing(expected)}, "
-            "so the engine's reading of this text cannot be checked; use a text they cover",
-            0, 0,
-        )  # fmt: skip
-    alikes = tuple(s for s in alikes if s.replacement not in lacking)
-    styles = tuple(FONT_FILES)
-    true_renders = [
-        render_line(expected, style, seed) for style in styles for seed in range(RENDERS_PER_FONT)
-    ]
-    alike_renders = [render_line(s.text, style, 100) for s in alikes for style in styles]
-    readings = _read_all(engine, [*true_renders, *alike_renders])
-    truth, rest = readings[: len(true_renders)], readings[len(true_renders) :]
-    want = normalise(expected)
-    exact = [r for r in truth if normalise(r.text) == want]
-    misreads = tuple(sorted({r.text for r in truth if normalise(r.text) != want}))
-    looked = tuple(
-        _look_alike(s, rest[i * len(styles) : (i + 1) * len(styles)], want) for i, s in enumerate(alikes)
+    refusal = fonts.refusal(expected)
+    if refusal is not None:
+        return EngineCalibration(name, expected, CalibrationStatus.CANNOT_JUDGE,
+                                 f"cannot be judged with this engine: {refusal}", 0, 0)  # fmt: skip
+    faces = fonts.covering(expected)
+    want = [ch for _, ch in probe.visible(expected)]
+    truth = probe.read(
+        engine, [probe.Job(expected, face, seed) for face in faces for seed in range(TRUE_SEEDS)]
     )
-    thresholds = _thresholds(expected, exact, looked)
-    return _decide(name, expected, len(truth), len(exact), misreads, looked, thresholds)
-
-
-def _look_alike(sub: Substitution, readings: Sequence[Recognition], want: str) -> LookAlike:
-    accepted = [r for r in readings if normalise(r.text) == want]
-    scores = tuple(s for s in (_score_at(r, sub.index) for r in accepted) if s is not None)
-    if len(scores) < len(accepted):  # a score is missing: no threshold can be trusted
-        scores = ()
-    return LookAlike(sub, len(readings), len(accepted), scores)
-
-
-def _score_at(reading: Recognition, index: int) -> float | None:
-    """The score of the `index`-th non-space character of the expected text, when known."""
-    visible = [score for ch, score in reading.chars if normalise(ch)]
-    return visible[index] if 0 <= index < len(visible) else None
-
-
-def _thresholds(
-    expected: str, exact: Sequence[Recognition], looked: Sequence[LookAlike]
-) -> tuple[Threshold, ...]:
-    """Per position where a look-alike read as the text: a score separating true from swapped, if any."""
-    positions = [i for i, ch in enumerate(ch for ch in expected if not ch.isspace())]
-    found = []
-    for index in positions:
-        fooled = [
-            a for a in looked if not a.rejected and _visible_index(expected, a.substitution.index) == index
-        ]
-        if not fooled or any(not a.scores for a in fooled):
-            continue
-        true_scores = [s for s in (_score_at(r, index) for r in exact) if s is not None]
-        if len(true_scores) < len(exact) or not true_scores:
-            continue
-        worst_alike, true_min = max(s for a in fooled for s in a.scores), min(true_scores)
-        if true_min - worst_alike >= SCORE_MARGIN:
-            char = [ch for ch in expected if not ch.isspace()][index]
-            pairs = tuple(a.substitution.pair for a in fooled)
-            found.append(Threshold(index, char, (worst_alike + true_min) / 2, worst_alike, true_min, pairs))
-    return tuple(found)
-
-
-def _visible_index(text: str, index: int) -> int:
-    return index - sum(1 for ch in text[:index] if ch.isspace())
-
-
-def _decide(
-    name: str,
-    expected: str,
-    renders: int,
-    exact: int,
-    misreads: tuple[str, ...],
-    looked: tuple[LookAlike, ...],
-    thresholds: tuple[Threshold, ...],
-) -> EngineCalibration:
-    result = EngineCalibration(
-        name, expected, CalibrationStatus.JUDGEABLE, "", renders, exact, misreads, looked, thresholds
-    )
-    problems = []
-    if result.read_rate < MIN_READ_RATE:
-        seen = ", ".join(repr(m) for m in misreads[:3]) or "nothing"
-        problems.append(f"it reads {expected!r} exactly in only {exact} of {renders} renders (else {seen})")
-    blind = result.blind_spots
-    if blind:
-        pairs = ", ".join(f"{a.substitution.replacement} as {a.substitution.original}" for a in blind)
-        problems.append(f"it reads {pairs}")
-    if problems:
-        reason = f"cannot be judged with this engine ({'; '.join(problems)})"
-        return EngineCalibration(
-            name,
-            expected,
-            CalibrationStatus.CANNOT_JUDGE,
-            reason,
-            renders,
-            exact,
-            misreads,
-            looked,
-            thresholds,
-        )
-    return EngineCalibration(
-        name, expected, CalibrationStatus.JUDGEABLE,
-        f"judgeable: reads it in {exact}/{renders} renders and rejects its {len(looked)} look-alikes",
-        renders, exact, misreads, looked, thresholds,
+    exact = [r for r in truth if normalise(r.text) == normalise(expected)]
+    alignments = [a for a in (probe.aligned(r, len(want)) for r in exact) if a is not None]
+    looked = separation.look(engine, probe.candidates(expected, truth, fonts.faces), fonts.faces)
+    thresholds, blind = separation.thresholds(want, alignments, looked)
+    trusted = sum(all(t.holds(a) for t in thresholds) for a in alignments)
+    misreads = tuple(sorted({r.text for r in truth if normalise(r.text) != normalise(expected)}))
+    return _decide(
+        EngineCalibration(name, expected, CalibrationStatus.JUDGEABLE, "", len(truth), len(exact), trusted,
+                          misreads, looked, thresholds, blind, tuple(face.name for face in faces))
     )  # fmt: skip
 
 
-def _read_all(engine: OcrEngine, renders: Sequence[Image.Image]) -> tuple[Recognition, ...]:
-    """Each render read as one line: by the recogniser alone where the engine offers it."""
-    if isinstance(engine, LineRecogniser):
-        return engine.recognise(renders)
-    return tuple(_read_scene(engine, render) for render in renders)
+def _decide(result: EngineCalibration) -> EngineCalibration:
+    problems = []
+    if result.read_rate < MIN_READ_RATE:
+        seen = ", ".join(repr(m) for m in result.misreads[:3]) or "nothing"
+        problems.append(f"it reads {result.expected!r} exactly in only {result.read_exactly} of "
+                        f"{result.renders} renders (else {seen})")  # fmt: skip
+    if result.blind_spots:
+        problems.append("it reads " + ", ".join(dict.fromkeys(_as(a) for a in result.blind_spots)))
+    elif not problems and result.trusted < MIN_READ_RATE * result.renders:
+        pairs = sorted({p for t in result.thresholds for p in t.pairs})
+        problems.append(f"its readings of {result.expected!r} meet the look-alike thresholds in only "
+                        f"{result.trusted} of {result.renders} renders ({', '.join(pairs)} come too close)")  # fmt: skip
+    if problems:
+        reason = f"cannot be judged with this engine ({'; '.join(problems)})"
+        return replace(result, status=CalibrationStatus.CANNOT_JUDGE, reason=reason)
+    scored = f", {len(result.by_score)} of them by score" if result.by_score else ""
+    reason = (f"judgeable: reads it in {result.read_exactly}/{result.renders} renders and rejects its "
+              f"{len(result.look_alikes)} look-alikes{scored}")  # fmt: skip
+    return replace(result, reason=reason)
 
 
-def _read_scene(engine: OcrEngine, render: Image.Image) -> Recognition:
-    """An engine without a line recogniser reads the render padded onto a plain canvas."""
-    from PIL import Image
-
-    canvas = Image.new("RGB", (render.width + 64, render.height + 64), render.getpixel((0, 0)))
-    canvas.paste(render, (32, 32))
-    lines = reading_order(engine.read(canvas))
-    text = "".join(line.text for line in lines)
-    chars = tuple(pair for line in lines for pair in line.chars) if all(ln.chars for ln in lines) else ()
-    score = min((line.score for line in lines), default=0.0)
-    return Recognition(text, score, chars)
+def _as(alike: LookAlike) -> str:
+    sub = alike.substitution
+    if alike.read_as_expected:
+        return f"{sub.replacement} as {sub.original}"
+    return f"{sub.replacement} nearly as {sub.original}"
 
 
 def cached() -> Mapping[tuple[Any, ...], EngineCalibration]:

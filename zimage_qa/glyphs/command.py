@@ -3,11 +3,13 @@
 The engine is first calibrated on the expected text (`zimage_qa.glyphs.calibration`): the output says whether
 it can read the text and tell it from its look-alikes, as the gate does. Calibrations are kept on disk
 (`zimage_qa.glyphs.cache`, `$XDG_CACHE_HOME/zimage-qa`): a text checked before costs no calibration, so a
-check of a 1024x1024 picture takes about 0.6-0.7 s on 2 cores, and 1.0-1.3 s the first time.
+check of a 1024x1024 picture takes about 0.6 s on 2 cores, and 1.2-1.7 s the first time for a
+four-character text (benchmarks/glyph_check_speed.py).
 Exit 0 when the picture shows the text, 1 when it does not (a wrong glyph, missing or extra text) or
-when the engine cannot judge this text (the reason says which look-alike it confuses), 2 for bad input:
-a missing, empty, truncated or non-image file, an image too large to decode safely, an empty
-expected text or an unknown engine. Works offline: the default engine's models ship in its wheel.
+when the engine cannot judge this text (the reason says which look-alike it confuses; with `both`,
+either engine), 2 for bad input: a missing, empty, truncated or non-image file, an image too large to
+decode safely, an empty expected text, a text no calibration font draws, a font file that cannot be
+read, or an unknown engine. `--font` adds a font (the face your pictures use) to the calibration. Works offline: the default engine's models ship in its wheel.
 """
 
 from __future__ import annotations
@@ -44,6 +46,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--min-score", type=float, default=None,
         help="pass when 1 - NED >= this (0-1] instead of on an exact reading; for long texts",
     )  # fmt: skip
+    parser.add_argument(
+        "--font", type=Path, action="append", default=[], metavar="PATH",
+        help="a font file the calibration also renders with (the face your pictures use); repeatable",
+    )  # fmt: skip
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for the rapidocr engines")
     parser.add_argument("--easyocr-model-dir", type=Path, default=None, help="folder with EasyOCR .pth files")
     parser.add_argument(
@@ -56,17 +62,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from zimage_qa.glyphs.calibration import calibrate
     from zimage_qa.glyphs.engines import get_engine
+    from zimage_qa.glyphs.fontset import with_user_fonts
     from zimage_qa.glyphs.judgement import glyph_verdict
     from zimage_qa.glyphs.verdict import check_expected, check_min_score
 
     check_expected(args.expect)
     check_min_score(args.min_score)
+    fonts = with_user_fonts(args.font)
+    refusal = fonts.refusal(args.expect)
+    if refusal is not None:
+        raise QAUsageError(f"--expect {args.expect!r}: {refusal}")
     image = open_image(args.image)
     engine = get_engine(args.engine, **_engine_options(args))
     started = time.perf_counter()
     lines = engine.read(image)
     seconds = time.perf_counter() - started
-    calibration = calibrate(engine, args.expect)
+    calibration = calibrate(engine, args.expect, fonts)
     calibration_seconds = time.perf_counter() - started - seconds
     verdict = glyph_verdict(args.expect, lines, calibration, min_score=args.min_score, engine=engine.info)
     if args.annotate is not None:

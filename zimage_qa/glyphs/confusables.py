@@ -1,8 +1,11 @@
-"""Look-alike characters: the table shipped in `confusables.toml` and the near-miss texts made from it.
+"""Look-alike characters: the hand table shipped in `confusables.toml`, the known groups of characters
+alike in shape (`same_stroke.txt`, pycorrector's 形近字 list), and the near-miss texts made from them.
 
-`look_alikes("福")` gives the characters a reader could take 福 for (副, 幅); `substitutions(text)`
-gives `text` with one character replaced by one of its look-alikes, for every character and every
-look-alike: the renders an OCR engine must tell apart from `text` before it may judge it.
+`look_alikes("福")` gives the characters the hand table says a reader could take 福 for (副, 幅);
+`known_look_alikes("馆")` those of the known groups; `substitutions(text)` gives `text` with one
+character replaced by one of its table look-alikes. The calibration adds the recogniser's own
+runners-up (`zimage_qa.glyphs.calibration`) and renders them all: the near misses an OCR engine
+must tell apart from `text` before it may judge it.
 """
 
 from __future__ import annotations
@@ -11,11 +14,21 @@ import functools
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import Enum
 from importlib import resources
 
 from zimage_qa.errors import QAUsageError
 
 TABLE = "confusables.toml"
+KNOWN = "same_stroke.txt"
+
+
+class Source(Enum):
+    """Where a look-alike came from."""
+
+    TABLE = "table"  # confusables.toml
+    KNOWN = "known"  # same_stroke.txt
+    ENGINE = "engine"  # the recogniser's runner-up on renders of the text
 
 
 @dataclass(frozen=True)
@@ -26,6 +39,7 @@ class Substitution:
     index: int
     original: str
     replacement: str
+    source: Source = Source.TABLE
 
     @property
     def pair(self) -> str:
@@ -51,6 +65,24 @@ def table() -> Mapping[str, tuple[str, ...]]:
             known = alikes.setdefault(ch, [])
             known.extend(other for other in group if other != ch and other not in known)
     return {ch: tuple(others) for ch, others in alikes.items()}
+
+
+@functools.cache
+def known() -> Mapping[str, tuple[str, ...]]:
+    """Character -> the other characters of its groups in `same_stroke.txt`, in file order."""
+    text = resources.files("zimage_qa.glyphs").joinpath(KNOWN).read_text(encoding="utf-8")
+    alikes: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        group = [ch for ch in line.split("\t") if len(ch) == 1] if not line.startswith("#") else []
+        for ch in group:
+            others = alikes.setdefault(ch, [])
+            others.extend(other for other in group if other != ch and other not in others)
+    return {ch: tuple(others) for ch, others in alikes.items()}
+
+
+def known_look_alikes(ch: str) -> tuple[str, ...]:
+    """The characters the known groups put with `ch`."""
+    return known().get(ch, ())
 
 
 def look_alikes(ch: str) -> tuple[str, ...]:

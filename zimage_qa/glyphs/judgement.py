@@ -4,15 +4,16 @@ and against what the engine's calibration says it can tell apart.
 For each engine (one, or two with `both`):
 - the calibration says it cannot judge this text -> NOT_RUN "cannot be judged with this engine
   (it reads 夭 as 天)" (`--qa-strict` turns that into a failure);
-- it read the text exactly, and every character whose look-alike it confused in calibration scored
-  above the calibrated threshold -> PASSED;
-- it read the text exactly, but such a character scored at or below the threshold (the score a
-  look-alike earned when read as this character) -> FAILED, naming the character and both scores;
+- it read the text exactly, and the reading meets every threshold the calibration set (a character
+  scored above what its look-alikes earned, a look-alike's score at that character below what its
+  own renders gave it) -> PASSED;
+- it read the text exactly, but a threshold is not met -> FAILED, naming the character, the score
+  and the calibration's scores;
 - it read something else -> FAILED with both texts.
-With several engines the most favourable judgeable reading decides (PASSED over FAILED), as a
-reviewer would take the clearer of two readings; an engine that cannot judge only adds its reason.
-A case with `min_score` (long texts, a few misreads allowed) needs only the read rate: one
-look-alike character is a misread it already tolerates.
+With several engines (`both`) every engine must agree: any engine's failure fails the picture, an
+engine that cannot judge the text makes the case not judged (named), and only when every engine
+passes does the picture pass. A case with `min_score` (long texts, a few misreads allowed) needs
+only the read rate: one look-alike character is a misread it already tolerates.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from typing import Any
 
 from zimage_qa.glyphs.calibration import Calibration, EngineCalibration
 from zimage_qa.glyphs.lines import EngineInfo, TextLine
-from zimage_qa.glyphs.verdict import MatchStatus, TextMatch, judge, normalise
+from zimage_qa.glyphs.probe import aligned, visible
+from zimage_qa.glyphs.verdict import MatchStatus, TextMatch, judge
 from zimage_qa.verdict import Status, Verdict
 
 
@@ -85,7 +87,7 @@ def _judge_one(
             cal.engine, Status.FAILED,
             f"asked for {expected!r}, {cal.engine} read {reading.read!r} ({reading.reason})", reading,
         )  # fmt: skip
-    doubts = () if min_score is not None else _doubts(reading, cal)
+    doubts = () if min_score is not None else _doubts(expected, reading, cal)
     if doubts:
         message = (f"{cal.engine} read {reading.read!r}, but " + "; ".join(doubts)
                    + f": likely a look-alike of {expected!r}")  # fmt: skip
@@ -101,24 +103,22 @@ def _can_judge(cal: EngineCalibration, min_score: float | None) -> bool:
     return min_score is not None and cal.renders > 0 and cal.read_rate >= MIN_READ_RATE
 
 
-def _doubts(reading: TextMatch, cal: EngineCalibration) -> tuple[str, ...]:
-    """A sentence per character scored at or below its calibrated look-alike threshold."""
-    scores = [score for line in reading.best_lines for ch, score in line.chars if normalise(ch)]
-    found = []
-    for threshold in cal.thresholds:
-        score = scores[threshold.index] if threshold.index < len(scores) else None
-        if score is None or score <= threshold.score:
-            shown = "no score" if score is None else f"a score of {score:.2f}"
-            found.append(
-                f"{threshold.char} has {shown}, not above {threshold.score:.2f} "
-                f"(look-alikes {', '.join(threshold.pairs)} read as {threshold.char} scored up to "
-                f"{threshold.look_alike:.2f} in calibration, true renders at least {threshold.true_min:.2f})"
-            )
-    return tuple(found)
+def _doubts(expected: str, reading: TextMatch, cal: EngineCalibration) -> tuple[str, ...]:
+    """A clause per calibrated threshold the reading does not meet."""
+    if not cal.thresholds:
+        return ()
+    line = TextLine("".join(ln.text for ln in reading.best_lines), reading.best_lines[0].box, 0.0, cal.engine,
+                    tuple(c for ln in reading.best_lines for c in ln.chars),
+                    tuple(a for ln in reading.best_lines for a in ln.alternatives))  # fmt: skip
+    alignment = aligned(line, len(visible(expected)))
+    if alignment is None:
+        return ("the reading has no per-character scores to check against the calibration",)
+    return tuple(t.doubt(alignment) for t in cal.thresholds if not t.holds(alignment))
 
 
 def _decisive(judged: tuple[EngineJudgement, ...]) -> EngineJudgement:
-    for status in (Status.PASSED, Status.FAILED, Status.NOT_RUN):
+    """Every engine must agree: a failure decides, then an engine that cannot judge, then a pass."""
+    for status in (Status.FAILED, Status.NOT_RUN, Status.PASSED):
         for one in judged:
             if one.status is status:
                 return one
@@ -126,12 +126,15 @@ def _decisive(judged: tuple[EngineJudgement, ...]) -> EngineJudgement:
 
 
 def _message(decisive: EngineJudgement, judged: tuple[EngineJudgement, ...]) -> str:
+    if len(judged) == 1:
+        return decisive.message
     if decisive.status is Status.NOT_RUN:
-        if len(judged) == 1:
-            return decisive.message
-        return "; ".join(f"{j.engine}: {j.message}" for j in judged)
+        blind = [j.engine for j in judged if j.status is Status.NOT_RUN]
+        return f"not judged: {', '.join(blind)} cannot judge this text; " + "; ".join(
+            f"{j.engine}: {j.message}" for j in judged
+        )
     others = [f"{j.engine}: {j.message}" for j in judged if j is not decisive]
-    return decisive.message + (f" (other engines: {'; '.join(others)})" if others else "")
+    return decisive.message + f" (other engines: {'; '.join(others)})"
 
 
 def _values(

@@ -10,8 +10,7 @@ used from one worker thread other than the one that built it (calls are serialis
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -24,6 +23,11 @@ if TYPE_CHECKING:
 Point = tuple[float, float]
 Box = tuple[Point, Point, Point, Point]
 
+# Per character read: the characters a CTC recogniser gave the most probability over the frames
+# where it read that character (highest first, the character read among them), each with the
+# largest probability it reached there.
+Alternatives = tuple[tuple[str, float], ...]
+
 
 @dataclass(frozen=True)
 class TextLine:
@@ -33,6 +37,8 @@ class TextLine:
     `chars`, when the engine provides them: each character of `text` that is not a space, with the
     recogniser's confidence in it, in order. A look-alike the recogniser hesitates over (茶 or 荼)
     shows as one low score in an otherwise confident line.
+    `alternatives`, when the engine provides them: per character of `chars`, the recogniser's
+    `Alternatives` at that position (the character read and its runners-up, with probabilities).
     """
 
     text: str
@@ -40,6 +46,7 @@ class TextLine:
     score: float
     engine: str = ""
     chars: tuple[tuple[str, float], ...] = ()
+    alternatives: tuple[Alternatives, ...] = ()
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
@@ -55,16 +62,24 @@ class TextLine:
             "score": round(self.score, 4),
             "engine": self.engine,
             "chars": [[ch, round(score, 4)] for ch, score in self.chars],
+            "alternatives": [[[ch, round(p, 4)] for ch, p in alts] for alts in self.alternatives],
         }
 
 
 @dataclass(frozen=True)
 class Recognition:
-    """What a recogniser read in one ready-cut line: text, line confidence, per-character scores."""
+    """What a recogniser read in one ready-cut line: text, line confidence, per-character scores, and
+    per character its `Alternatives` where the recogniser provides them."""
 
     text: str
     score: float
     chars: tuple[tuple[str, float], ...] = ()
+    alternatives: tuple[Alternatives, ...] = ()
+
+
+def probability(alternatives: Alternatives, ch: str) -> float:
+    """The probability `alternatives` give `ch` (0 when it is not among them)."""
+    return next((p for other, p in alternatives if other == ch), 0.0)
 
 
 def char_scores(text: str, scores: Any) -> tuple[tuple[str, float], ...]:
@@ -147,19 +162,6 @@ class CombinedEngine:
 
     def read(self, image: Image.Image) -> tuple[TextLine, ...]:
         return tuple(line for engine in self.engines for line in engine.read(image))
-
-
-@contextmanager
-def tight_recogniser(rec: Any, batch: int = 16) -> Iterator[None]:
-    """Let a PP-OCR recogniser read short ready-cut lines without padding each to 320 px and in
-    larger batches (about 3x faster on calibration renders); restores its settings after."""
-    shape, size = list(rec.rec_image_shape), rec.rec_batch_num
-    rec.rec_image_shape = [shape[0], shape[1], shape[1]]
-    rec.rec_batch_num = batch
-    try:
-        yield
-    finally:
-        rec.rec_image_shape, rec.rec_batch_num = shape, size
 
 
 def parts(engine: OcrEngine) -> tuple[OcrEngine, ...]:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zimage_qa.errors import QACheckError
-from zimage_qa.glyphs.lines import Recognition, char_scores
+from zimage_qa.glyphs.lines import Alternatives, Recognition, char_scores
 
 if TYPE_CHECKING:
     import numpy as np
@@ -38,6 +38,7 @@ MAX_CANDIDATES = 1000
 MIN_SIZE = 3
 REC_HEIGHT = 48  # PP-OCR recognisers read lines 48 px high
 REC_MIN_RATIO = 320 / 48  # rapidocr pads each batch at least to 320 px wide; `tight` lifts that
+TOP_K = 5  # runners-up kept per character read (`Alternatives`)
 
 
 def session(path: Path, threads: int) -> onnxruntime.InferenceSession:
@@ -258,7 +259,26 @@ class Recogniser:
         text = "".join(self.characters[i] for i in best[keep])
         scores = [round(float(c), 5) for c in confidence[keep]]
         mean = float(np.mean(scores)) if scores else 0.0
-        return Recognition(text, round(mean, 5), char_scores(text, scores))
+        chars = char_scores(text, scores)
+        alternatives = self._alternatives(row, best, np.flatnonzero(keep))
+        visible = tuple(a for a, ch in zip(alternatives, text, strict=True) if not ch.isspace())
+        return Recognition(text, round(mean, 5), chars, visible if len(visible) == len(chars) else ())
+
+    def _alternatives(self, row: np.ndarray, best: np.ndarray, starts: np.ndarray) -> list[Alternatives]:
+        """Per character read: the `TOP_K` characters with the most probability over its run of frames."""
+        import numpy as np
+
+        found = []
+        for start in starts:
+            end = int(start) + 1
+            while end < len(best) and best[end] == best[start]:
+                end += 1
+            peak = row[start:end].max(axis=0)
+            peak[0] = 0.0  # the CTC blank is no character
+            top = np.argpartition(peak, -TOP_K)[-TOP_K:]
+            top = top[np.argsort(-peak[top])]
+            found.append(tuple((self.characters[i], round(float(peak[i]), 5)) for i in top if peak[i] > 0))
+        return found
 
 
 def _normalised(crop: np.ndarray, widest: float) -> np.ndarray:

@@ -9,6 +9,8 @@ import pytest
 from PIL import Image
 
 import zimage_qa.glyphs.calibration as calibration
+from zimage_qa.glyphs import render
+from zimage_qa.glyphs.fontset import Face
 from zimage_qa.glyphs.lines import EngineInfo, Recognition, TextLine
 
 
@@ -44,19 +46,32 @@ class Scripted:
     def _one(self, text: str) -> Recognition:
         read, low = self.confuse.get(text, (text, self.score))
         scores = [self.score if a == b else low for a, b in zip(text, read, strict=False)]
-        return Recognition(read, min(scores, default=self.score), tuple(zip(read, scores, strict=False)))
+        chars = tuple((ch, s) for ch, s in zip(read, scores, strict=False) if not ch.isspace())
+        shown = [ch for ch in text if not ch.isspace()]
+        alternatives = tuple(
+            alternatives_for(ch, s, shown[i] if i < len(shown) else ch) for i, (ch, s) in enumerate(chars)
+        )
+        return Recognition(read, min(scores, default=self.score), chars, alternatives)
+
+
+def alternatives_for(read: str, score: float, shown: str) -> tuple[tuple[str, float], ...]:
+    """The character read, the one rendered when they differ (with the rest of the probability), and
+    a punctuation runner-up at 1e-4: what the real recognisers' `Alternatives` look like."""
+    if read != shown:
+        return ((read, score), (shown, round(1 - score, 5)), ("·", 1e-4))
+    return ((read, score), ("·", 1e-4))
 
 
 def tag_renders(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
     """Tiny renders that carry their text, and an empty in-process calibration cache; returns what puts
     the real renderer back."""
-    real = calibration.render_line
+    real = render.render_line
 
-    def tagged(text: str, style: str, seed: int) -> Image.Image:
+    def tagged(text: str, face: Face, seed: int) -> Image.Image:
         image = Image.new("RGB", (8, 8))
         image.info["text"] = text
         return image
 
-    monkeypatch.setattr(calibration, "render_line", tagged)
+    monkeypatch.setattr(render, "render_line", tagged)
     monkeypatch.setattr(calibration, "_CACHE", {})
-    return lambda: monkeypatch.setattr(calibration, "render_line", real)
+    return lambda: monkeypatch.setattr(render, "render_line", real)

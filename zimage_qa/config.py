@@ -521,8 +521,13 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 
 def builtin_config() -> dict[str, Any]:
-    text = resources.files("zimage_qa").joinpath("default_config.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
+    """`default_config.toml` with the budgets of `builtin_budgets.toml` (generated from recorded runs by
+    benchmarks/budgets/make_budgets.py)."""
+    package = resources.files("zimage_qa")
+    config = tomllib.loads(package.joinpath("default_config.toml").read_text(encoding="utf-8"))
+    budgets = tomllib.loads(package.joinpath("builtin_budgets.toml").read_text(encoding="utf-8"))
+    config["budgets"] = budgets.get("budgets", [])
+    return config
 
 
 def _prune_builtin_budgets(builtin: dict[str, Any], scenarios: Any) -> None:

@@ -102,6 +102,16 @@ class ScenarioResult:
         return info
 
 
+@dataclass(frozen=True)
+class BackToBack:
+    """Images of one scenario in a row, as the drift check made them: the allocated memory before the first
+    and after each, and the run's result (peaks). The leak check reads it instead of generating its own."""
+
+    allocated_before: int
+    allocated_after: tuple[int, ...]
+    result: ScenarioResult | None
+
+
 @dataclass
 class ScenarioRun:
     """Collects the generations of one scenario; `generate` is the benchmarked callable."""
@@ -175,7 +185,9 @@ class ScenarioRunner:
         self.recorder = StageRecorder(model.device).attach(model.pipe)
         self.flops = FlopCache()
         self.results: dict[str, ScenarioResult] = {}
+        self.back_to_back: dict[str, BackToBack] = {}  # by scenario id: the drift check's images
         self._peak_tflops: float | None = None
+        self._last_size: tuple[int, int] | None = None
         # The session's peak: the gate's (`GateSession.memory_peak`, started right after the load, before any
         # warm-up), else one from here on
         self.memory = memory if memory is not None else SessionPeak(model.device)
@@ -191,9 +203,13 @@ class ScenarioRunner:
         """Generations inside the block are collected; peaks and GPU state cover all of them. With `record`
         the result becomes the scenario's (latency and VRAM read it); drift and leak runs keep their own.
         `label` names the run where it set the session's memory peak."""
-        run = ScenarioRun(self, case, warmup)
-        if self.on_cuda:
+        size = (case.width, case.height)
+        if size == self._last_size:
+            warmup = 0  # the run before was this size: its allocations are still cached, nothing to warm
+        elif self.on_cuda:
             self._release_cache()  # else "peak reserved" is the cache left by a larger earlier size
+        self._last_size = size
+        run = ScenarioRun(self, case, warmup)
         # host RAM everywhere; allocator and NVML peaks on CUDA; an out-of-memory run's peak counts too
         with self.memory.watch(f"{label} {case.size}/{case.id}") as watch:
             run.watch = watch

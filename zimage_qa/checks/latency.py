@@ -18,11 +18,12 @@ from zimage_qa.checks.timing import (
     shape_verdict,
 )
 from zimage_qa.config import BudgetSet, Scenario
+from zimage_qa.measure.memory import read_memory
 from zimage_qa.measure.oom import OomGuard
 from zimage_qa.measure.stages import GenerationTiming
 from zimage_qa.measure.units import format_seconds
 from zimage_qa.models.profiles import LoadedModel
-from zimage_qa.runner import ScenarioResult, ScenarioRun, ScenarioRunner
+from zimage_qa.runner import BackToBack, ScenarioResult, ScenarioRun, ScenarioRunner
 from zimage_qa.session import GateSession
 from zimage_qa.verdict import Status, Verdict
 
@@ -134,12 +135,15 @@ def drift_verdict(gate: GateSession, runner: ScenarioRunner) -> Verdict:
     t = gate.config.thresholds_for(gate.spec.profile)
     limits = DriftLimits(t.drift_max_creep, t.drift_max_jitter_ms, t.drift_max_work_creep)
     started = time.perf_counter()
+    device = runner.model.device
+    before, allocated = read_memory(device).allocated_bytes or 0, []
     with runner.run(case, warmup=0, record=False, label="back-to-back drift") as run:
         batch = settings.drift_images
         while True:
             for _ in range(batch):
                 run.probe()
                 run.generate()
+                allocated.append(read_memory(device).allocated_bytes or 0)
             run.probe()
             verdict = judge_drift(case.id, _drift_images(run), limits)
             done, spent = len(run.timings), time.perf_counter() - started
@@ -152,6 +156,7 @@ def drift_verdict(gate: GateSession, runner: ScenarioRunner) -> Verdict:
                 or spent + batch * spent / done > settings.time_budget_s
             ):
                 break
+    runner.back_to_back[case.id] = BackToBack(before, tuple(allocated), run.result)  # the leak check's images
     if run.released_before:  # the gate had left a model on the device: released, untimed, before the image
         verdict = verdict.with_values(released_before_timing=[list(names) for names in run.released_before])
     return verdict

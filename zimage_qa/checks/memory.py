@@ -104,13 +104,17 @@ def vram_stages_verdict(gate: GateSession, runner: ScenarioRunner) -> Verdict:
     case = gate.config.scenario(settings.leak_scenario)
     gate.warm([case])
     device = runner.model.device
-    baseline = read_memory(device).allocated_bytes or 0
-    readings: list[int] = []
-    with runner.run(case, warmup=0, record=False, label="leak check") as run:
-        for _ in range(settings.leak_images):
-            run.generate()
-            readings.append(read_memory(device).allocated_bytes or 0)
-    own = _stages(gate, case, run.result, readings, baseline, device)
+    shared = runner.back_to_back.get(case.id)
+    if shared is not None and len(shared.allocated_after) >= settings.leak_images:  # the drift check's images
+        baseline, readings, result = shared.allocated_before, list(shared.allocated_after), shared.result
+    else:
+        baseline, readings = read_memory(device).allocated_bytes or 0, []
+        with runner.run(case, warmup=0, record=False, label="leak check") as run:
+            for _ in range(settings.leak_images):
+                run.generate()
+                readings.append(read_memory(device).allocated_bytes or 0)
+        result = run.result
+    own = _stages(gate, case, result, readings, baseline, device)
     card = gate.options.card_memory_bytes
     return own if card is None else _with_session_card(own, session_card_verdict(card, runner.memory))
 

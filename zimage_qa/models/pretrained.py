@@ -110,11 +110,14 @@ def modelscope_cached(model_id: str, revision: str | None, root: Path | None = N
     """The cached ModelScope snapshot of `model_id` at `revision`, found by modelscope itself
     (`snapshot_download(..., local_files_only=True)`, every cache layout it knows), with the revision
     checked against what a reused legacy folder records; `NotInCache` naming the fetch command otherwise."""
-    if not modelscope_installed():
+    try:
+        if not modelscope_installed():
+            raise ImportError("modelscope")
+        from modelscope import snapshot_download  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
         raise QAUsageError(
             f"model modelscope:{model_id} needs ModelScope's cache lookup; {MODELSCOPE_MISSING}"
-        )
-    from modelscope import snapshot_download  # type: ignore[import-not-found,unused-ignore]
+        ) from None
 
     kwargs: dict[str, Any] = {"allow_patterns": ALLOW_PATTERNS, "local_files_only": True}
     if revision:

@@ -1,7 +1,8 @@
 """A pytest plugin for the GPU benchmarks (`-p slowdown`, with benchmarks/gpu on PYTHONPATH): loads the
-model with the gate's own loader and, when ZQA_SLOW_MS > 0, makes every DiT call sleep that long on the
-GPU after its work (a kernel that spins, so the slowdown is device time, as a slower kernel would be).
-ZQA_SLOW_WHICH=all (default) slows every load; `candidate` only the second (the --qa-candidate)."""
+model with the gate's own loader and, when ZQA_SLOW_MS > 0, adds that much device time to every DiT call,
+after its work: ZQA_SLOW_KIND=sleep (default) a kernel that spins; `matmul` real tensor-core work, bf16
+4096x4096 matrix products, as many as take that long (calibrated once). ZQA_SLOW_WHICH=all (default) slows
+every load; `candidate` only the second (the --qa-candidate)."""
 
 from __future__ import annotations
 
@@ -34,17 +35,48 @@ def gpu_sleep(cycles: int) -> None:
     torch.cuda._sleep(cycles)
 
 
-class SlowDiT(torch.nn.Module):
-    """The transformer, then a GPU sleep: every attribute the pipeline reads comes from the inner model."""
+_MATMULS_PER_MS: list[float] = []
 
-    def __init__(self, inner: torch.nn.Module, cycles: int) -> None:
+
+def matmuls_per_ms(device: str) -> float:
+    """Calibrate the real-work slowdown once: bf16 4096^3 products per millisecond on this card."""
+    if not _MATMULS_PER_MS:
+        a = torch.randn(4096, 4096, device=device, dtype=torch.bfloat16)
+        for _ in range(5):
+            a @ a
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        for _ in range(200):
+            a @ a
+        end.record()
+        torch.cuda.synchronize(device)
+        _MATMULS_PER_MS.append(200 / start.elapsed_time(end))
+    return _MATMULS_PER_MS[0]
+
+
+@torch.compiler.disable
+def gpu_work(a: torch.Tensor, count: int) -> None:
+    for _ in range(count):
+        a @ a
+
+
+class SlowDiT(torch.nn.Module):
+    """The transformer, then extra device time (a sleep, or real matrix products): every attribute the
+    pipeline reads comes from the inner model."""
+
+    def __init__(self, inner: torch.nn.Module, cycles: int, matmuls: int = 0) -> None:
         super().__init__()
         self.inner = inner
         self.cycles = cycles
+        self.matmuls = matmuls
+        self.work = torch.randn(4096, 4096, device=next(inner.parameters()).device, dtype=torch.bfloat16)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         out = self.inner(*args, **kwargs)
-        gpu_sleep(self.cycles)
+        if self.matmuls:
+            gpu_work(self.work, self.matmuls)
+        else:
+            gpu_sleep(self.cycles)
         return out
 
     def __getattr__(self, name: str) -> Any:
@@ -63,11 +95,14 @@ def pytest_zqa_loader() -> Any:
         model = load_model(spec, device, dtype)
         loads.append(spec.label)
         if slow_ms > 0 and (which == "all" or (which == "candidate" and len(loads) == 2)):
-            cycles = int(slow_ms * cycles_per_ms(model.device))
-            model.pipe.transformer = SlowDiT(model.pipe.transformer, cycles)
-            print(
-                f"\nslowdown: {slow_ms} ms of GPU sleep after every DiT call of load {len(loads)} ({spec.label})"
-            )
+            if os.environ.get("ZQA_SLOW_KIND", "sleep") == "matmul":
+                count = max(1, round(slow_ms * matmuls_per_ms(model.device)))
+                model.pipe.transformer = SlowDiT(model.pipe.transformer, 0, count)
+                what = f"{count} bf16 4096^3 matrix products (about {slow_ms} ms)"
+            else:
+                model.pipe.transformer = SlowDiT(model.pipe.transformer, int(slow_ms * cycles_per_ms(model.device)))
+                what = f"{slow_ms} ms of GPU sleep"
+            print(f"\nslowdown: {what} after every DiT call of load {len(loads)} ({spec.label})")
         return model
 
     return load

@@ -112,7 +112,9 @@ def test_worst_round_over_budget_fails(gate_project: Project) -> None:
 
 def test_too_noisy_to_judge_is_unstable_not_a_pass(gate_project: Project) -> None:
     """Rounds within budget but spread wide on a quiet host: re-measured, then unstable, never a pass."""
-    made = project(gate_project, "StubPipe(forward_s=Jitter(0.002, 0.03))")
+    made = project(
+        gate_project, "StubPipe(forward_s=Jitter(0.002, 0.02, every=3))", median="100ms", worst="1s"
+    )
     result = run(made, "-k", "tiny")
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["latency: 0 passed, 0 failed, 1 unstable"])

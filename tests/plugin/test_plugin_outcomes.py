@@ -18,20 +18,24 @@ def test_a_1_ms_budget_fails_the_gate_with_exit_1(gate_project: Project) -> None
 
 
 def test_unstable_is_remeasured_then_named_in_the_summary_and_exits_0(gate_project: Project) -> None:
-    made = project(gate_project, "StubPipe(forward_s=Jitter(0.002, 0.03))")
+    made = project(
+        gate_project, "StubPipe(forward_s=Jitter(0.002, 0.02, every=3))", median="100ms", worst="1s"
+    )
     result = run(made, "-k", "tiny", "--benchmark-json", "bench.json")
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(
         ["latency: 0 passed, 0 failed, 1 unstable", "    unstable: tiny: relative IQR*"]
     )
-    result.stdout.fnmatch_lines(["*(15 rounds, * looks)*"])
+    result.stdout.fnmatch_lines(["*(20 rounds, * looks)*"])
     saved = json.loads((made.path / "bench.json").read_text())["benchmarks"][0]
-    assert saved["stats"]["rounds"] == 15  # the extra rounds reach pytest-benchmark's statistics
-    assert len(saved["extra_info"]["rounds_s"]) == 15
+    assert saved["stats"]["rounds"] == 20  # the extra rounds reach pytest-benchmark's statistics
+    assert len(saved["extra_info"]["rounds_s"]) == 20
 
 
 def test_strict_turns_unstable_into_a_failure(gate_project: Project) -> None:
-    made = project(gate_project, "StubPipe(forward_s=Jitter(0.002, 0.03))")
+    made = project(
+        gate_project, "StubPipe(forward_s=Jitter(0.002, 0.02, every=3))", median="100ms", worst="1s"
+    )
     result = run(made, "-k", "tiny", "--qa-strict")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(["*--qa-strict: unstable: relative IQR*"])

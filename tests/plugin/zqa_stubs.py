@@ -215,14 +215,14 @@ class Burst:
 
 
 class Jitter:
-    """Alternates a fast and a slow per-call time, image by image (`per_image` calls each)."""
+    """A slow image every `every` images (2: alternating), fast otherwise (`per_image` calls each)."""
 
-    def __init__(self, fast: float, slow: float, per_image: int = 8) -> None:
-        self.times, self.per_image, self.calls = (fast, slow), per_image, 0
+    def __init__(self, fast: float, slow: float, per_image: int = 8, every: int = 2) -> None:
+        self.fast, self.slow, self.per_image, self.every, self.calls = fast, slow, per_image, every, 0
 
     def __call__(self) -> float:
         self.calls += 1
-        return self.times[(self.calls // self.per_image) % 2]
+        return self.slow if (self.calls // self.per_image) % self.every == self.every - 1 else self.fast
 
 
 GIB = 2**30

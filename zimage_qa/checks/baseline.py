@@ -23,6 +23,7 @@ from zimage_qa.decision import (
 )
 from zimage_qa.identity import Deployment
 from zimage_qa.measure.baseline import Baseline, BaselineEntry, load_baseline
+from zimage_qa.measure.probe import SLOW_FACTOR
 from zimage_qa.measure.units import format_seconds
 from zimage_qa.verdict import Verdict
 
@@ -114,11 +115,13 @@ class BaselineQuestion:
             slope, share = fit.slope, fit.gain
         elif (
             entry.median_s < LAUNCH_BOUND_S
-        ):  # launch-bound by its size: runs inside one spell hide the slope
+        ):  # launch-bound by its time: a run inside one spell shows no slope
             slope, share = 1.0, fit.gain if fit is not None else 0.0
         else:
             return None
         apart = abs(math.log(statistics.median(b_ms) / statistics.median(a_ms)))
+        if max(*a_ms, *b_ms) <= SLOW_FACTOR * min(*a_ms, *b_ms) and apart <= math.log(1.05):
+            return None  # the host held its speed through both runs: their rounds compare as they are
         z = statistics.NormalDist().inv_cdf(1 - alpha / 2)
         return slope * (z * HOST_FLOOR_SD + apart), share
 

@@ -13,6 +13,7 @@ Pytest-free: the gate hands in pytest-benchmark's fixture wrapped in `BenchmarkT
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -229,8 +230,29 @@ class BudgetQuestion:
                 return final
             self._judged = normal
             self._note = f"{rounds.set_aside} of {n} rounds set aside, {_host(rounds)}"
-        judged = budget.evaluate(summarize(self._judged), self.context)
+        judged = self._evaluate(self.context)
         return enough if judged.status is not Status.UNSTABLE else final
+
+    def _evaluate(self, context: BudgetContext) -> Verdict:
+        """The budget on the judged rounds; a spread too wide for the IQR limit still passes when the
+        median's upper confidence bound (order statistics, one-sided 95 %) is within the budget and every
+        round is within the worst-round limit: the spread cannot hide a median over budget then."""
+        budget = self.budget
+        if budget is None:
+            raise RuntimeError("no budget to evaluate")
+        stats = summarize(self._judged)
+        judged = budget.evaluate(stats, context)
+        upper = median_upper_bound(self._judged)
+        median_s, worst_s = budget.median_s, budget.worst_s
+        if judged.status is not Status.UNSTABLE or upper is None or median_s is None or upper > median_s:
+            return judged
+        if worst_s is not None and stats.max > worst_s:
+            return judged
+        return Verdict.passed(
+            f"median {format_seconds(stats.median)} within budget: its 95 % upper bound "
+            f"{format_seconds(upper)} over {stats.n} rounds is under {format_seconds(median_s)} "
+            f"(the rounds spread {stats.rel_iqr:.0%} IQR/median)"
+        )
 
     def _clear(self, times: Sequence[float]) -> bool:
         """A pass that more rounds cannot undo: every round under both limits with a margin, and a spread
@@ -252,13 +274,25 @@ class BudgetQuestion:
             return Verdict.not_run(self._host_slow)
         if not self._judged:
             return Verdict.not_run("no round was timed")
-        context = replace(self.context, stages_ms=self.stages_ms)
-        judged = self.budget.evaluate(summarize(self._judged), context)
+        judged = self._evaluate(replace(self.context, stages_ms=self.stages_ms))
         if self._note:
             return judged.with_message(f"{judged.message}; {self._note}").with_values(
                 set_aside=self._set_aside
             )
         return judged
+
+
+def median_upper_bound(values: Sequence[float], level: float = 0.95) -> float | None:
+    """A distribution-free one-sided upper confidence bound of the median: the order statistic X_(n-k+1)
+    with k the largest such that P(Binomial(n, 1/2) <= k - 1) <= 1 - level; None under 5 values."""
+    n = len(values)
+    cumulative, k = 0.0, 0
+    for j in range(n + 1):
+        cumulative += math.comb(n, j) / 2**n
+        if cumulative > 1 - level:
+            break
+        k = j + 1
+    return sorted(values)[n - k] if k >= 1 else None
 
 
 def _host(rounds: Rounds) -> str:

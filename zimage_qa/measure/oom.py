@@ -45,6 +45,20 @@ def _free_bytes(device: object) -> int | None:
         return None
 
 
+def process_cap(device: object) -> tuple[float, int] | None:
+    """(fraction, bytes) of a per-process memory cap set with torch.cuda.set_per_process_memory_fraction,
+    None when there is none (fraction 1) or no CUDA."""
+    torch = sys.modules.get("torch")
+    if torch is None or not str(device).startswith("cuda") or not torch.cuda.is_available():
+        return None
+    try:
+        fraction = float(torch.cuda.get_per_process_memory_fraction(device))
+        total = int(torch.cuda.get_device_properties(device).total_memory)
+    except Exception:
+        return None
+    return (fraction, int(fraction * total)) if fraction < 1.0 else None
+
+
 def release_memory(exc: BaseException | None = None, device: object = "cuda:0") -> None:
     """Drop what a failed generation still holds: the frames of `exc`'s traceback (and of the
     exceptions chained to it), then garbage, then torch's cached blocks."""
@@ -76,7 +90,14 @@ def oom_failure(exc: BaseException, context: str = "", device: object = "cuda:0"
     free_after = _free_bytes(device)
     where = f" for {context}" if context else ""
     head = f"out of memory{where}: asked {format_bytes(asked) if asked is not None else 'an unknown amount'}"
-    head += f" with {format_bytes(free)} free" if free is not None else " (free memory unknown)"
+    cap = process_cap(device)
+    if cap is not None:  # the device's free memory says nothing here: this process may use only its share
+        head += (f" under a per-process cap of {format_bytes(cap[1])} ({cap[0]:.0%} of the card, "
+                 "torch.cuda.set_per_process_memory_fraction)")  # fmt: skip
+    elif free is not None:
+        head += f" with {format_bytes(free)} free"
+    else:
+        head += " (free memory unknown)"
     if allocated is not None and reserved is not None:
         head += f" (peak allocated {format_bytes(allocated)}, reserved {format_bytes(reserved)})"
     tail = f"; released, {format_bytes(free_after)} free now" if free_after is not None else "; released"

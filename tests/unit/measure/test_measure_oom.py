@@ -56,3 +56,41 @@ def test_is_oom():
     assert not is_oom(RuntimeError("shape mismatch"))
     assert not is_oom(MemoryError())  # Python's own: not a torch allocation
     assert "an unknown amount" in oom_failure(torch.OutOfMemoryError("no numbers"), device="cpu")
+
+
+def test_a_per_process_cap_is_named_instead_of_the_cards_free_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under torch.cuda.set_per_process_memory_fraction the card's free memory misleads ("asked 2.00 GiB with
+    115.04 GiB free"): the message names the cap."""
+    import sys
+
+    from zimage_qa.measure import oom
+
+    class Cuda:
+        @staticmethod
+        def is_available() -> bool:
+            return True
+
+        @staticmethod
+        def get_per_process_memory_fraction(device: object) -> float:
+            return 0.15
+
+        @staticmethod
+        def get_device_properties(device: object) -> object:
+            return type("Props", (), {"total_memory": 140 * 2**30})()
+
+        @staticmethod
+        def mem_get_info(device: object) -> tuple[int, int]:
+            return 115 * 2**30, 140 * 2**30
+
+        @staticmethod
+        def empty_cache() -> None:
+            return None
+
+    fake = type("Torch", (), {"cuda": Cuda, "OutOfMemoryError": torch.OutOfMemoryError})
+    monkeypatch.setitem(sys.modules, "torch", fake)
+    monkeypatch.setattr(oom, "read_torch_peaks", lambda device: (None, None))
+    message = oom.oom_failure(
+        RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB."), "1024x1024", "cuda:0"
+    )
+    assert "asked 2.00 GiB under a per-process cap of 21.00 GiB (15% of the card" in message
+    assert "115" not in message.split(";")[0]

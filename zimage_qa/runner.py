@@ -126,6 +126,7 @@ class ScenarioRun:
     released_before: list[tuple[str, ...]] = field(default_factory=list)  # models found on the device
     watch: MemoryWatch | None = None
     marks: dict[int, float] = field(default_factory=dict)  # probe read before generation i (i = count so far)
+    busy: dict[int, bool] = field(default_factory=dict)  # the CPU host was busy at that probe
 
     def probe(self) -> float | None:
         """Time the host's launch path now (between rounds, the NVML sampler paused); the reading counts as
@@ -139,6 +140,7 @@ class ScenarioRun:
         else:
             reading = probe.read_ms()
         self.marks[len(self.timings)] = reading
+        self.busy[len(self.timings)] = probe.busy()
         self.runner.calibration.add(reading)
         return reading
 

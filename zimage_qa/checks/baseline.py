@@ -23,7 +23,7 @@ from zimage_qa.decision import (
 )
 from zimage_qa.identity import Deployment
 from zimage_qa.measure.baseline import Baseline, BaselineEntry, load_baseline
-from zimage_qa.measure.probe import SLOW_FACTOR
+from zimage_qa.measure.probe import SLOW_FACTOR, HostState
 from zimage_qa.measure.units import format_seconds
 from zimage_qa.verdict import Verdict
 
@@ -106,11 +106,13 @@ class BaselineQuestion:
         entry, reference = self.entry, self._reference_ms(rounds)
         if entry is None or entry.host is None or rounds.host is None or reference is None:
             return None
-        theirs, mine = entry.host.round_ms, rounds.host.round_ms
-        if any(p is None for p in (*theirs, *mine)) or len(theirs) != len(entry.rounds_s):
+        if any(p is None for p in (*entry.host.round_ms, *rounds.host.round_ms)):
             return None
-        a_ms, b_ms = [float(p or 0) for p in theirs], [float(p or 0) for p in mine]
-        fit = host_adjusted(entry.rounds_s, a_ms, rounds.times_s, b_ms, reference)
+        if len(entry.host.round_ms) != len(entry.rounds_s):
+            return None
+        a_s, a_ms = _kept(entry.rounds_s, entry.host, entry.host.normal_ms)
+        b_s, b_ms = _kept(rounds.times_s, rounds.host, reference)
+        fit = host_adjusted(a_s, a_ms, b_s, b_ms, reference)
         if fit is not None and fit.gain >= MIN_HOST_GAIN:
             slope, share = fit.slope, fit.gain
         elif (
@@ -154,6 +156,17 @@ class BaselineQuestion:
 
     def verdict(self) -> Verdict:
         return self._verdict
+
+
+def _kept(
+    times: tuple[float, ...], host: HostState, normal_ms: float | None
+) -> tuple[list[float], list[float]]:
+    """The rounds at normal host speed against `normal_ms` and their probes (all of them under two)."""
+    slow = host.slow_against(normal_ms)
+    kept = [(t, float(p or 0.0)) for t, p, s in zip(times, host.round_ms, slow, strict=True) if not s]
+    if len(kept) < 2:
+        kept = [(t, float(p or 0.0)) for t, p in zip(times, host.round_ms, strict=True)]
+    return [t for t, _ in kept], [p for _, p in kept]
 
 
 def memory_against(entry: BaselineEntry | None, case_id: str, peaks_gib: dict[str, float]) -> Verdict:

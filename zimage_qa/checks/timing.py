@@ -183,7 +183,7 @@ def _wait_out(run: ScenarioRun, allowance_s: float) -> float:
     waited = 0.0
     while allowance_s - waited > 0:
         reading = run.marks.get(len(run.timings))
-        if reading is None or not calibration.is_slow(reading):
+        if reading is None or not (calibration.is_slow(reading) or run.busy.get(len(run.timings), False)):
             break
         time.sleep(WAIT_PROBE_S)
         waited += WAIT_PROBE_S

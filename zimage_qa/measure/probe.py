@@ -10,14 +10,17 @@ between rounds, with the NVML sampler paused:
 - CPU: a fixed set of small matrix products on torch's intra-op threads (about 10 ms on two cores).
 
 A round is *host-slow* when the slower of the probes around it reads more than `SLOW_FACTOR` times the
-normal probe: this runner's stored normal (written with its budgets), else the quick quartile of the
-probes this session has read. A slow host can only make rounds slower, so it never turns a regression
+normal probe: the quicker of this runner's stored normal (written with its budgets) and the quick quartile
+of the probes this session has read. On the CPU a session that is busy from its first probe has no quick
+probe to compare with, so there a round is also host-slow when the load average around it shows other work
+holding at least half the CPUs (`busy_cpu`). A slow host can only make rounds slower, so it never turns a regression
 into a pass; the checks use it to set slow rounds aside (and wait a spell out) instead of failing them.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +33,19 @@ MIN_SESSION_READINGS = 5  # before this many readings, the session has no normal
 QUICK_QUANTILE = 0.25
 
 
+BUSY_SHARE = 0.5  # other runnable work on this share of the CPUs makes a CPU host busy
+
+
+def busy_cpu(own_threads: int) -> bool:
+    """Whether other processes keep at least BUSY_SHARE of the CPUs busy: the 1-minute load average less
+    this process's own threads (False where the platform has no load average)."""
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return False
+    return load - own_threads >= BUSY_SHARE * (os.cpu_count() or 1)
+
+
 class HostProbe:
     """Times the launch path of `device` ("cpu" or "cuda:N"). Built lazily: the first reading imports torch."""
 
@@ -37,6 +53,14 @@ class HostProbe:
         self.device = device
         self._work: Callable[[], None] | None = None
         self._finish: Callable[[], None] = lambda: None
+
+    def busy(self) -> bool:
+        """On the CPU: whether other processes hold the CPUs now (`busy_cpu`); never on a GPU."""
+        if self.device.startswith("cuda"):
+            return False
+        import torch
+
+        return busy_cpu(torch.get_num_threads())
 
     @property
     def kind(self) -> str:
@@ -122,15 +146,19 @@ class HostState:
     normal_ms: float | None
     normal_source: str
     kind: str = ""
+    busy: tuple[bool, ...] = ()  # per round: other processes held the CPUs around it (CPU hosts)
 
     @property
     def slow(self) -> tuple[bool, ...]:
         return self.slow_against(self.normal_ms)
 
     def slow_against(self, normal_ms: float | None) -> tuple[bool, ...]:
-        """Which rounds ran with the probe over SLOW_FACTOR times `normal_ms` (none when it is None)."""
+        """Which rounds ran with the probe over SLOW_FACTOR times `normal_ms` (none when it is None), or on a
+        busy CPU host."""
         limit = None if normal_ms is None else SLOW_FACTOR * normal_ms
-        return tuple(limit is not None and r is not None and r > limit for r in self.round_ms)
+        busy = self.busy or (False,) * len(self.round_ms)
+        return tuple((limit is not None and r is not None and r > limit) or b
+                     for r, b in zip(self.round_ms, busy, strict=True))  # fmt: skip
 
     @property
     def slow_count(self) -> int:
@@ -146,6 +174,8 @@ class HostState:
         if normal is None or slowest is None:
             return "host speed not known (no probe)"
         reading = f"probe up to {slowest:.1f} ms vs {normal:.1f} ms normal ({self.normal_source})"
+        if any(self.busy):
+            reading += f"; other processes held the CPUs in {sum(self.busy)}"
         if not self.slow_count:
             return f"host at normal speed: {reading}"
         return f"host slow in {self.slow_count} of {len(self.round_ms)} rounds: {reading}"
@@ -156,6 +186,7 @@ class HostState:
             "normal_ms": None if self.normal_ms is None else round(self.normal_ms, 3),
             "normal_source": self.normal_source,
             "slow_rounds": [i for i, s in enumerate(self.slow) if s],
+            "busy_rounds": [i for i, b in enumerate(self.busy) if b],
             "slow_factor": SLOW_FACTOR,
             "probe": self.kind,
         }
@@ -183,4 +214,8 @@ def host_state_of(record: Any) -> HostState | None:
     )
     normal = record.get("normal_ms")
     normal_ms = float(normal) if isinstance(normal, int | float) and not isinstance(normal, bool) else None
-    return HostState(rounds, normal_ms, str(record.get("normal_source", "")), str(record.get("probe", "")))
+    marked = record.get("busy_rounds")
+    busy = tuple(i in marked for i in range(len(rounds))) if isinstance(marked, list) else ()
+    return HostState(
+        rounds, normal_ms, str(record.get("normal_source", "")), str(record.get("probe", "")), busy
+    )

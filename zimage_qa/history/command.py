@@ -1,4 +1,5 @@
-"""`zqa history PATH...`: judge pytest-benchmark saved runs; exit 1 while a regression is open."""
+"""`zqa history PATH...`: judge pytest-benchmark saved runs; exit 1 while a regression is open or suspected
+(or, with --strict, while a comparison at the latest run could not be judged)."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zimage_qa.errors import QAUsageError
+from zimage_qa.history.creep import with_creep
 from zimage_qa.history.detector import judge
 from zimage_qa.history.events import Medians, find_events, judge_at_events
 from zimage_qa.history.files import load_runs
@@ -48,7 +49,7 @@ def analyse(paths: Sequence[str | Path], policy: MetricPolicy | None = None) -> 
     verdicts = []
     for i, s in enumerate(series):
         verdict = first[i] if i in first else judged(s, medians)
-        verdicts.append(verdict)
+        verdicts.append(with_creep(s, verdict, policy))
     report = HistoryReport(
         verdicts=tuple(verdicts),
         groups=tuple(built.groups),

@@ -192,7 +192,7 @@ def _compare(
     """The rule on the run values of two levels, up to `COMPARED_RUNS` of each nearest the change."""
     earlier = x[max(before.start, before.stop - COMPARED_RUNS) : before.stop]
     later = x[after.start : min(after.stop, after.start + COMPARED_RUNS)]
-    return compare(earlier.tolist(), later.tolist(), threshold, direction, alpha)
+    return compare(earlier.tolist(), later.tolist(), threshold, direction, alpha, runs=True)
 
 
 def _why(judged: Judgement, before: Level, after: Level, z: float, z_needed: float) -> str:

@@ -181,7 +181,7 @@ def _finding(
     else:
         earlier, later = x[slice(*before)].tolist(), x[slice(*after)].tolist()
         unit, more = "runs", "runs after the upgrade" if event is not None else "runs"
-    judged = compare(earlier, later, threshold, direction, policy.alpha)
+    judged = compare(earlier, later, threshold, direction, policy.alpha, runs=not rounds)
     if judged.outcome is Outcome.SAME:
         return None
     run, attribution = series.runs[after[0]], event.attribution if event else None

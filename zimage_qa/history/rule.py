@@ -2,7 +2,8 @@
 
 Two stretches (run values at two levels, or the rounds of the runs either side of an upgrade) are compared
 as two samples: `rounds_interval` (logs of positive values), or `shift_interval` where a value is zero or
-negative. A creep is the Theil-Sen trend of the runs, first to last (`trend(...).relative()`). For a
+negative; runs are separate processes, so their sample sizes are not discounted for the autocorrelation
+that host spells give the rounds of one run. A creep is the Theil-Sen trend of the runs, first to last (`trend(...).relative()`). For a
 metric that gets worse downwards (a score) the interval is turned round before `decide`, so *regressed*
 always means worse by at least the threshold; `Judgement` gives the change back with the metric's sign.
 A judgement is *confirmed* when the rule decides regressed or improved, and *suspected* when it cannot
@@ -94,11 +95,18 @@ class Judgement:
 
 
 def compare(
-    before: Sequence[float], after: Sequence[float], threshold: float, direction: Direction, alpha: float
+    before: Sequence[float],
+    after: Sequence[float],
+    threshold: float,
+    direction: Direction,
+    alpha: float,
+    *,
+    runs: bool,
 ) -> Judgement:
-    """`after` against `before` (two samples, each in time order) by the rule, the threshold as minimum effect."""
+    """`after` against `before` (two samples, each in time order) by the rule, the threshold as minimum
+    effect. `runs`: the values are runs (each its own process), not the rounds of one run."""
     positive = all(v > 0 for v in before) and all(v > 0 for v in after)
-    interval = (rounds_interval if positive else shift_interval)(before, after, alpha)
+    interval = (rounds_interval if positive else shift_interval)(before, after, alpha, separate=runs)
     return _judge(interval, threshold, direction, alpha)
 
 

@@ -21,6 +21,7 @@ measured once a run. Fewer than `MIN_RUNS` runs make no trend.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -56,7 +57,7 @@ def with_creep(series: Series, verdict: SeriesVerdict, policy: MetricPolicy) -> 
     fit = _Fit(series, verdict, policy, keep, stop)
     if not steps:
         found = fit.creep(start)
-        return verdict if found is None else restate(verdict, [*verdict.changes, found[0]])
+        return verdict if found is None else _with(verdict, [*verdict.changes, found[0]], found[0], start)
     scores = []
     for hinge in [start, *range(start + policy.min_runs, stop - shortest + 1)]:
         found = fit.creep(hinge)
@@ -71,7 +72,15 @@ def with_creep(series: Series, verdict: SeriesVerdict, policy: MetricPolicy) -> 
     if score >= fit.criterion(start, residual, 2 * levels - 1):
         return verdict
     kept = [c for c in verdict.changes if c not in steps or position[c.run.index] < hinge]
-    return restate(verdict, [*kept, change])
+    return _with(verdict, [*kept, change], change, hinge)
+
+
+def _with(verdict: SeriesVerdict, changes: list[Change], creep: Change, start: int) -> SeriesVerdict:
+    """The verdict with `changes`; its latest value the line's at the latest run (and its baseline the
+    line's first value where the creep starts the series)."""
+    restated = restate(verdict, changes)
+    baseline = creep.before if start == 0 else restated.baseline
+    return dataclasses.replace(restated, latest=creep.after, baseline=baseline)
 
 
 def _step_of_a_ramp(change: Change) -> bool:

@@ -91,6 +91,10 @@ def judge_at_events(
             changes.append(found)
         elif found is not None:
             skipped.append(found)
+    later = [c.run.index for c in changes]
+    skipped = [
+        dataclasses.replace(j, current=j.current and all(i <= j.run.index for i in later)) for j in skipped
+    ]
     return restate(verdict, changes, [*verdict.not_judged, *skipped])
 
 

@@ -191,7 +191,8 @@ class Change:
 @dataclass(frozen=True)
 class NotJudged:
     """A comparison the rule could not decide and that does not point worse by the threshold: the runs
-    from `run` on against those before an upgrade (or a short series' first run), with what would decide it.
+    from `run` on against those before an upgrade (or a short series' latest run against the runs before
+    it), with what would decide it.
 
     `current`: nothing was judged after it in this series, so it stands at the latest run (a failure
     under `zqa history --strict`)."""
@@ -210,10 +211,6 @@ class NotJudged:
     needed: int | None
     current: bool
     attribution: str | None = None
-
-    @property
-    def sides(self) -> str:
-        return f"{self.n_before} vs {self.n_after} {self.unit}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -332,18 +329,17 @@ class ChangePoint:
 
 
 def _undecided(label: str, found: Sequence[Change | NotJudged], at_event: bool) -> str:
-    """'suspected +14.8% median [+9.6%, +20.3%] (8 vs 3 runs; ...)' for one finding (the median's where
+    """'suspected median +13.9% [-100.0%, +inf] (8 vs 3 runs; ...)' for one finding (the median's where
     there is one); for several, the range of their changes and the longest of what would decide them."""
     primary = [f for f in found if f.metric == "median"] or list(found)
     shown = max(primary, key=lambda f: (f.needed or 0, abs(f.change)))
-    what = "median" if primary[0].metric == "median" else primary[0].metric
+    what = ", ".join(sorted({f.metric for f in primary}))
     if len(primary) == 1:
         size = f"{_pct(shown.change)} [{_pct(shown.ci_low)}, {_pct(shown.ci_high)}]"
     else:
         size = _span([f.change for f in primary])
     prefix = "not judged: " if at_event and label == "suspected" else ""
-    creep = " creep" if isinstance(shown, Change) and shown.creep else ""
-    return f"{prefix}{label}{creep} {what} {size} ({shown.undecided})"
+    return f"{prefix}{label} {what} {size} ({shown.undecided})"
 
 
 @dataclass(frozen=True)

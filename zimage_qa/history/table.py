@@ -94,11 +94,11 @@ def _findings(report: HistoryReport) -> list[str]:
     if spikes:
         lines += ["Spikes (runs off their level that did not last):"]
         lines += [*_by_run(spikes, _blip_cells, limit=_MAX_BLIPS), ""]
-    lines += summary_lines(report)
+    lines += _summary_lines(report)
     return lines
 
 
-def summary_lines(report: HistoryReport) -> list[str]:
+def _summary_lines(report: HistoryReport) -> list[str]:
     """What decides the exit code: open regressions (suspected ones named), pending runs, not judged."""
     opened, suspected = report.open_regressions, report.suspected
     where = len({(c.group, c.run.index) for c in opened})

@@ -221,3 +221,31 @@ def test_shift_interval_is_the_rank_interval_on_the_values() -> None:
     assert decide(shift_interval(before - 10, after - 10, 0.01), 0.05).outcome.value == "regressed"
     with pytest.raises(QAUsageError, match="finite"):
         shift_interval([1.0, float("nan")], [1.0])
+
+
+@pytest.mark.parametrize(
+    ("factor", "shown"),
+    [
+        (
+            1.20,
+            (
+                "2 of them suspected (unconfirmed)",
+                "<td>suspected (unconfirmed)</td>",
+                "not judged: suspected",
+            ),
+        ),
+        (
+            1.02,
+            ("1 comparison(s) not judged at the latest run", "<td>not judged</td>", ": not judged median"),
+        ),
+    ],
+)
+def test_the_page_says_suspected_and_not_judged(
+    tmp_path: Path, zqa: Zqa, factor: float, shown: tuple[str, ...]
+) -> None:
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    _upgrade_history(runs, factor)
+    zqa(runs, "--html", tmp_path / "page.html")
+    html = (tmp_path / "page.html").read_text(encoding="utf-8")
+    assert all(text in html for text in shown), [t for t in shown if t not in html]

@@ -171,18 +171,41 @@ class Looks:
 # --- intervals -------------------------------------------------------------------------------------
 
 
-def rounds_interval(before: Sequence[float], after: Sequence[float], alpha: float = ALPHA) -> Interval:
+def rounds_interval(
+    before: Sequence[float], after: Sequence[float], alpha: float = ALPHA, *, separate: bool = False
+) -> Interval:
     """Two independent samples of positive times from one runner, each in time order: the relative
-    change of `after` against `before` (Hodges-Lehmann on logs) and its 1 - alpha interval."""
+    change of `after` against `before` (Hodges-Lehmann on logs) and its 1 - alpha interval. `separate`:
+    each value comes from a process of its own (the runs of a history), so no spell links neighbours and
+    the sizes are not discounted for autocorrelation."""
     x, y = _times(before, "before"), _times(after, "after")
     lx, ly = [math.log(v) for v in x], [math.log(v) for v in y]
     diffs = sorted(b - a for a in lx for b in ly)
-    n1, n2 = _effective(lx), _effective(ly)
+    n1, n2 = (len(lx), len(ly)) if separate else (_effective(lx), _effective(ly))
     k = _scaled_rank(_mw_rank(n1, n2, alpha), n1 * n2, len(diffs))
     low, high = (diffs[k - 1], diffs[-k]) if k >= 1 else (-math.inf, math.inf)
     spread = _pooled_spread(lx, ly)
     return Interval(math.expm1(_median(diffs)), math.expm1(low), math.expm1(high), 1 - alpha,
                     "Hodges-Lehmann / Mann-Whitney", len(x), len(y), spread)  # fmt: skip
+
+
+def shift_interval(
+    before: Sequence[float], after: Sequence[float], alpha: float = ALPHA, *, separate: bool = False
+) -> Interval:
+    """`rounds_interval` for values that may be zero or negative (a score, a count): the Hodges-Lehmann
+    shift of `after` against `before` on the values themselves, with the same rank interval, relative to
+    the size of `before` (its median's magnitude; failing that, the mean magnitude of all values; 1)."""
+    x, y = _values(before, "before"), _values(after, "after")
+    diffs = sorted(b - a for a in x for b in y)
+    n1, n2 = (len(x), len(y)) if separate else (_effective(x), _effective(y))
+    k = _scaled_rank(_mw_rank(n1, n2, alpha), n1 * n2, len(diffs))
+    low, high = (diffs[k - 1], diffs[-k]) if k >= 1 else (-math.inf, math.inf)
+    scale = abs(_median(x)) or statistics.fmean(abs(v) for v in (*x, *y)) or 1.0
+    method = "Hodges-Lehmann / Mann-Whitney, shift"
+    spread = _pooled_spread(x, y) / scale
+    return Interval(
+        _median(diffs) / scale, low / scale, high / scale, 1 - alpha, method, len(x), len(y), spread
+    )
 
 
 def paired_interval(a_rounds: Sequence[float], b_rounds: Sequence[float], alpha: float = ALPHA) -> Interval:
@@ -483,6 +506,13 @@ def _times(values: Sequence[float], what: str) -> list[float]:
         raise QAUsageError(f"{what} rounds must be positive finite seconds, got {bad[:3]}; check the record")
     if not data:
         raise QAUsageError(f"no {what} rounds to compare; the record has no rounds_s")
+    return data
+
+
+def _values(values: Sequence[float], what: str) -> list[float]:
+    data = [float(v) for v in values]
+    if not data or not all(math.isfinite(v) for v in data):
+        raise QAUsageError(f"{what} values must be finite and at least one, got {data[:3]}; check the record")
     return data
 
 

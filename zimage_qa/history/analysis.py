@@ -5,16 +5,17 @@ Example: `analyse([".benchmarks"]).report.open_regressions` is the list of open 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from zimage_qa.errors import QAUsageError
+from zimage_qa.history.creep import with_creep
 from zimage_qa.history.detector import judge
-from zimage_qa.history.events import find_events, judge_at_events, restate
+from zimage_qa.history.events import Medians, find_events, judge_at_events
 from zimage_qa.history.files import load_runs
 from zimage_qa.history.metrics import PRIMARY, MetricPolicy
-from zimage_qa.history.records import Change, HistoryReport, SeriesVerdict
+from zimage_qa.history.records import HistoryReport, SeriesVerdict
 from zimage_qa.history.series import Series, build_series
 
 
@@ -39,15 +40,16 @@ def analyse(paths: Sequence[str | Path], policy: MetricPolicy | None = None) -> 
         wanted = ", ".join(policy.include) or "any metric"
         raise QAUsageError(f"no metric matching {wanted} in {loaded.files} saved run file(s); check --metric")
     events = {group: find_events(group, timeline) for group, timeline in built.software.items()}
-    base = [judge(s, policy) for s in series]
-    judged = [
-        judge_at_events(s, v, events.get(s.group.id, []), policy) for s, v in zip(series, base, strict=True)
-    ]
-    moved = {(c.group, c.benchmark, c.run.index) for v in judged for c in v.changes if c.metric == PRIMARY}
-    verdicts = [
-        restate(first, [c for c in v.changes if _stands(c, moved)])
-        for first, v in zip(base, judged, strict=True)
-    ]
+
+    def judged(one: Series, medians: Medians) -> SeriesVerdict:
+        return judge_at_events(one, judge(one, policy), events.get(one.group.id, []), policy, medians)
+
+    first = {i: judged(s, {}) for i, s in enumerate(series) if s.metric == PRIMARY}  # the medians first
+    medians = _medians(first.values())
+    verdicts = []
+    for i, s in enumerate(series):
+        verdict = first[i] if i in first else judged(s, medians)
+        verdicts.append(with_creep(s, verdict, policy))
     report = HistoryReport(
         verdicts=tuple(verdicts),
         groups=tuple(built.groups),
@@ -61,10 +63,12 @@ def analyse(paths: Sequence[str | Path], policy: MetricPolicy | None = None) -> 
     return Analysis(report, tuple(series))
 
 
-def _stands(change: Change, moved: set[tuple[str, str, int]]) -> bool:
-    """Whether a change stands: a stage time that moved across a short stretch (no rounds, no noise
-    estimate) counts only where its benchmark's median, judged on rounds, moved too: one run's stage
-    medians jitter by more than 5 %."""
-    timed = change.metric.endswith("_ms") or "_ms." in change.metric or change.metric.startswith("ms.")
-    short = change.method == "levels" and change.z != change.z  # found by events.py on a short stretch
-    return not (timed and short) or (change.group, change.benchmark, change.run.index) in moved
+def _medians(verdicts: Iterable[SeriesVerdict]) -> Medians:
+    """What the rule made of each benchmark's median at each run it judged: 'moved' (a change, confirmed
+    or suspected) or 'not judged'; a run it called the same is absent."""
+    found: dict[tuple[str, str, int], str] = {}
+    for v in verdicts:
+        if v.metric == PRIMARY:
+            found.update({(c.group, c.benchmark, c.run.index): "moved" for c in v.changes})
+            found.update({(n.group, n.benchmark, n.run.index): "not judged" for n in v.not_judged})
+    return found

@@ -1,4 +1,5 @@
-"""`zqa history PATH...`: judge pytest-benchmark saved runs; exit 1 while a regression is open."""
+"""`zqa history PATH...`: judge pytest-benchmark saved runs; exit 1 while a regression is open or suspected
+(or, with --strict, while a comparison at the latest run could not be judged)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,15 @@ if TYPE_CHECKING:
     from zimage_qa.history.analysis import Analysis
 
 
+EXIT_CODES = (
+    "exit 0: nothing open at the latest run; 1: a regression open there, confirmed or suspected (worse by "
+    "the threshold, not yet confirmed: it says what would decide it), or the latest run(s) moved the worse "
+    "way (pending), or with --strict a comparison there not judged; 2: bad input"
+)
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EXIT_CODES
     parser.add_argument(
         "paths",
         nargs="+",
@@ -68,6 +77,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--all", action="store_true", help="list every metric in the table, not only those that moved"
     )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 also when a comparison at the latest run could not be judged (an upgrade with too "
+        "few runs or rounds a side); without it such results are named and exit 0",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -93,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
         print(render_table(report, values, everything=args.all, unicode=_can_print("↑▁µ→")), end="")
     for line in written:
         print(line, file=sys.stderr if args.json else sys.stdout)
-    return report.exit_code
+    return report.strict_exit_code() if args.strict else report.exit_code
 
 
 def _write_outputs(

@@ -4,7 +4,7 @@ A saved pytest-benchmark entry gives one primary metric, `median` (stats.median,
 in-run spread (q1, q3, iqr or stddev, and the raw `data` when saved), plus every numeric value in
 `extra_info`, flattened to dotted keys: `stages_ms.denoise`, `nfe`, `vram.peak_reserved_gib`,
 `glyph.score`. Lists (`rounds_s`, `times_s`: per-round samples) are data, not metrics: the rounds of
-the primary metric are read apart (`zimage_qa.history.files`) and judged with the rank test.
+the primary metric are read apart (`zimage_qa.history.files`) and judged by the rule on rounds at upgrades.
 """
 
 from __future__ import annotations
@@ -63,6 +63,13 @@ class Point(NamedTuple):
     lo: float
     hi: float
     se: float
+
+
+def stage_time(metric: str) -> bool:
+    """Whether a metric is a time in milliseconds besides the median (`stages_ms.denoise`, `ms.x`):
+    a part of the median, measured once a run, so it moves with the median or jitters."""
+    name = metric.lower()
+    return name.endswith("_ms") or "_ms." in name or name.startswith("ms.")
 
 
 def stats_point(stats: Mapping[str, object]) -> Point | None:
@@ -136,7 +143,8 @@ class MetricPolicy:
     `include` limits tracking to matching metrics (empty: all). `thresholds` are (pattern, fraction)
     overrides of `threshold`. `higher_is_better`/`lower_is_better` set directions on top of the defaults.
     `min_runs` is how many runs a new level needs to count as lasting; `z` and `alpha` are the
-    significance bars (level difference over its standard error; Mann-Whitney p-value).
+    significance bars (level difference over its standard error; the error rate of the rule's intervals,
+    `zimage_qa.history.rule`).
     """
 
     threshold: float = 0.05

@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from zimage_qa.history.metrics import PRIMARY
-from zimage_qa.history.records import Blip, Change, ChangePoint, GroupInfo, HistoryReport
+from zimage_qa.history.records import Blip, Change, ChangePoint, GroupInfo, HistoryReport, NotJudged
 from zimage_qa.history.view import Row, blip_line, fmt_change, fmt_value, moved_lines, rows, short_name
 from zimage_qa.storage import locked, write_text_atomic
 from zimage_qa.templating import render
@@ -43,6 +43,14 @@ class PageView:
     @property
     def open_regressions(self) -> list[Change]:
         return self.report.open_regressions
+
+    @property
+    def suspected(self) -> list[Change]:
+        return self.report.suspected
+
+    @property
+    def not_judged(self) -> list[NotJudged]:
+        return self.report.not_judged
 
     @property
     def change_points(self) -> list[ChangePoint]:

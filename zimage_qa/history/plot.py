@@ -37,7 +37,8 @@ def plot_name(verdict: SeriesVerdict) -> str:
 
 
 def render_plot(series: Series, verdict: SeriesVerdict, events: Sequence[Event] = ()) -> bytes:
-    """The trend PNG: values, in-run band, levels, change marks, spikes, and each upgrade as a dotted line."""
+    """The trend PNG: values, in-run band, levels, change marks (a creep with its trend line), spikes, and
+    each upgrade as a dotted line."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -83,6 +84,10 @@ def _marks(ax: Axes, x: np.ndarray, series: Series, verdict: SeriesVerdict) -> N
     for change in verdict.changes:
         color = _WORSE if change.kind is ChangeKind.REGRESSION else _BETTER
         _vline(ax, x[position[change.run.index]] - 0.5, color, "--", fmt_change(change.change))
+        if change.creep:  # the trend line, first run of the creep to the latest
+            first = position[change.run.index]
+            last = min(first + change.runs_at_level - 1, len(x) - 1)
+            ax.plot([x[first], x[last]], [change.before, change.after], color=color, lw=1.5, zorder=2)
         if change.recovered_at is not None and change.recovered_at.index in position:
             _vline(ax, x[position[change.recovered_at.index]] - 0.5, _BETTER, ":", "back")
     blips = [*verdict.spikes, *([verdict.pending] if verdict.pending else [])]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -32,8 +33,14 @@ class ChangeKind(Enum):
 class Status(Enum):
     """Where a series stands at its latest run, in the order a reviewer should read them."""
 
-    REGRESSED = "regressed"  # an open regression: the latest runs are at the worse level
+    REGRESSED = "regressed"  # an open regression the rule confirmed: the latest runs are at the worse level
+    SUSPECTED = (
+        "suspected"  # worse by the threshold at the latest runs, not yet confirmed (open all the same)
+    )
     PENDING = "pending"  # the latest run(s) moved, too few runs yet to call it lasting
+    NOT_JUDGED = (
+        "not_judged"  # the latest upgrade could not be judged (too few runs or rounds), nothing worse seen
+    )
     RECOVERED = "recovered"  # regressed once, back within the threshold since
     IMPROVED = "improved"  # a lasting improvement, nothing open
     OK = "ok"  # no lasting change beyond the threshold
@@ -42,6 +49,18 @@ class Status(Enum):
     @property
     def rank(self) -> int:
         return list(Status).index(self)
+
+    @property
+    def label(self) -> str:
+        """As the table and page print it."""
+        return _STATUS_LABELS.get(self, self.value)
+
+
+_STATUS_LABELS = {
+    Status.REGRESSED: "REGRESSED",
+    Status.SUSPECTED: "suspected (unconfirmed)",
+    Status.NOT_JUDGED: "not judged",
+}
 
 
 @dataclass(frozen=True)
@@ -99,7 +118,14 @@ class Level:
 
 @dataclass(frozen=True)
 class Change:
-    """A lasting change of a metric: first run at the new level, signed relative size, open or not."""
+    """A change of a metric: first run at the new level, signed relative size, open or not.
+
+    `confirmed`: the rule (`zimage_qa.history.rule`) decided it; otherwise it is *suspected*: worse by the
+    threshold or more, not yet decided, with `undecided` saying why and what would decide it. `method` says
+    what was compared: "levels" (run values at two levels), "runs" (run values either side of an upgrade),
+    "rounds" (the rounds of the runs either side of an upgrade) or "trend" (a creep over the runs since the
+    last change: Theil-Sen, first to last). `ci_low`/`ci_high` are the rule's interval of the change.
+    """
 
     benchmark: str
     metric: str
@@ -113,26 +139,25 @@ class Change:
     open: bool
     runs_at_level: int
     z: float
-    p_value: float
     gradual: bool
     direction: Direction
     threshold: float
     recovered_at: RunRef | None = None
     attribution: str | None = None  # the upgrade at this run: 'diffusers 0.42.1 → 0.43.0, torch ...'
-    method: str = "levels"  # "levels": runs before vs after; "rounds": the rounds of the runs either side
-    ci_low: float = math.nan  # "rounds" only: the interval of the change
+    method: str = "levels"
+    ci_low: float = math.nan
     ci_high: float = math.nan
+    confirmed: bool = True
+    undecided: str | None = None  # unconfirmed: '8 vs 3 runs; about 4 runs at the new level would decide it'
+    needed: int | None = None  # unconfirmed: the runs (or rounds a side) that would decide it, where known
 
     @property
-    def sentence(self) -> str:
-        state = "open" if self.open else "recovered" if self.kind is ChangeKind.REGRESSION else "lasting"
-        how = " (gradual)" if self.gradual else ""
-        word = self.kind.value.upper()
-        return (
-            f"{word} ({state}){how} {self.benchmark} {self.metric} {_pct(self.change)} "
-            f"({_num(self.before)} -> {_num(self.after)}) from {self.run.label} {self.run.file}; "
-            f"{self.runs_at_level} runs at the new level, p={self.p_value:.1e}"
-        )
+    def suspected(self) -> bool:
+        return not self.confirmed
+
+    @property
+    def creep(self) -> bool:
+        return self.method == "trend"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -142,13 +167,15 @@ class Change:
             "run": self.run.to_dict(),
             "change": _json_float(self.change),
             "open": self.open,
+            "confirmed": self.confirmed,
+            "kind": self.kind.value,
             "before": _json_float(self.before),
             "after": _json_float(self.after),
             "latest": _json_float(self.latest),
             "runs_at_level": self.runs_at_level,
             "z": _json_float(self.z),
-            "p_value": _json_float(self.p_value),
             "gradual": self.gradual,
+            "creep": self.creep,
             "direction": self.direction.value,
             "threshold": self.threshold,
             "recovered_at": self.recovered_at.to_dict() if self.recovered_at else None,
@@ -156,6 +183,51 @@ class Change:
             "method": self.method,
             "ci_low": _json_float(self.ci_low),
             "ci_high": _json_float(self.ci_high),
+            "undecided": self.undecided,
+            "needed": self.needed,
+        }
+
+
+@dataclass(frozen=True)
+class NotJudged:
+    """A comparison the rule could not decide and that does not point worse by the threshold: the runs
+    from `run` on against those before an upgrade (or a short series' latest run against the runs before
+    it), with what would decide it.
+
+    `current`: nothing was judged after it in this series, so it stands at the latest run (a failure
+    under `zqa history --strict`)."""
+
+    benchmark: str
+    metric: str
+    group: str
+    run: RunRef
+    change: float
+    ci_low: float
+    ci_high: float
+    n_before: int
+    n_after: int
+    unit: str  # "rounds" or "runs"
+    undecided: str  # 'too few rounds for a bounded interval; about 9 rounds a side would decide it'
+    needed: int | None
+    current: bool
+    attribution: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "benchmark": self.benchmark,
+            "metric": self.metric,
+            "group": self.group,
+            "run": self.run.to_dict(),
+            "change": _json_float(self.change),
+            "ci_low": _json_float(self.ci_low),
+            "ci_high": _json_float(self.ci_high),
+            "n_before": self.n_before,
+            "n_after": self.n_after,
+            "unit": self.unit,
+            "undecided": self.undecided,
+            "needed": self.needed,
+            "current": self.current,
+            "attribution": self.attribution,
         }
 
 
@@ -195,12 +267,14 @@ class Event:
 
 @dataclass(frozen=True)
 class ChangePoint:
-    """One run where things moved (or software changed): everything it moved, every benchmark and metric."""
+    """One run where things moved, or software changed: everything it moved, and what could not be judged
+    there, every benchmark and metric."""
 
     group: str
     run: RunRef
     event: Event | None
     changes: tuple[Change, ...]
+    not_judged: tuple[NotJudged, ...] = ()
 
     @property
     def open(self) -> bool:
@@ -208,17 +282,23 @@ class ChangePoint:
 
     @property
     def headline(self) -> str:
-        """'at run 7: diffusers 0.42.1 → 0.43.0, torch 2.11.0 → 2.12.0: +12.0% median' and the like."""
+        """'at run 7: diffusers 0.42.1 → 0.43.0, torch 2.11.0 → 2.12.0: +12.0% median' and the like; what
+        the rule could not decide says so: 'not judged: median +2.0% [-100.0%, +inf] (3 vs 3 rounds; ...)'."""
         cause = self.event.attribution if self.event else "no software change recorded"
-        primary = [c.change for c in self.changes if c.metric == "median"]
+        parts = []
+        confirmed = [c for c in self.changes if c.confirmed]
+        primary = [c.change for c in confirmed if c.metric == "median"]
         if primary:
-            low, high = min(primary), max(primary)
-            size = _pct(low) if _pct(low) == _pct(high) else f"{_pct(low)} to {_pct(high)}"
-            moved = f"{size} median"
-        elif self.changes:
-            moved = ", ".join(sorted({f"{c.metric} {_pct(c.change)}" for c in self.changes}))
-        else:
-            moved = "no lasting change"
+            creep = " (creep)" if any(c.creep for c in confirmed if c.metric == "median") else ""
+            parts.append(f"{_span(primary)} median{creep}")
+        elif confirmed:
+            parts.append(", ".join(sorted({f"{c.metric} {_pct(c.change)}" for c in confirmed})))
+        suspected = [c for c in self.changes if not c.confirmed]
+        if suspected and not primary:
+            parts.append(_undecided("suspected", suspected, self.event is not None))
+        if self.not_judged and not primary and not suspected:
+            parts.append(_undecided("not judged", list(self.not_judged), True))
+        moved = "; ".join(parts) or "no lasting change"
         state = " (open)" if self.open else ""
         return f"at run {self.run.index + 1}: {cause}: {moved}{state}"
 
@@ -239,11 +319,27 @@ class ChangePoint:
                     "before": _json_float(c.before),
                     "after": _json_float(c.after),
                     "open": c.open,
+                    "confirmed": c.confirmed,
                     "method": c.method,
                 }
                 for c in self.changes
             ],
+            "not_judged": [n.to_dict() for n in self.not_judged],
         }
+
+
+def _undecided(label: str, found: Sequence[Change | NotJudged], at_event: bool) -> str:
+    """'suspected median +13.9% [-100.0%, +inf] (8 vs 3 runs; ...)' for one finding (the median's where
+    there is one); for several, the range of their changes and the longest of what would decide them."""
+    primary = [f for f in found if f.metric == "median"] or list(found)
+    shown = max(primary, key=lambda f: (f.needed or 0, abs(f.change)))
+    what = ", ".join(sorted({f.metric for f in primary}))
+    if len(primary) == 1:
+        size = f"{_pct(shown.change)} [{_pct(shown.ci_low)}, {_pct(shown.ci_high)}]"
+    else:
+        size = _span([f.change for f in primary])
+    prefix = "not judged: " if at_event and label == "suspected" else ""
+    return f"{prefix}{label} {what} {size} ({shown.undecided})"
 
 
 @dataclass(frozen=True)
@@ -293,6 +389,7 @@ class SeriesVerdict:
     changes: tuple[Change, ...] = ()
     spikes: tuple[Blip, ...] = ()
     pending: Blip | None = None
+    not_judged: tuple[NotJudged, ...] = ()
 
     @property
     def change(self) -> float:
@@ -365,22 +462,30 @@ class HistoryReport:
 
     @property
     def change_points(self) -> list[ChangePoint]:
-        """One entry per run where software changed or something lasting moved, open ones first."""
+        """One entry per run where software changed, something moved, or a comparison was not judged,
+        open ones first."""
         by_run: dict[tuple[str, int], list[Change]] = {}
+        undecided: dict[tuple[str, int], list[NotJudged]] = {}
         for verdict in self.verdicts:
             for change in verdict.changes:
                 by_run.setdefault((change.group, change.run.index), []).append(change)
+            for item in verdict.not_judged:
+                undecided.setdefault((item.group, item.run.index), []).append(item)
         events = {(e.group, e.run.index): e for e in self.events}
         points = []
-        for key in {**dict.fromkeys(events), **dict.fromkeys(by_run)}:
+        for key in {**dict.fromkeys(events), **dict.fromkeys(by_run), **dict.fromkeys(undecided)}:
             changes = sorted(by_run.get(key, []), key=lambda c: (c.benchmark, c.metric != "median", c.metric))
+            skipped = sorted(
+                undecided.get(key, []), key=lambda n: (n.benchmark, n.metric != "median", n.metric)
+            )
             event = events.get(key)
-            run = event.run if event else changes[0].run
-            points.append(ChangePoint(key[0], run, event, tuple(changes)))
+            run = event.run if event else changes[0].run if changes else skipped[0].run
+            points.append(ChangePoint(key[0], run, event, tuple(changes), tuple(skipped)))
         return sorted(points, key=lambda p: (not p.open, p.group, p.run.index))
 
     @property
     def regressions(self) -> list[Change]:
+        """Confirmed and suspected regressions, open ones first."""
         return self._changes(ChangeKind.REGRESSION)
 
     @property
@@ -389,7 +494,18 @@ class HistoryReport:
 
     @property
     def open_regressions(self) -> list[Change]:
+        """Regressions open at the latest run, confirmed or suspected."""
         return [c for c in self.regressions if c.open]
+
+    @property
+    def suspected(self) -> list[Change]:
+        """Open regressions the rule has not confirmed yet."""
+        return [c for c in self.open_regressions if not c.confirmed]
+
+    @property
+    def not_judged(self) -> list[NotJudged]:
+        """Comparisons the rule could not decide that stand at the latest run of their series."""
+        return [n for v in self.verdicts for n in v.not_judged if n.current]
 
     @property
     def spikes(self) -> list[Blip]:
@@ -401,7 +517,13 @@ class HistoryReport:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.open_regressions else 0
+        """1 while a regression is open at the latest run (confirmed or suspected) or the latest run(s)
+        moved the worse way (pending); else 0."""
+        return 1 if self.open_regressions or any(p.worse for p in self.pending) else 0
+
+    def strict_exit_code(self) -> int:
+        """`exit_code`, and 1 too while a comparison at the latest run could not be judged."""
+        return 1 if self.exit_code or self.not_judged else 0
 
     def group(self, group_id: str) -> GroupInfo | None:
         return next((g for g in self.groups if g.fingerprint.id == group_id), None)
@@ -416,6 +538,8 @@ class HistoryReport:
             "events": [p.to_dict() for p in self.change_points],
             "improvements": [c.to_dict() for c in self.improvements],
             "open": len(self.open_regressions),
+            "suspected": len(self.suspected),
+            "not_judged": [n.to_dict() for v in self.verdicts for n in v.not_judged],
             "spikes": [s.to_dict() for s in self.spikes],
             "pending": [p.to_dict() for p in self.pending],
             "groups": [g.to_dict() for g in self.groups],
@@ -439,7 +563,14 @@ def _json_float(value: float) -> float | None:
 
 
 def _pct(change: float) -> str:
-    return f"{change * 100:+.1f}%" if math.isfinite(change) else "n/a"
+    if math.isnan(change):
+        return "n/a"
+    return f"{change * 100:+.1f}%" if math.isfinite(change) else ("+inf" if change > 0 else "-inf")
+
+
+def _span(changes: Sequence[float]) -> str:
+    low, high = min(changes), max(changes)
+    return _pct(low) if _pct(low) == _pct(high) else f"{_pct(low)} to {_pct(high)}"
 
 
 def _num(value: float) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -132,17 +133,24 @@ def residual_sigma(x: Array, cuts: list[int]) -> float:
     return float(np.sqrt(np.mean(kept**2))) * scale / 0.9866  # 0.9866: SD of a normal cut at +-3 SD
 
 
-def fit_levels(x: Array, se: Array, min_runs: int, z: float, penalty: float = 3.0) -> tuple[list[int], float]:
+class Fit(NamedTuple):
+    """Change points kept (`cuts`), those proposed before weak ones were merged (`candidates`), and the noise."""
+
+    cuts: list[int]
+    candidates: list[int]
+    sigma: float
+
+
+def fit_levels(x: Array, se: Array, min_runs: int, z: float, penalty: float = 3.0) -> Fit:
     """Change points (segment starts) of `x` and its noise sigma.
 
     Candidate cuts come from the noise of successive differences (`rough`, which outlier runs
     inflate); the noise used to keep or merge them is re-estimated from the residuals around the
     candidate levels, never below 0.7 of the rough one (over-split candidates make residuals small).
-
     """
     rough = noise_sigma(x, se)
     smooth = running_median(x, 2 * (min_runs - 1) + 1)
     beta = penalty * math.log(max(len(x), 2)) * rough**2
     candidates = refine_cuts(x, binary_segmentation(smooth, min_runs, beta), min_runs)
     sigma = max(residual_sigma(x, candidates), 0.7 * rough)
-    return merge_weak(x, candidates, sigma, z), sigma
+    return Fit(merge_weak(x, candidates, sigma, z), candidates, sigma)

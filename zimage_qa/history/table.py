@@ -94,13 +94,28 @@ def _findings(report: HistoryReport) -> list[str]:
     if spikes:
         lines += ["Spikes (runs off their level that did not last):"]
         lines += [*_by_run(spikes, _blip_cells, limit=_MAX_BLIPS), ""]
-    opened = len(report.open_regressions)
-    where = len({(c.group, c.run.index) for c in report.open_regressions})
-    lines.append(
-        f"{opened} open regression(s) from {where} change point(s) at the latest run"
+    lines += _summary_lines(report)
+    return lines
+
+
+def _summary_lines(report: HistoryReport) -> list[str]:
+    """What decides the exit code: open regressions (suspected ones named), pending runs, not judged."""
+    opened, suspected = report.open_regressions, report.suspected
+    where = len({(c.group, c.run.index) for c in opened})
+    of_them = f", {len(suspected)} of them suspected (not yet confirmed)" if suspected else ""
+    lines = [
+        f"{len(opened)} open regression(s){of_them} from {where} change point(s) at the latest run"
         if opened
         else "no open regression at the latest run"
-    )
+    ]
+    worse = [p for p in report.pending if p.worse]
+    if worse:
+        lines.append(f"{len(worse)} series pending: the latest run(s) moved the worse way, not yet lasting")
+    if report.not_judged:
+        lines.append(
+            f"{len(report.not_judged)} comparison(s) not judged at the latest run (too few runs or rounds); "
+            "zqa history --strict fails them"
+        )
     return lines
 
 

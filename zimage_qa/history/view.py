@@ -8,8 +8,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from zimage_qa.history.metrics import PRIMARY
-from zimage_qa.history.records import Blip, Change, ChangePoint, HistoryReport, SeriesVerdict, Status
+from zimage_qa.history.metrics import PRIMARY, stage_time
+from zimage_qa.history.records import (
+    Blip,
+    Change,
+    ChangePoint,
+    HistoryReport,
+    NotJudged,
+    SeriesVerdict,
+    Status,
+)
 
 _SPARK = "▁▂▃▄▅▆▇█"
 
@@ -26,7 +34,7 @@ class Row:
 
     @property
     def worse(self) -> bool:
-        return self.verdict.status in (Status.REGRESSED, Status.PENDING)
+        return self.verdict.status in (Status.REGRESSED, Status.SUSPECTED, Status.PENDING)
 
 
 def rows(
@@ -40,10 +48,9 @@ def rows(
 
 
 def _row(verdict: SeriesVerdict, values: list[float]) -> Row:
-    status = verdict.status.value.upper() if verdict.status is Status.REGRESSED else verdict.status.value
     return Row(
         verdict=verdict,
-        status=status,
+        status=verdict.status.label,
         baseline=fmt_value(verdict.metric, verdict.baseline),
         latest=fmt_value(verdict.metric, verdict.latest),
         change=fmt_change(verdict.change),
@@ -76,7 +83,7 @@ def fmt_value(metric: str, value: float) -> str:
     name = metric.lower()
     if metric == PRIMARY:
         return _seconds(value)
-    if name.endswith("_ms") or "_ms." in name or name.startswith("ms."):
+    if stage_time(name):
         return f"{value:.4g} ms"
     if "gib" in name:
         return f"{value:.4g} GiB"
@@ -95,17 +102,6 @@ def _seconds(value: float) -> str:
     return f"{value * 1e6:.4g} µs"
 
 
-def change_line(change: Change) -> str:
-    state = "open" if change.open else "recovered" if change.kind.value == "regression" else "lasting"
-    gradual = ", gradual" if change.gradual else ""
-    return (
-        f"{change.kind.value.upper()} ({state}{gradual}) {change.benchmark} [{change.metric}] "
-        f"{fmt_change(change.change)}: {fmt_value(change.metric, change.before)} -> "
-        f"{fmt_value(change.metric, change.after)} from {change.run.label}, {change.run.file}; "
-        f"{change.runs_at_level} runs at that level, p={change.p_value:.1e}"
-    )
-
-
 def blip_line(blip: Blip, kind: str) -> str:
     runs = "run" if blip.runs == 1 else f"{blip.runs} runs"
     return (
@@ -121,20 +117,39 @@ def short_name(benchmark: str) -> str:
 
 
 def moved_lines(point: ChangePoint) -> list[str]:
-    """One line per benchmark: everything the change point moved there, median first."""
-    by_bench: dict[str, list[Change]] = {}
+    """One line per benchmark: everything the change point moved there, median first, then what the rule
+    could not judge there."""
+    by_bench: dict[str, list[str]] = {}
     for change in point.changes:
-        by_bench.setdefault(change.benchmark, []).append(change)
-    lines = []
-    for bench, changes in by_bench.items():
-        parts = []
-        for c in changes:
-            back = f" at run {c.recovered_at.index + 1}" if c.recovered_at else ""
-            state = "" if c.kind.value == "improvement" else " open" if c.open else f" recovered{back}"
-            interval = f" [{fmt_change(c.ci_low)}, {fmt_change(c.ci_high)}]" if c.method == "rounds" else ""
-            parts.append(
-                f"{c.metric} {fmt_change(c.change)}{interval} ({fmt_value(c.metric, c.before)} -> "
-                f"{fmt_value(c.metric, c.after)}{state})"
-            )
-        lines.append(f"{short_name(bench)}: " + ", ".join(parts))
-    return lines
+        by_bench.setdefault(change.benchmark, []).append(moved_text(change))
+    for item in point.not_judged:
+        by_bench.setdefault(item.benchmark, []).append(not_judged_text(item))
+    return [f"{short_name(bench)}: " + ", ".join(parts) for bench, parts in by_bench.items()]
+
+
+def moved_text(c: Change) -> str:
+    """'median +20.1% [-100.0%, +inf] (1.33 s -> 1.6 s open; suspected: 3 vs 3 rounds; ...)'."""
+    back = f" at run {c.recovered_at.index + 1}" if c.recovered_at else ""
+    state = "" if c.kind.value == "improvement" else " open" if c.open else f" recovered{back}"
+    creep = f"creep over {c.runs_at_level} runs " if c.creep else ""
+    suspected = f"; suspected: {c.undecided}" if not c.confirmed else ""
+    return (
+        f"{c.metric} {creep}{fmt_change(c.change)}{_interval(c.ci_low, c.ci_high)} "
+        f"({fmt_value(c.metric, c.before)} -> {fmt_value(c.metric, c.after)}{state}{suspected})"
+    )
+
+
+def not_judged_text(item: NotJudged) -> str:
+    """'median not judged +2.0% [-100.0%, +inf] (3 vs 3 rounds; ...; about 40 rounds a side would decide it)'."""
+    return f"{item.metric} not judged {fmt_change(item.change)}{_interval(item.ci_low, item.ci_high)} ({item.undecided})"
+
+
+def _interval(low: float, high: float) -> str:
+    """' [+6.0%, +9.4%]'; nothing for no interval or one of no width (a count that moved exactly)."""
+    if math.isnan(low) or math.isnan(high) or low == high:
+        return ""
+    return f" [{_bound(low)}, {_bound(high)}]"
+
+
+def _bound(value: float) -> str:
+    return fmt_change(value) if math.isfinite(value) else ("+inf" if value > 0 else "-inf")

@@ -38,13 +38,15 @@ def test_open_regression_exits_1_with_the_contract_json(
     data = json.loads(capsys.readouterr().out)
     (regression,) = data["regressions"]
     assert regression["benchmark"] == BENCH and regression["metric"] == "median"
-    assert regression["open"] is True
+    assert regression["open"] is True and regression["confirmed"] is True and regression["undecided"] is None
     assert regression["change"] == pytest.approx(0.12, abs=0.015)
+    assert 0 < regression["ci_low"] < regression["change"] < regression["ci_high"]
     assert regression["run"]["index"] == 20 and regression["run"]["file"].endswith("0021_0000014_run.json")
     assert regression["run"]["commit"] == f"{20:040x}" and regression["run"]["date"].startswith(
         "2026-01-01T20"
     )
-    assert data["improvements"] == [] and data["open"] == 1
+    assert data["improvements"] == [] and data["open"] == 1 and data["suspected"] == 0
+    assert data["not_judged"] == []
     assert {"groups", "series", "spikes", "pending", "skipped", "settings"} <= set(data)
     assert data["groups"][0]["fingerprint"]["gpu"] == "NVIDIA H100 80GB HBM3"
 

@@ -174,7 +174,8 @@ def test_too_short_history_is_not_judged() -> None:
     ],
 )
 def test_pure_noise_raises_no_alarm_across_seeds(cv: float, outliers: bool, n: int) -> None:
-    """Pure noise: open regressions (exit 1) at most 1 in 150 histories, none on a quiet runner.
+    """Pure noise: open regressions, confirmed or suspected (exit 1), at most 1 in 150 histories, none on a
+    quiet runner.
 
     The one allowed is the noisy runner's rare long excursion (9 runs in a row 4% low, then back),
     which reads as an improvement lost; measured over 2,000 noisy series: 3 alarms (0.15%).
@@ -183,7 +184,7 @@ def test_pure_noise_raises_no_alarm_across_seeds(cv: float, outliers: bool, n: i
     alarms = changes = 0
     for seed in range(seeds):
         verdict = judge(series_of(noise(np.random.default_rng(1000 + seed), n, cv, outliers)), POLICY)
-        alarms += verdict.status is Status.REGRESSED
+        alarms += verdict.status in (Status.REGRESSED, Status.SUSPECTED)
         changes += bool(verdict.changes)
     assert alarms <= (1 if outliers else 0)
     # Recovered 3-4 run excursions: with 5% outlier runs, three in four in a row do happen.

@@ -188,7 +188,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("candidate", "string", None, "a second model (folder, id, revision as id@rev) loaded beside --qa-model "
            "and measured interleaved A/B on the same GPU"),
     Option("min-effect", "string", "5%", "the smallest slowdown against --qa-baseline or --qa-candidate that "
-           "fails (a rank test must also agree)"),
+           "fails (its interval must exclude no change); 'same' needs the interval under it"),
     Option("card-memory", "string", None, "a card size (e.g. 16GiB) the session's device-level peak must stay "
            "under: the small-card question for offloaded or quantized deployments"),
     Option("ocr-engine", "string", "rapidocr", "rapidocr (PP-OCRv6), ppocrv4, easyocr, or both (rapidocr and "

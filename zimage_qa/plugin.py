@@ -120,6 +120,10 @@ def gate_options(config: pytest.Config) -> GateOptions:
     return resolve(cli, os.environ, ini, user_root(config))
 
 
+# pytest-benchmark options that save the rounds for a later --qa-baseline or zqa history
+SAVED_RUN_OPTIONS = ("benchmark_autosave", "benchmark_save", "benchmark_json")
+
+
 def _new_session(config: pytest.Config) -> GateSession:
     """Options, configuration and model spec, checked whole; the scenario selection too."""
     from zimage_qa.config import load_config
@@ -133,7 +137,9 @@ def _new_session(config: pytest.Config) -> GateSession:
     qa_config.select_scenarios(options.scenarios)
     spec = resolve_spec(options.model, options.revision)
     loader = config.pluginmanager.hook.pytest_zqa_loader()
-    return GateSession(options, qa_config, spec, **({"loader": loader} if loader else {}))
+    session = GateSession(options, qa_config, spec, **({"loader": loader} if loader else {}))
+    session.keeps_rounds = any(config.getoption(name, None) for name in SAVED_RUN_OPTIONS)
+    return session
 
 
 def pytest_configure(config: pytest.Config) -> None:

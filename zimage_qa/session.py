@@ -53,6 +53,9 @@ class GateSession:
     context_bytes: int | None = None  # the CUDA context's share of device memory
     warnings: WarningsLog = field(default_factory=WarningsLog)
     calibration: HostCalibration = field(default_factory=HostCalibration)  # the host probe's normal
+    keeps_rounds: bool = (
+        False  # the run saves its rounds (--benchmark-autosave/-save/-json): a baseline later
+    )
     budget_draft: BudgetDraft | None = None  # --qa-update-budgets: what this run measured
     compile_s: float | None = None  # compiled variants: the first call per shape minus a warm call
     warm_times: dict[tuple[int, int], tuple[float, float]] = field(default_factory=dict)  # first, warm (s)

@@ -77,10 +77,17 @@ def judge_drift(
     jump = _largest_jump(work)
     values["max_jitter_ms"] = jump[0] * 1000.0
     if jump[0] * 1000.0 > limits.max_jitter_ms:
-        parts.append(Verdict.failed(
-            f"jitter: image {jump[1] + 1} took {format_seconds(jump[2])}, {jump[0] * 1000:.0f} ms "
-            f"{'more' if jump[3] else 'less'} than the image before it (limit {limits.max_jitter_ms:.0f} ms)"
-        ))  # fmt: skip
+        sentence = (f"jitter: image {jump[1] + 1} took {format_seconds(jump[2])}, {jump[0] * 1000:.0f} ms "
+                    f"{'more' if jump[3] else 'less'} than the image before it (limit {limits.max_jitter_ms:.0f} ms)")  # fmt: skip
+        slow = len(images) - len(kept)
+        if slow:  # the probe saw the host slow in this sequence: it may have missed some of its images too
+            parts.append(
+                Verdict.not_run(
+                    f"{sentence}: not judged, the host ran slow in {slow} of {len(images)} images"
+                )
+            )
+        else:
+            parts.append(Verdict.failed(sentence))
     verdict = worst(*parts)
     text = "; ".join(p.message for p in parts if p.status is verdict.status and p.message)
     return Verdict(verdict.status, f"{head}: {text} (times: {listing})", {**verdict.values, **values})

@@ -41,7 +41,7 @@ def latency_verdict(
     profile = gate.spec.profile
     gate.warm([case])
     settings = gate.config.run_for(profile)
-    policy = policy_for(settings, gate.config.thresholds_for(profile))
+    policy = policy_for(settings, gate.config.thresholds_for(profile), gate.keeps_rounds)
     device = gate.device_name()
     budget = budget_question(budgets, case, policy, device, hint(gate), profile)
     questions: list[Question] = [budget]

@@ -339,10 +339,11 @@ def shape_verdict(result: ScenarioResult, case: Scenario, policy: LatencyPolicy)
     return Verdict.passed()
 
 
-def policy_for(settings: Any, thresholds: Thresholds) -> LatencyPolicy:
-    """The configured looks: `min_rounds` first, `rounds` to confirm a pass that is not clear, up to
-    `max_rounds` within `time_budget_s` (a slow deployment gets as many as fit, never under min_rounds)."""
-    first = min(settings.min_rounds, settings.rounds)
+def policy_for(settings: Any, thresholds: Thresholds, keeps_rounds: bool = False) -> LatencyPolicy:
+    """The configured looks: `min_rounds` first (`rounds` when the run saves its rounds for a later baseline:
+    three rounds make a weak one), `rounds` to confirm a pass that is not clear, up to `max_rounds` within
+    `time_budget_s` (a slow deployment gets as many as fit, never under min_rounds)."""
+    first = settings.rounds if keeps_rounds else min(settings.min_rounds, settings.rounds)
     return LatencyPolicy(first, settings.rounds, settings.warmup, settings.max_rounds, thresholds.max_rel_iqr,
                          thresholds.min_stage_coverage, settings.time_budget_s, settings.host_wait_s)  # fmt: skip
 

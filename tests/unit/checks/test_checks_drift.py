@@ -122,3 +122,18 @@ def test_offloaded_jitter_is_judged_on_the_device_work() -> None:
     assert verdict.status is Status.FAILED and "jitter: image 4" in verdict.message
     moved = [*base[:3], DriftImage(17.1, 15.8), *base[4:]]  # the transfers alone jump: not jitter
     assert "jitter" not in judge_drift("1024-simple", moved, OFFLOADED).message
+
+
+def test_a_jump_on_a_host_that_ran_slow_is_not_judged_never_failed() -> None:
+    """A busy CPU host: the probe flags some images, misses others; the largest jump among the rest is the
+    host's, so jitter is not judged there; on a host that held its speed the same jump fails."""
+    times = [1.95, 4.89, 6.32, 6.99, 1.53, 1.9, 2.0, 1.95]
+    images = [DriftImage(t, None, k in (2, 3)) for k, t in enumerate([*times[:2], 6.2, 6.1, *times[2:]])]
+    verdict = judge_drift("512-simple", images, DriftLimits(0.5, 1500.0, 0.5))
+    assert (
+        verdict.status is not Status.FAILED
+        and "jitter" in verdict.message
+        and "host ran slow" in verdict.message
+    )
+    quiet = judge_drift("512-simple", [DriftImage(t) for t in times], DriftLimits(0.5, 1500.0, 0.5))
+    assert quiet.status is Status.FAILED and "jitter" in quiet.message

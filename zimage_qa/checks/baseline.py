@@ -13,6 +13,7 @@ from zimage_qa.budgets import LAUNCH_BOUND_S
 from zimage_qa.checks.timing import Rounds
 from zimage_qa.decision import (
     ALPHA,
+    MIN_HOST_GAIN,
     Decision,
     Looks,
     Outcome,
@@ -29,7 +30,6 @@ from zimage_qa.verdict import Verdict
 
 MEMORY_TOLERANCE = 0.02  # a peak may grow 2 % (or 256 MiB, whichever is larger) before it is a regression
 MEMORY_FLOOR_GIB = 0.25
-MIN_HOST_GAIN = 0.3  # the probe explains this much of the rounds' spread: launch-bound on this host
 # Two runs of a launch-bound scenario with the same probe still differ: 4.5-5.5 % (SD, log scale) between
 # stretches of 10-15 512x512 rounds of one nvidia-h200 recording (benchmarks/results/2026-12-02-h200/
 # 1-spells.json), per unit of probe elasticity (0.95 there).

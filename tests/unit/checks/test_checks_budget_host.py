@@ -18,7 +18,9 @@ PROBE_MS = (25.973, 25.973, 19.816, 24.136, 24.136, 18.455, 18.455, 14.048, 18.3
             16.754, 18.699, 18.699, 15.003, 20.275, 20.275, 16.478, 16.478, 15.584, 15.584)  # fmt: skip
 NORMAL_MS = 13.98
 BUDGET = LatencyBudget(median_s=0.680, worst_s=0.775, max_rel_iqr=0.10)
-POLICY = LatencyPolicy(first_look=5, rounds=5, warmup=1, max_rounds=20, max_rel_iqr=0.10, min_stage_coverage=0.9)
+POLICY = LatencyPolicy(
+    first_look=5, rounds=5, warmup=1, max_rounds=20, max_rel_iqr=0.10, min_stage_coverage=0.9
+)
 
 
 def judge(times: tuple[float, ...], probes: tuple[float, ...]) -> tuple[Status, str]:

@@ -344,7 +344,7 @@ def rounds_needed(
     estimate and spread; None when the spread is unknown, or the estimate sits on a decision edge."""
     s, e = interval.spread, math.log1p(interval.estimate) if interval.estimate > -1 else math.nan
     m = math.log1p(min_effect)
-    if not (math.isfinite(s) and math.isfinite(e)) or s <= 0:
+    if not (math.isfinite(s) and math.isfinite(e)) or s <= 0 or not 0 < alpha < 1:
         return None
     gap = e if e >= m else m - e  # regressed needs low > 0; same needs high < m
     if gap <= 1e-9:

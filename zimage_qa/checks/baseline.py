@@ -83,6 +83,8 @@ class BaselineQuestion:
             return False
         self._seen = len(now)
         alpha = self.looks.spend(len(now), final)
+        if alpha <= 0:  # fewer rounds at normal speed than at an earlier look: nothing new to judge
+            return final
         interval = rounds_interval(entry.normal_rounds_s, now, alpha)
         floor = self._host_floor(rounds, alpha)
         note = ""

@@ -81,9 +81,15 @@ def ab_latency_verdict(gate: GateSession, case: Case, timer: Timer) -> Verdict:
         kept = pairs.kept()
         final = len(pairs.samples["a"]) + PAIR_STEP > looks.max_n
         alpha = looks.spend(len(kept[0]), final)
-        decision = decide(paired_interval(*kept, alpha), gate.options.min_effect, alpha)
-        if decision.outcome.decided or final:
-            break
+        if alpha > 0 and kept[0]:  # nothing to judge when no pair was kept since the last look
+            decision = decide(paired_interval(*kept, alpha), gate.options.min_effect, alpha)
+            if decision.outcome.decided or final:
+                break
+        elif final:
+            return Verdict.not_run(
+                f"{case.id}: not judged: the host ran slow through all {len(pairs.samples['a'])} pairs "
+                "(each set aside); rerun on a quiet host"
+            )
         before = len(pairs.samples["a"])
         for _ in range(PAIR_STEP):
             pairs.probe()

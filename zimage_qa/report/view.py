@@ -32,6 +32,9 @@ from zimage_qa.report.details import (
 from zimage_qa.storage import safe_name
 from zimage_qa.verdict import Status
 
+NOT_RECORDED = "not recorded"  # an environment value the run could not find (no GPU driver, no modelscope)
+NONE = "—"  # a value that is absent, in a cell or a list of values
+
 OUTCOME_ORDER = (Status.FAILED, Status.UNSTABLE, Status.NOT_RUN, Status.PASSED)
 ROLE_ORDER = ("diff", "obtained", "annotated")  # golden | obtained | heat map panel first
 ROLE_LABELS = {"diff": "golden | obtained | difference", "obtained": "obtained", "annotated": "OCR boxes"}
@@ -188,7 +191,7 @@ def build_view(
     fp = dict(fingerprint or {})
     return ReportView(
         tuple((str(k), str(v)) for k, v in (header or {}).items() if v not in (None, "")),
-        tuple((k, _text(v)) for k, v in fp.items() if k != "gpus"),
+        tuple((k, _text(v, missing=NOT_RECORDED)) for k, v in fp.items() if k != "gpus"),
         _gpus(fp.get("gpus")), tuple(shown), written,
     )  # fmt: skip
 
@@ -235,11 +238,15 @@ def _gpus(raw: object) -> tuple[tuple[str, str, str, str], ...]:
     for gpu in raw:
         if isinstance(gpu, Mapping):
             memory = number(gpu.get("memory_bytes"))
-            gpus.append((str(gpu.get("index", "")), str(gpu.get("name", "")),
-                         str(gpu.get("compute_capability") or ""), format_bytes(memory) if memory else ""))  # fmt: skip
+            index, name = _text(gpu.get("index")), _text(gpu.get("name"), missing=NOT_RECORDED)
+            capability = _text(gpu.get("compute_capability"))
+            gpus.append((index, name, capability, format_bytes(memory) if memory else NONE))
     return tuple(gpus)
 
 
-def _text(value: object) -> str:
+def _text(value: object, missing: str = NONE) -> str:
+    """`value` as the page shows it: strings as they are, None (or "") as `missing`, the rest as JSON."""
+    if value is None or value == "":
+        return missing
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= VALUE_CHARS else text[:VALUE_CHARS] + f"… ({len(text)} characters)"

@@ -16,7 +16,8 @@ from zimage_qa.golden.validity import invalid_reasons
 
 @pytest.fixture(scope="module")
 def astronaut() -> np.ndarray:
-    return load_photo("astronaut")
+    loaded: np.ndarray = load_photo("astronaut")
+    return loaded
 
 
 def test_phash_is_bit_identical_to_imagehash(astronaut: np.ndarray) -> None:

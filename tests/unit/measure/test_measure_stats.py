@@ -11,7 +11,7 @@ from zimage_qa.measure import stats
 SAMPLE = [1.376, 1.369, 1.378, 1.366, 1.399, 1.367, 1.419, 1.377]
 
 
-def test_summary_matches_numpy():
+def test_summary_matches_numpy() -> None:
     s = stats.summarize(SAMPLE)
     q1, q3 = np.percentile(SAMPLE, [25, 75])
     assert s.n == 8
@@ -25,7 +25,7 @@ def test_summary_matches_numpy():
     assert stats.cv(SAMPLE) == pytest.approx(s.cv)
 
 
-def test_degenerate_inputs():
+def test_degenerate_inputs() -> None:
     assert stats.summarize([2.0]).stdev == 0.0
     assert stats.cv([2.0]) == 0.0
     assert stats.relative_iqr([0.0, 0.0]) == 0.0

@@ -22,7 +22,7 @@ def test_host_peak_sees_a_short_allocation_inside_the_span(no_nvml: None) -> Non
         del block
     after = read_host_memory()
     peak = watch.peak
-    assert peak.host_bytes is not None
+    assert peak.host_bytes is not None and before.rss_bytes is not None and after.rss_bytes is not None
     assert peak.host_bytes >= before.rss_bytes + 90 * MiB
     assert after.rss_bytes < peak.host_bytes  # freed again: only the peak remembers it
     assert peak.allocated_bytes is None and peak.nvml_bytes is None
@@ -38,6 +38,7 @@ def test_reset_makes_the_peak_cover_only_what_follows() -> None:
     reset_host_peak()
     after_reset = read_host_memory()
     assert after_reset.peak_resettable
+    assert high is not None and after_reset.peak_rss_bytes is not None
     assert after_reset.peak_rss_bytes < high - 100 * MiB
     assert after_reset.source == "/proc/self/status"
 

@@ -38,9 +38,14 @@ def test_capture_first_forward_replays_the_pipeline_shapes(sleep_pipe: SleepPipe
 
 
 def test_flop_cache_counts_once() -> None:
-    cache, calls = FlopCache(), []
+    cache, calls = FlopCache(), list[int]()
+
+    def count() -> int:
+        calls.append(1)
+        return 55_600_000_000_000
+
     for _ in range(3):
-        assert cache.get((1024, 1024), lambda: calls.append(1) or 55_600_000_000_000) == 55.6e12
+        assert cache.get((1024, 1024), count) == 55.6e12
     assert len(calls) == 1
     assert (1024, 1024) in cache
     assert len(cache) == 1

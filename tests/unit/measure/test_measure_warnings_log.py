@@ -49,12 +49,12 @@ def test_a_deprecation_from_third_party_code_is_recorded_as_that_library_raised_
     records whatever category and module torch used, never a category of its own."""
     with warnings.catch_warnings(record=True) as raised:
         warnings.simplefilter("always")
-        torch.jit.script_method(plain)
+        torch.jit.script_method(plain)  # type: ignore[attr-defined,no-untyped-call]  # not in torch.jit's __all__
     if not raised:
         pytest.skip(f"torch {torch.__version__} no longer warns on script_method")
     log = WarningsLog()
     with log.capture("load"):
-        torch.jit.script_method(plain)  # what torch.compile's imports do on torch 2.13
+        torch.jit.script_method(plain)  # type: ignore[attr-defined,no-untyped-call]  # as torch.compile's imports do
     (record,) = log.records
     assert record.category == raised[0].category.__name__
     assert issubclass(raised[0].category, (DeprecationWarning, FutureWarning, PendingDeprecationWarning))

@@ -1,3 +1,3 @@
 """zimage-qa: a pytest regression and QA gate for Z-Image-Turbo deployments."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from zimage_qa.records import CheckRecord, Family, summarise
+from zimage_qa.records import GOLDEN_WRITTEN, CheckRecord, Family, summarise
 from zimage_qa.verdict import Status
 
 RECORD_PROP = "zqa_record"
@@ -35,7 +37,9 @@ class GateResults:
         self.records = [r for r in self.records if r.test_id != nodeid] + [record]
         return record
 
-    def summary_lines(self) -> list[str]:
+    def summary_lines(self, cwd: Path | None = None) -> list[str]:
+        """Per family its counts, what did not run and what stayed unstable; under the golden line, each
+        record an update wrote (relative to `cwd`, the current folder by default, when it lies inside)."""
         lines = []
         for summary in summarise(self.records):
             if not any(summary.counts.values()):
@@ -43,7 +47,22 @@ class GateResults:
             lines.append(summary.line())
             lines.extend(f"    not run: {reason}" for reason in summary.not_run_reasons)
             lines.extend(f"    unstable: {entry}" for entry in summary.unstable)
+            if summary.family is Family.GOLDEN:
+                lines.extend(f"    wrote: {path}" for path in self.golden_written(cwd))
         return lines
+
+    def golden_written(self, cwd: Path | None = None) -> list[str]:
+        """The golden records this run wrote, in the order of the records."""
+        here = (cwd or Path.cwd()).resolve()
+        paths = [str(r.values[GOLDEN_WRITTEN]) for r in self.records if r.values.get(GOLDEN_WRITTEN)]
+        return [_shown(Path(p), here) for p in paths]
+
+
+def _shown(path: Path, cwd: Path) -> str:
+    """`path` relative to `cwd` when it lies inside, otherwise as it is."""
+    resolved = (path if path.is_absolute() else cwd / path).resolve()
+    inside = cwd == resolved or cwd in resolved.parents
+    return os.path.relpath(resolved, cwd) if inside else str(path)
 
 
 def _last_line(text: str) -> str:

@@ -22,7 +22,7 @@ def load_example() -> ModuleType:
     return module
 
 
-def test_hook_returns_a_loader_whose_model_generates(monkeypatch):
+def test_hook_returns_a_loader_whose_model_generates(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ZQA_EXAMPLE_MODEL", raising=False)
     monkeypatch.setenv("ZQA_EXAMPLE_VARIANT", "attention=native")
     example = load_example()
@@ -40,7 +40,7 @@ def test_hook_returns_a_loader_whose_model_generates(monkeypatch):
     assert backends == {"AttentionBackendName.NATIVE"}  # set on every attention module of the DiT
 
 
-def test_bad_variant_fails_at_load_with_the_fix(monkeypatch):
+def test_bad_variant_fails_at_load_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZQA_EXAMPLE_VARIANT", "offload=disk")
     example = load_example()
     with pytest.raises(QAUsageError, match="model or sequential"):

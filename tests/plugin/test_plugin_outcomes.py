@@ -81,11 +81,11 @@ def test_junit_xml_carries_the_median_budget_and_verdict(gate_project: Project) 
     made = project(gate_project, "StubPipe(forward_s=0.002)")
     run(made, "-k", "tiny or cold", "--junitxml", "out.xml").assert_outcomes(passed=2)
     cases = {c.get("name"): c for c in ET.parse(made.path / "out.xml").getroot().iter("testcase")}
-    props = {p.get("name"): p.get("value") for p in cases["test_latency[tiny]"].iter("property")}
+    props = {p.get("name"): p.get("value", "") for p in cases["test_latency[tiny]"].iter("property")}
     assert float(props["zqa_median_s"]) > 0
     assert props["zqa_verdict"] == "passed" and "p50 <= 2.00 s" in props["zqa_budget"]
     assert set(props) >= {"zqa_worst_s", "zqa_nfe", "zqa_stages_ms.denoise", "zqa_reason"}
-    cold = {p.get("name"): p.get("value") for p in cases["test_cold_start"].iter("property")}
+    cold = {p.get("name"): p.get("value", "") for p in cases["test_cold_start"].iter("property")}
     assert float(cold["zqa_load_s"]) >= 0
 
 

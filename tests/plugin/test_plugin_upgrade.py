@@ -13,7 +13,7 @@ GOLDEN = '\n[[golden]]\nid = "g"\nprompt = "A red apple on a table"\nsize = "256
 
 
 def ab_project(gate_project: Project, base: str, candidate: str) -> pytest.Pytester:
-    made = gate_project(files=("test_upgrade.py",))
+    made: pytest.Pytester = gate_project(files=("test_upgrade.py",))
     (made.path / "cand").mkdir()
     made.makeconftest(f"""
 from zqa_stubs import StubPipe, pair_loader, noise_picture, QuietHost, on_a_scripted_host

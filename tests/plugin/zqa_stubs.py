@@ -41,7 +41,8 @@ class _Sleeper(torch.nn.Module):
 
 class _Vae(_Sleeper):
     def decode(self, *args: Any, **kwargs: Any) -> torch.Tensor:
-        return self(*args)
+        decoded: torch.Tensor = self(*args)
+        return decoded
 
 
 def noise_picture(seed: int, width: int, height: int) -> np.ndarray:

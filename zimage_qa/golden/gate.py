@@ -21,6 +21,7 @@ from zimage_qa.golden.record import GoldenCase, GoldenRecord, Provenance, make_r
 from zimage_qa.golden.store import GoldenStore
 from zimage_qa.golden.thresholds import Thresholds
 from zimage_qa.options import GoldenUpdate
+from zimage_qa.records import GOLDEN_WRITTEN
 from zimage_qa.storage import confined, write_bytes_atomic
 from zimage_qa.verdict import Verdict
 
@@ -105,6 +106,7 @@ def update_golden(
     except QAUsageError as exc:  # an invalid (black, flat, NaN) picture is never blessed
         return Verdict.failed(str(exc), **values)
     what = change or "unchanged"
+    values[GOLDEN_WRITTEN] = str(path)
     if mode is GoldenUpdate.ALL:
         action = GoldenAction.REWROTE
         verdict = Verdict.passed(f"rewrote golden record {path} ({what})", **values, action=action.value)

@@ -158,7 +158,8 @@ def detail(grey: np.ndarray, scale: int = DETAIL_SCALE) -> float:
 
 
 def _laplacian(x: np.ndarray) -> np.ndarray:
-    return 4.0 * x[1:-1, 1:-1] - x[:-2, 1:-1] - x[2:, 1:-1] - x[1:-1, :-2] - x[1:-1, 2:]
+    lap: np.ndarray = 4.0 * x[1:-1, 1:-1] - x[:-2, 1:-1] - x[2:, 1:-1] - x[1:-1, :-2] - x[1:-1, 2:]
+    return lap
 
 
 def noise_sigma(grey: np.ndarray) -> float:

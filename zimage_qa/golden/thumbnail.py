@@ -103,7 +103,7 @@ def delta_e_map(thumb_a: np.ndarray, thumb_b: np.ndarray) -> np.ndarray:
 
     lab_a = srgb_to_lab(thumb_a.astype(np.float32) / 255.0)
     lab_b = srgb_to_lab(thumb_b.astype(np.float32) / 255.0)
-    return np.sqrt(((lab_a - lab_b) ** 2).sum(axis=-1))
+    return np.asarray(np.sqrt(((lab_a - lab_b) ** 2).sum(axis=-1)))
 
 
 def _gaussian_operator(n: int) -> np.ndarray:
@@ -113,4 +113,4 @@ def _gaussian_operator(n: int) -> np.ndarray:
     index = np.arange(n)
     weights = np.exp(-0.5 * ((index[:, None] - index[None, :]) / _SSIM_SIGMA) ** 2)
     weights[np.abs(index[:, None] - index[None, :]) > 3.5 * _SSIM_SIGMA] = 0.0
-    return weights / weights.sum(axis=1, keepdims=True)
+    return np.asarray(weights / weights.sum(axis=1, keepdims=True))

@@ -42,7 +42,7 @@ class ModelSpec:
     @property
     def label(self) -> str:
         if self.kind in (ProfileKind.REFERENCE, ProfileKind.SYNTHETIC):
-            return self.kind.value
+            return str(self.kind.value)
         prefix = "modelscope:" if self.kind is ProfileKind.MODELSCOPE else ""
         suffix = f"@{self.revision}" if self.revision else ""
         return f"{prefix}{self.source}{suffix}"

@@ -287,7 +287,8 @@ def _quantize_bnb(pipe: Any, method: str, device: str) -> str:
             new.weight = bnb.nn.Params4bit(weight, requires_grad=False, quant_type="nf4")
         if bias:
             new.bias = torch.nn.Parameter(linear.bias.data.clone(), requires_grad=False)
-        return new.to(device)
+        moved: torch.nn.Module = new.to(device)
+        return moved
 
     swapped = 0
     for parent in list(pipe.transformer.modules()):

@@ -11,10 +11,29 @@ from typing import Any
 
 from zimage_qa.measure.units import format_bytes
 from zimage_qa.records import CheckRecord, Family
-from zimage_qa.report import details
 from zimage_qa.report.artifacts import ImageRef, image_ref
+from zimage_qa.report.details import (
+    GlyphView,
+    RooflineView,
+    StageSplit,
+    VramRow,
+    budget,
+    card_line,
+    context_bytes,
+    glyph_view,
+    golden_measures,
+    gpu_line,
+    measured,
+    number,
+    roofline,
+    stage_split,
+    vram_rows,
+)
 from zimage_qa.storage import safe_name
 from zimage_qa.verdict import Status
+
+NOT_RECORDED = "not recorded"  # an environment value the run could not find (no GPU driver, no modelscope)
+NONE = "—"  # a value that is absent, in a cell or a list of values
 
 OUTCOME_ORDER = (Status.FAILED, Status.UNSTABLE, Status.NOT_RUN, Status.PASSED)
 ROLE_ORDER = ("diff", "obtained", "annotated")  # golden | obtained | heat map panel first
@@ -47,12 +66,12 @@ class CaseRow:
     budget: str
     images: tuple[ImageRef, ...]
     stage_bar: StageBar | None
-    roofline: details.RooflineView | None
+    roofline: RooflineView | None
     gpu: str | None
-    vram: tuple[details.VramRow, ...]
+    vram: tuple[VramRow, ...]
     context: str | None
     golden: tuple[tuple[str, str], ...]
-    glyph: details.GlyphView | None
+    glyph: GlyphView | None
     values: tuple[tuple[str, str], ...]
     card: str | None = None  # the GPU that ran the check, when one report holds several (zqa gate)
 
@@ -172,13 +191,13 @@ def build_view(
     fp = dict(fingerprint or {})
     return ReportView(
         tuple((str(k), str(v)) for k, v in (header or {}).items() if v not in (None, "")),
-        tuple((k, _text(v)) for k, v in fp.items() if k != "gpus"),
+        tuple((k, _text(v, missing=NOT_RECORDED)) for k, v in fp.items() if k != "gpus"),
         _gpus(fp.get("gpus")), tuple(shown), written,
     )  # fmt: skip
 
 
 def _rows(records: Sequence[CheckRecord], report_dir: Path, start: int) -> tuple[CaseRow, ...]:
-    splits = [details.stage_split(r.values) for r in records]
+    splits = [stage_split(r.values) for r in records]
     scale = max((s.total_ms for s in splits if s is not None), default=0.0)
     bars = [_bar(s, scale) if s is not None else None for s in splits]
     return tuple(
@@ -190,18 +209,18 @@ def _rows(records: Sequence[CheckRecord], report_dir: Path, start: int) -> tuple
 def _row(r: CheckRecord, anchor: str, bar: StageBar | None, report_dir: Path) -> CaseRow:
     return CaseRow(
         record=r, anchor=f"{anchor}-{safe_name(r.test_id, max_len=60)}",
-        measured=details.measured(r), budget=details.budget(r), images=_images(r, report_dir),
-        stage_bar=bar, roofline=details.roofline(r.values), gpu=details.gpu_line(r.values),
-        vram=details.vram_rows(r.values),
-        context=details.context_bytes(r.values) if r.family is Family.VRAM else None,
-        golden=details.golden_measures(r.values) if r.family is Family.GOLDEN else (),
-        glyph=details.glyph_view(r.values) if r.family is Family.GLYPH else None,
+        measured=measured(r), budget=budget(r), images=_images(r, report_dir),
+        stage_bar=bar, roofline=roofline(r.values), gpu=gpu_line(r.values),
+        vram=vram_rows(r.values),
+        context=context_bytes(r.values) if r.family is Family.VRAM else None,
+        golden=golden_measures(r.values) if r.family is Family.GOLDEN else (),
+        glyph=glyph_view(r.values) if r.family is Family.GLYPH else None,
         values=tuple((str(k), _text(v)) for k, v in r.values.items()),
-        card=details.card_line(r.values),
+        card=card_line(r.values),
     )  # fmt: skip
 
 
-def _bar(split: details.StageSplit, scale_ms: float) -> StageBar:
+def _bar(split: StageSplit, scale_ms: float) -> StageBar:
     parts = [*split.stages, ("other", split.other_ms)]
     segments = tuple(Segment(name, ms, ms / scale_ms * 100.0 if scale_ms > 0 else 0.0) for name, ms in parts)
     return StageBar(segments, split.total_ms)
@@ -218,12 +237,16 @@ def _gpus(raw: object) -> tuple[tuple[str, str, str, str], ...]:
     gpus = []
     for gpu in raw:
         if isinstance(gpu, Mapping):
-            memory = details.number(gpu.get("memory_bytes"))
-            gpus.append((str(gpu.get("index", "")), str(gpu.get("name", "")),
-                         str(gpu.get("compute_capability") or ""), format_bytes(memory) if memory else ""))  # fmt: skip
+            memory = number(gpu.get("memory_bytes"))
+            index, name = _text(gpu.get("index")), _text(gpu.get("name"), missing=NOT_RECORDED)
+            capability = _text(gpu.get("compute_capability"))
+            gpus.append((index, name, capability, format_bytes(memory) if memory else NONE))
     return tuple(gpus)
 
 
-def _text(value: object) -> str:
+def _text(value: object, missing: str = NONE) -> str:
+    """`value` as the page shows it: strings as they are, None (or "") as `missing`, the rest as JSON."""
+    if value is None or value == "":
+        return missing
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= VALUE_CHARS else text[:VALUE_CHARS] + f"… ({len(text)} characters)"

@@ -31,7 +31,9 @@ def latency_rounds() -> PeakMemory:
     return PeakMemory(gib(12.07), gib(12.89), gib(14.17), 100, gib(25.93))
 
 
-def test_the_session_peak_keeps_the_highest_of_each_number_and_where_it_was(allocator):
+def test_the_session_peak_keeps_the_highest_of_each_number_and_where_it_was(
+    allocator: list[tuple[int | None, int | None]],
+) -> None:
     session = SessionPeak("cpu")
     session.before_watch()
     session.add(latency_rounds(), "latency 1024x1024/1024-simple")
@@ -46,7 +48,9 @@ def test_the_session_peak_keeps_the_highest_of_each_number_and_where_it_was(allo
     assert session.where(MemoryKind.HOST) == "latency 1024x1024/1024-simple"
 
 
-def test_a_scenario_that_fits_fails_the_card_when_the_session_did_not(allocator):
+def test_a_scenario_that_fits_fails_the_card_when_the_session_did_not(
+    allocator: list[tuple[int | None, int | None]],
+) -> None:
     session = SessionPeak("cpu")
     session.add(latency_rounds(), "latency 1024x1024/1024-simple")
     session.add(PeakMemory(gib(19.9), gib(20.5), gib(21.8)), "back-to-back drift 1024x1024/1024-simple")
@@ -59,7 +63,9 @@ def test_a_scenario_that_fits_fails_the_card_when_the_session_did_not(allocator)
     assert verdict.values["session_peak_nvml_in"] == "back-to-back drift 1024x1024/1024-simple"
 
 
-def test_unwatched_work_that_reserves_more_than_the_card_fails_it(allocator):
+def test_unwatched_work_that_reserves_more_than_the_card_fails_it(
+    allocator: list[tuple[int | None, int | None]],
+) -> None:
     session = SessionPeak("cpu")
     session.add(latency_rounds(), "latency 1024x1024/1024-simple")
     allocator.append((gib(19.4), gib(19.6)))  # two models held outside any measured run
@@ -68,7 +74,7 @@ def test_unwatched_work_that_reserves_more_than_the_card_fails_it(allocator):
     assert "torch alone reserved 19.60 GiB (between the measured runs)" in verdict.message
 
 
-def test_a_session_that_fits_passes_with_its_peak(allocator):
+def test_a_session_that_fits_passes_with_its_peak(allocator: list[tuple[int | None, int | None]]) -> None:
     session = SessionPeak("cpu")
     session.add(latency_rounds(), "latency 1024x1024/1024-simple")
     allocator.append((gib(12.1), gib(13.2)))
@@ -79,7 +85,7 @@ def test_a_session_that_fits_passes_with_its_peak(allocator):
     )
 
 
-def test_a_scenario_is_judged_on_its_own_peak_only(allocator):
+def test_a_scenario_is_judged_on_its_own_peak_only(allocator: list[tuple[int | None, int | None]]) -> None:
     big = PeakMemory(gib(15.0), gib(15.5), gib(18.9))
     verdict = card_verdict(CARD, big, "1024x1024/1024-simple")
     assert verdict.status is Status.FAILED
@@ -90,13 +96,17 @@ def test_a_scenario_is_judged_on_its_own_peak_only(allocator):
     assert verdict.message == "device-level peak 14.17 GiB fits a 16.00 GiB card (--qa-card-memory)"
 
 
-def test_without_nvml_a_scenario_reserving_more_than_the_card_still_fails(allocator):
+def test_without_nvml_a_scenario_reserving_more_than_the_card_still_fails(
+    allocator: list[tuple[int | None, int | None]],
+) -> None:
     verdict = card_verdict(CARD, PeakMemory(gib(16.2), gib(16.6), None), "1024x1024/1024-simple")
     assert verdict.status is Status.FAILED
     assert verdict.message.startswith("torch alone reserved 16.60 GiB for 1024x1024/1024-simple")
 
 
-def test_without_nvml_the_card_question_is_not_answered(allocator):
+def test_without_nvml_the_card_question_is_not_answered(
+    allocator: list[tuple[int | None, int | None]],
+) -> None:
     verdict = card_verdict(CARD, PeakMemory(gib(12.0), gib(12.9), None), "1024x1024/1024-simple")
     assert verdict.status is Status.NOT_RUN
     assert "no device-level reading (NVML)" in verdict.message
@@ -108,7 +118,7 @@ def test_without_nvml_the_card_question_is_not_answered(allocator):
                                "(NVML); torch reserved at most 12.90 GiB (latency 1024x1024/1024-simple)")  # fmt: skip
 
 
-def test_the_warm_ups_before_the_first_watch_count(allocator):
+def test_the_warm_ups_before_the_first_watch_count(allocator: list[tuple[int | None, int | None]]) -> None:
     """The gate starts the session's peak right after the load; the warm-ups of every planned size run before
     the first measured run, watched (NVML) and seen by the allocator until that run resets its peaks."""
     session = SessionPeak("cpu")
@@ -131,7 +141,7 @@ class _Pipe:
         return type("Output", (), {"images": ["picture"]})()
 
 
-def test_the_gate_starts_the_session_peak_before_the_warm_ups():
+def test_the_gate_starts_the_session_peak_before_the_warm_ups() -> None:
     import torch
 
     from zimage_qa.config import load_config
@@ -150,7 +160,7 @@ def test_the_gate_starts_the_session_peak_before_the_warm_ups():
     assert gate.memory_peak.where(MemoryKind.HOST) == f"warm-up {case.size}"
 
 
-def test_the_leak_check_and_the_session_card_never_hide_each_other():
+def test_the_leak_check_and_the_session_card_never_hide_each_other() -> None:
     from zimage_qa.checks.memory import _with_session_card
     from zimage_qa.verdict import Verdict
 

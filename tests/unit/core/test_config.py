@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -167,7 +168,11 @@ def test_a_standalone_files_errors_name_its_own_keys_and_a_pyprojects_its_sectio
     assert str(standalone.value).startswith(f"{tmp_path / 'qa.toml'}: nonsense: is not a known section")
     assert "tool.zimage-qa" not in str(standalone.value)
     pyproject = write(tmp_path, "[tool.zimage-qa.nonsense]\nx = 1\n", "pyproject.toml")
-    for loaded in (lambda: load_config(pyproject=pyproject), lambda: load_config(pyproject)):
+    loaders: list[Callable[[], object]] = [
+        lambda: load_config(pyproject=pyproject),
+        lambda: load_config(pyproject),
+    ]
+    for loaded in loaders:
         with pytest.raises(
             QAUsageError, match=r"pyproject\.toml \[tool\.zimage-qa\]: \[tool\.zimage-qa\]\.nonsense"
         ):

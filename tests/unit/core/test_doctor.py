@@ -169,7 +169,7 @@ def test_the_report_says_not_present_and_fails(hf_cache: Path) -> None:
 
 
 def test_doctor_resolves_options_as_the_gate_does(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The environment wins over the ini file, the command line over both; a bad value is one line, exit 2."""
     import json

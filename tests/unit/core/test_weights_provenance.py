@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -15,7 +16,7 @@ import torch
 from zimage_qa.models.profiles import load_model, resolve_spec
 
 
-def gate(folder: Path, cwd: Path, out: str) -> dict:
+def gate(folder: Path, cwd: Path, out: str) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZQA_", "PYTEST_"))}
     env["ZQA_LOCK_DIR"] = str(cwd / "locks")
     result = subprocess.run(
@@ -25,7 +26,8 @@ def gate(folder: Path, cwd: Path, out: str) -> dict:
         cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert (cwd / out).is_file(), result.stdout[-3000:]
-    return json.loads((cwd / out).read_text())
+    data: dict[str, Any] = json.loads((cwd / out).read_text())
+    return data
 
 
 @pytest.mark.filterwarnings("ignore::FutureWarning")

@@ -16,10 +16,17 @@ import zimage_qa.glyphs.calibration as calibration
 from zimage_qa.errors import QAUsageError
 from zimage_qa.glyphs import probe, separation
 from zimage_qa.glyphs.calibration import CalibrationStatus, calibrate
-from zimage_qa.glyphs.confusables import Source, known_look_alikes, look_alikes, substitutions, table
+from zimage_qa.glyphs.confusables import (
+    Source,
+    Substitution,
+    known_look_alikes,
+    look_alikes,
+    substitutions,
+    table,
+)
 from zimage_qa.glyphs.fontset import BUNDLED, FontSet, bundled, user_face, with_user_fonts
 from zimage_qa.glyphs.judgement import glyph_verdict
-from zimage_qa.glyphs.lines import CombinedEngine, TextLine
+from zimage_qa.glyphs.lines import Alternatives, CombinedEngine, Recognition, TextLine
 from zimage_qa.glyphs.ppocr4 import PpOcrV4Engine
 from zimage_qa.glyphs.rapid import RapidOcrEngine
 from zimage_qa.glyphs.render import render_line
@@ -71,7 +78,7 @@ def test_look_alike_sources() -> None:
 
 def test_candidates_take_the_table_then_the_recogniser_then_the_known_groups() -> None:
     runners = (("馆", 0.9), ("官", 0.05), ("\uff0c", 0.01), ("館", 0.01))  # a comma and a traditional form
-    reading = probe.Recognition("馆", 0.9, (("馆", 0.9),), (runners,))
+    reading = Recognition("馆", 0.9, (("馆", 0.9),), (runners,))
     found = probe.candidates("馆", [reading], bundled().faces)
     assert [(s.replacement, s.source) for s in found] == [
         ("倌", Source.TABLE),
@@ -89,14 +96,15 @@ def test_renders_are_reproducible_and_vary_by_seed() -> None:
 
 
 def test_long_texts_render_look_alikes_in_a_window() -> None:
-    sub = probe.Substitution("海内存知巳天涯若比邻", 4, "己", "巳")
+    sub = Substitution("海内存知巳天涯若比邻", 4, "己", "巳")
     assert probe.window(sub) == ("存知巳天涯", 2, "存知己天涯")
 
 
 @pytest.fixture(autouse=True)
 def tagged_renders(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
     """Scripted engines need to know what a render shows: tag each one with its text."""
-    return tag_renders(monkeypatch)
+    restore: Callable[[], None] = tag_renders(monkeypatch)
+    return restore
 
 
 def test_an_engine_that_reads_everything_can_judge() -> None:
@@ -130,18 +138,22 @@ def test_a_look_alike_read_as_the_text_once_in_many_renders_is_enough() -> None:
     """The issue's 倌/馆: one varied render of many read as the text, with the look-alike given next to
     nothing there, makes the text one the engine cannot judge."""
 
-    class OnceFooled(Scripted):
+    class OnceFooled(Scripted):  # type: ignore[misc]  # the helper module is read as Any (pyproject.toml)
         seen = 0
 
-        def _one(self, text: str) -> probe.Recognition:
+        def _one(self, text: str) -> Recognition:
             if text != "茶倌":
-                return super()._one(text)
+                scripted: Recognition = super()._one(text)
+                return scripted
             OnceFooled.seen += 1
             if OnceFooled.seen == 9:  # a varied render of the probe, not the screen
-                alternatives = ((("茶", 0.99), ("·", 1e-4)), (("馆", 0.99999), ("倌", 1e-5)))
-                return probe.Recognition("茶馆", 0.99, (("茶", 0.99), ("馆", 0.99999)), alternatives)
+                alternatives: tuple[Alternatives, ...] = (
+                    (("茶", 0.99), ("·", 1e-4)),
+                    (("馆", 0.99999), ("倌", 1e-5)),
+                )
+                return Recognition("茶馆", 0.99, (("茶", 0.99), ("馆", 0.99999)), alternatives)
             alternatives = ((("茶", 0.99), ("·", 1e-4)), (("倌", 0.6), ("馆", 0.4), ("·", 1e-4)))
-            return probe.Recognition("茶倌", 0.6, (("茶", 0.99), ("倌", 0.6)), alternatives)
+            return Recognition("茶倌", 0.6, (("茶", 0.99), ("倌", 0.6)), alternatives)
 
     result = calibrate(OnceFooled(), "茶馆").engines[0]
     (alike,) = [a for a in result.look_alikes if a.pair == "倌/馆"]

@@ -6,6 +6,7 @@ import io
 import json
 import struct
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -91,8 +92,8 @@ def _truncated(path: Path) -> Path:
     ids=["missing", "empty", "truncated", "not-an-image", "too-big", "bomb"],
 )
 def test_bad_image_exits_2_with_one_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], make, message
-) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], make: Callable[[Path], Path], message: str
+) -> None:
     assert main(["glyph-check", str(make(tmp_path)), "--expect", "福"]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1

@@ -22,7 +22,8 @@ def _write(folder: Path, name: str, data: bytes) -> str:
 
 def test_files_with_pinned_hashes_are_staged(tmp_path: Path) -> None:
     src, dest = tmp_path / "models", tmp_path / "staged"
-    src.mkdir(), dest.mkdir()
+    src.mkdir()
+    dest.mkdir()
     digest = _write(src, "craft_mlt_25k.pth", b"weights")
     hashes = stage_verified(src, ["craft_mlt_25k.pth"], dest, {"craft_mlt_25k.pth": digest.upper()})
     assert hashes == {"craft_mlt_25k.pth": digest}
@@ -31,7 +32,8 @@ def test_files_with_pinned_hashes_are_staged(tmp_path: Path) -> None:
 
 def test_a_file_with_another_hash_is_refused_and_not_staged(tmp_path: Path) -> None:
     src, dest = tmp_path / "models", tmp_path / "staged"
-    src.mkdir(), dest.mkdir()
+    src.mkdir()
+    dest.mkdir()
     _write(src, "zh_sim_g2.pth", b"tampered pickle")
     with pytest.raises(QAUsageError, match=r"refusing to load EasyOCR model .*zh_sim_g2\.pth: SHA-256"):
         stage_verified(src, ["zh_sim_g2.pth"], dest, PINNED_SHA256)

@@ -143,7 +143,8 @@ APART_SOURCES: tuple[Source, ...] = (
 
 
 def _u8(x: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint(x), 0, 255).astype(np.uint8)
+    picture: np.ndarray = np.clip(np.rint(x), 0, 255).astype(np.uint8)
+    return picture
 
 
 def _jpeg(quality: int) -> Perturb:

@@ -133,7 +133,7 @@ def fit(items: list[Measured]) -> Thresholds:
 
 def leave_one_out(items: list[Measured]) -> list[tuple[Measured, bool]]:
     """Every pair judged by thresholds fitted without its picture: (pair, judged same)."""
-    judged = []
+    judged: list[tuple[Measured, bool]] = []
     for photo in dict.fromkeys(i.photo for i in items):
         thresholds = fit([i for i in items if i.photo != photo])
         judged.extend((i, judge(i, thresholds)) for i in items if i.photo == photo)

@@ -27,7 +27,8 @@ def fractal(rng: np.random.Generator, height: int, width: int, octaves: int = 5,
         total += weight * layer
         weight_sum += weight
     total /= weight_sum
-    return (total - total.min()) / max(float(total.max() - total.min()), 1e-6)
+    scaled: np.ndarray = (total - total.min()) / max(float(total.max() - total.min()), 1e-6)
+    return scaled
 
 
 def _soften(grey: np.ndarray, radius: float) -> np.ndarray:
@@ -111,7 +112,8 @@ def night_street(rng: np.random.Generator, height: int, width: int) -> np.ndarra
     image[int(height * 0.88) :] = (
         4 + 6 * fractal(rng, height - int(height * 0.88), width, octaves=3)[:, :, None]
     )
-    return np.clip(np.rint(image), 0, 255).astype(np.uint8)
+    picture: np.ndarray = np.clip(np.rint(image), 0, 255).astype(np.uint8)
+    return picture
 
 
 def fog(rng: np.random.Generator, height: int, width: int) -> np.ndarray:

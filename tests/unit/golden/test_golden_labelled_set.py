@@ -20,12 +20,14 @@ PHASH_BASELINE = 8  # the naive gate: "same" when the pHash distance is at most 
 def items() -> list[Measured]:
     from heldout_fitting import measured
 
-    return measured(pairs())
+    found: list[Measured] = measured(pairs())
+    return found
 
 
 @pytest.fixture(scope="module")
 def held_out(items: list[Measured]) -> list[tuple[Measured, bool]]:
-    return leave_one_out(items)
+    judged: list[tuple[Measured, bool]] = leave_one_out(items)
+    return judged
 
 
 def test_the_set_has_low_chroma_and_night_pictures(items: list[Measured]) -> None:

@@ -16,7 +16,8 @@ from zimage_qa.golden.validity import invalid_reasons
 
 @pytest.fixture(scope="module")
 def astronaut() -> np.ndarray:
-    return load_photo("astronaut")
+    loaded: np.ndarray = load_photo("astronaut")
+    return loaded
 
 
 def test_phash_is_bit_identical_to_imagehash(astronaut: np.ndarray) -> None:
@@ -50,7 +51,7 @@ def test_ssim_matches_scikit_image(astronaut: np.ndarray) -> None:
     a = make_thumbnail(as_pixels(astronaut))
     b = make_thumbnail(as_pixels(np.ascontiguousarray(astronaut[:, ::-1])))
     la, lb = (srgb_to_lab(t / 255.0)[..., 0] for t in (a, b))
-    expected = structural_similarity(
+    expected = structural_similarity(  # type: ignore[no-untyped-call]  # scikit-image ships no annotations here
         la, lb, data_range=100, gaussian_weights=True, sigma=1.5, use_sample_covariance=False
     )
     assert ssim(a, b) == pytest.approx(expected, abs=0.01)

@@ -24,7 +24,8 @@ CASE = GoldenCase("astro", 512, 512, prompt="p", seed=1, steps=8, dtype="float32
 
 @pytest.fixture(scope="module")
 def photo() -> np.ndarray:
-    return load_photo("astronaut")
+    loaded: np.ndarray = load_photo("astronaut")
+    return loaded
 
 
 @pytest.fixture

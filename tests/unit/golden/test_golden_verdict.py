@@ -14,7 +14,8 @@ from zimage_qa.golden.verdict import compare
 
 @pytest.fixture(scope="module")
 def photo() -> np.ndarray:
-    return load_photo("coffee")
+    loaded: np.ndarray = load_photo("coffee")
+    return loaded
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,8 @@ def test_a_colour_swap_regresses_with_readable_reasons(record: GoldenRecord, pho
 
 @pytest.fixture(scope="module")
 def grey_photo() -> np.ndarray:
-    return load_photo("camera")
+    loaded: np.ndarray = load_photo("camera")
+    return loaded
 
 
 @pytest.mark.parametrize("kind", ["noise 2/255", "noise 4/255", "noise 3/255 + jpeg q85", "jpeg q80"])

@@ -24,11 +24,12 @@ def _history(tmp_path: Path, regress: bool) -> Path:
     else:
         x[10:15] *= 1.12  # recovered
     other = noise(np.random.default_rng(2), 30, cv=0.01)
-    return write_history(
+    folder: Path = write_history(
         tmp_path,
         {SAVED: x, "tests/gate/test_latency.py::test_latency[768x768]": other},
         extra=lambda i, _: {"nfe": 8, "stages_ms": {"denoise": 1237.0}},
     )
+    return folder
 
 
 def test_open_regression_exits_1_with_the_contract_json(

@@ -8,12 +8,12 @@ from history_gen import noise, series_of
 
 from zimage_qa.history.detector import judge
 from zimage_qa.history.metrics import MetricPolicy
-from zimage_qa.history.records import ChangeKind, Status
+from zimage_qa.history.records import Change, ChangeKind, SeriesVerdict, Status
 
 POLICY = MetricPolicy()
 
 
-def _regressions(verdict):  # type: ignore[no-untyped-def]
+def _regressions(verdict: SeriesVerdict) -> list[Change]:
     return [c for c in verdict.changes if c.kind is ChangeKind.REGRESSION]
 
 

@@ -30,7 +30,7 @@ Zqa = Callable[..., int]
 
 
 def _step(seed: int, before: int, after: int, size: float = 0.15) -> np.ndarray:
-    x = noise(np.random.default_rng(seed), before + after, cv=0.01)
+    x: np.ndarray = noise(np.random.default_rng(seed), before + after, cv=0.01)
     x[before:] *= 1 + size
     return x
 
@@ -212,13 +212,15 @@ def test_a_score_that_falls_to_zero_is_judged_without_logs() -> None:
 
 def test_shift_interval_is_the_rank_interval_on_the_values() -> None:
     rng = np.random.default_rng(4)
-    before, after = 10 + rng.normal(0, 0.1, 12), 10.8 + rng.normal(0, 0.1, 9)
+    before = (10 + rng.normal(0, 0.1, 12)).tolist()
+    after = (10.8 + rng.normal(0, 0.1, 9)).tolist()
     logs, shift = rounds_interval(before, after, 0.01), shift_interval(before, after, 0.01)
     assert shift.estimate == pytest.approx(logs.estimate, abs=0.002)
     assert shift.low == pytest.approx(logs.low, abs=0.003) and shift.high == pytest.approx(
         logs.high, abs=0.003
     )
-    assert decide(shift_interval(before - 10, after - 10, 0.01), 0.05).outcome.value == "regressed"
+    lower = shift_interval([b - 10 for b in before], [a - 10 for a in after], 0.01)
+    assert decide(lower, 0.05).outcome.value == "regressed"
     with pytest.raises(QAUsageError, match="finite"):
         shift_interval([1.0, float("nan")], [1.0])
 

@@ -13,14 +13,14 @@ CTX = BudgetContext("1024x1024/simple", H100)
 GiB = 2**30
 
 
-def test_latency_pass():
+def test_latency_pass() -> None:
     verdict = LatencyBudget(median_s=1.6, worst_s=2.0).evaluate(summarize([1.50, 1.52, 1.51]), CTX)
     assert verdict.status is Status.PASSED
     assert verdict.ok
     assert LatencyBudget(median_s=1.6).evaluate(summarize([1.50, 1.52, 1.51]), CTX).ok
 
 
-def test_latency_fail_names_both_numbers_margin_and_the_stage_that_grew():
+def test_latency_fail_names_both_numbers_margin_and_the_stage_that_grew() -> None:
     ctx = BudgetContext(
         "1024x1024/simple",
         H100,
@@ -36,13 +36,13 @@ def test_latency_fail_names_both_numbers_margin_and_the_stage_that_grew():
     )
 
 
-def test_worst_round_budget():
+def test_worst_round_budget() -> None:
     message = LatencyBudget(median_s=1.6, worst_s=2.0).evaluate(summarize([1.50, 1.51, 2.10]), CTX).message
     assert message is not None
     assert message.startswith("worst round latency 2.10 s > budget 2.00 s (+5.0 %)")
 
 
-def test_stage_note_without_baseline_lists_the_split():
+def test_stage_note_without_baseline_lists_the_split() -> None:
     ctx = BudgetContext("512x512/simple", "cpu", stages_ms={"denoise": 400.0, "vae_decode": 23.0})
     message = LatencyBudget(median_s=0.3).evaluate(summarize([0.476]), ctx).message
     assert (
@@ -51,7 +51,7 @@ def test_stage_note_without_baseline_lists_the_split():
     )
 
 
-def test_wide_spread_is_unstable_not_pass():
+def test_wide_spread_is_unstable_not_pass() -> None:
     noisy = summarize([1.20, 1.30, 1.50, 1.55, 1.58])  # median under budget, IQR 17 %
     verdict = LatencyBudget(median_s=1.6, max_rel_iqr=0.05).evaluate(noisy, CTX)
     assert verdict.status is Status.UNSTABLE
@@ -59,13 +59,13 @@ def test_wide_spread_is_unstable_not_pass():
     assert LatencyBudget(median_s=1.6, max_rel_iqr=0.20).evaluate(noisy, CTX).status is Status.PASSED
 
 
-def test_wide_spread_with_a_clear_miss_is_a_fail():
+def test_wide_spread_with_a_clear_miss_is_a_fail() -> None:
     noisy_and_slow = summarize([2.0, 2.2, 2.5, 2.6, 2.7])
     verdict = LatencyBudget(median_s=1.6, max_rel_iqr=0.05).evaluate(noisy_and_slow, CTX)
     assert verdict.status is Status.FAILED
 
 
-def test_median_over_budget_fails_whatever_the_spread():
+def test_median_over_budget_fails_whatever_the_spread() -> None:
     """The old rule called a 25 % overrun "unstable" while its lower quartile was under budget."""
     noisy_and_over = summarize([1.30, 1.50, 2.00, 2.10, 2.20])  # median 2.0 = +25 %, q1 1.5 under 1.6
     verdict = LatencyBudget(median_s=1.6, max_rel_iqr=0.05).evaluate(noisy_and_over, CTX)
@@ -73,7 +73,7 @@ def test_median_over_budget_fails_whatever_the_spread():
     assert verdict.message.startswith("p50 latency 2.00 s > budget 1.60 s (+25.0 %)")
 
 
-def test_latency_budget_needs_a_limit():
+def test_latency_budget_needs_a_limit() -> None:
     with pytest.raises(QAUsageError, match="positive"):
         LatencyBudget(median_s=0.0)
     with pytest.raises(QAUsageError, match="needs a median"):
@@ -93,13 +93,13 @@ PEAKS = PeakMemory(allocated_bytes=round(21.69 * GiB), reserved_bytes=round(24.5
         (MemoryKind.NVML, 26, Status.NOT_RUN),
     ],
 )
-def test_memory_ceiling(kind, limit_gib, status):
+def test_memory_ceiling(kind: MemoryKind, limit_gib: int, status: Status) -> None:
     verdict = MemoryCeiling(limit_gib * GiB, kind).evaluate(PEAKS, CTX)
     assert verdict.status is status
     assert ("<=" in verdict.message) == (status is Status.PASSED)
 
 
-def test_memory_ceiling_sentence():
+def test_memory_ceiling_sentence() -> None:
     message = MemoryCeiling(24 * GiB, MemoryKind.RESERVED).evaluate(PEAKS, CTX).message
     assert message == (
         f"peak reserved memory 24.50 GiB > ceiling 24.00 GiB (+2.1 %) for 1024x1024/simple on {H100} "

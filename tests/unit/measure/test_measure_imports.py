@@ -17,7 +17,7 @@ CORE = [
 ]
 
 
-def test_core_modules_import_neither_torch_nor_nvml():
+def test_core_modules_import_neither_torch_nor_nvml() -> None:
     code = (
         "import sys\n"
         + "".join(f"import zimage_qa.measure.{name}\n" for name in CORE)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -20,10 +21,13 @@ from zimage_qa.measure.memory import (
 )
 from zimage_qa.verdict import Status
 
+if TYPE_CHECKING:
+    from tests.unit.measure.conftest import FakeNvml
+
 GiB, MiB = 2**30, 2**20
 
 
-def test_sampler_catches_a_short_peak_every_few_ms(fake_nvml):
+def test_sampler_catches_a_short_peak_every_few_ms(fake_nvml: FakeNvml) -> None:
     with NvmlSampler(device_index=0, interval_s=0.002) as sampler:
         time.sleep(0.03)
         fake_nvml.used = 25 * GiB  # a 20 ms peak in the middle of the span
@@ -40,7 +44,7 @@ def test_sampler_catches_a_short_peak_every_few_ms(fake_nvml):
     assert result.gpu_state.name == "NVIDIA H100 80GB HBM3"
 
 
-def test_sampler_stops_its_thread(fake_nvml):
+def test_sampler_stops_its_thread(fake_nvml: FakeNvml) -> None:
     before = threading.active_count()
     with NvmlSampler(state_interval_s=None) as sampler:
         pass
@@ -52,7 +56,7 @@ def test_sampler_stops_its_thread(fake_nvml):
     assert fake_nvml.memory_calls == calls
 
 
-def test_sampler_without_nvml_records_nothing(no_nvml):
+def test_sampler_without_nvml_records_nothing(no_nvml: None) -> None:
     with NvmlSampler() as sampler:
         time.sleep(0.01)
     assert not sampler.available
@@ -61,7 +65,7 @@ def test_sampler_without_nvml_records_nothing(no_nvml):
     assert nvml_used_bytes(0) is None
 
 
-def test_sampler_usage_errors(fake_nvml):
+def test_sampler_usage_errors(fake_nvml: FakeNvml) -> None:
     with pytest.raises(QAUsageError, match="interval"):
         NvmlSampler(interval_s=0.0)
     sampler = NvmlSampler()
@@ -71,7 +75,7 @@ def test_sampler_usage_errors(fake_nvml):
         sampler.start()
 
 
-def test_memory_watch_on_cpu_has_only_the_nvml_and_host_numbers(fake_nvml):
+def test_memory_watch_on_cpu_has_only_the_nvml_and_host_numbers(fake_nvml: FakeNvml) -> None:
     fake_nvml.used = 3 * GiB
     with MemoryWatch("cpu") as watch:
         pass
@@ -81,13 +85,13 @@ def test_memory_watch_on_cpu_has_only_the_nvml_and_host_numbers(fake_nvml):
     assert watch.nvml.samples >= 2
 
 
-def test_readings_without_cuda(no_nvml):
+def test_readings_without_cuda(no_nvml: None) -> None:
     assert read_memory("cpu") == MemoryReading(None, None, None)
     assert cuda_context_bytes(idle_used_bytes=None) is None
     assert cuda_context_bytes(idle_used_bytes=0, device="cpu") is None
 
 
-def test_snapshot_rows():
+def test_snapshot_rows() -> None:
     reading = MemoryReading(1, 2, 3)
     snap = MemorySnapshot(reading, reading, PeakMemory(4, 5, 6), reading, context_bytes=7)
     assert [r[0] for r in snap.rows()] == [
@@ -100,13 +104,13 @@ def test_snapshot_rows():
     assert snap.to_dict()["cuda_context_bytes"] == 7
 
 
-def test_leak_passes_when_memory_returns():
+def test_leak_passes_when_memory_returns() -> None:
     readings = [20 * GiB + d * MiB for d in (3, 1, 4, 1, 5, 2, 3, 1)]
     verdict = leak_verdict(readings, baseline=20 * GiB, tolerance_bytes=16 * MiB, per_1000_bytes=GiB)
     assert verdict.status is Status.PASSED and verdict.message.startswith("no growth")
 
 
-def test_leak_fails_when_memory_stays_up():
+def test_leak_fails_when_memory_stays_up() -> None:
     verdict = leak_verdict(
         [20 * GiB + 512 * MiB] * 8, baseline=20 * GiB, tolerance_bytes=64 * MiB, per_1000_bytes=GiB
     )
@@ -117,7 +121,7 @@ def test_leak_fails_when_memory_stays_up():
     )
 
 
-def test_a_small_steady_leak_fails_as_what_1000_images_would_add():
+def test_a_small_steady_leak_fails_as_what_1000_images_would_add() -> None:
     """+8 MiB per image over 8 images stayed under the old 64 MiB total; it is 8 GiB per 1,000 images."""
     readings = [20 * GiB + i * 8 * MiB for i in range(8)]
     verdict = leak_verdict(readings, baseline=20 * GiB, tolerance_bytes=64 * MiB, per_1000_bytes=GiB)
@@ -125,7 +129,7 @@ def test_a_small_steady_leak_fails_as_what_1000_images_would_add():
     assert verdict.message.startswith("allocated memory grows: 7.81 GiB per 1,000 generations")
 
 
-def test_allocator_jitter_is_never_a_leak():
+def test_allocator_jitter_is_never_a_leak() -> None:
     import random
 
     rng = random.Random(3)
@@ -139,7 +143,7 @@ def test_allocator_jitter_is_never_a_leak():
     )  # the rest: not judged (a slope near the limit cannot be ruled out)
 
 
-def test_leak_usage_errors():
+def test_leak_usage_errors() -> None:
     with pytest.raises(QAUsageError, match="none"):
         leak_verdict([], 0, 0, GiB)
     with pytest.raises(QAUsageError, match="sizes"):

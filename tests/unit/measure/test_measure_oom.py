@@ -19,7 +19,7 @@ def _generate_and_run_out(refs: list[weakref.ref[torch.Tensor]]) -> None:
     raise torch.OutOfMemoryError(MESSAGE)
 
 
-def test_traceback_frames_keep_tensors_alive_until_released():
+def test_traceback_frames_keep_tensors_alive_until_released() -> None:
     refs: list[weakref.ref[torch.Tensor]] = []
     try:
         _generate_and_run_out(refs)
@@ -33,7 +33,7 @@ def test_traceback_frames_keep_tensors_alive_until_released():
     )
 
 
-def test_guard_turns_oom_into_a_failure_and_the_session_goes_on():
+def test_guard_turns_oom_into_a_failure_and_the_session_goes_on() -> None:
     refs: list[weakref.ref[torch.Tensor]] = []
     with OomGuard("1024x1024/simple on cpu", device="cpu") as guard:
         _generate_and_run_out(refs)
@@ -45,12 +45,12 @@ def test_guard_turns_oom_into_a_failure_and_the_session_goes_on():
     assert guard.failure is None
 
 
-def test_guard_passes_other_errors_through():
+def test_guard_passes_other_errors_through() -> None:
     with pytest.raises(ValueError, match="not memory"), OomGuard():
         raise ValueError("not memory")
 
 
-def test_is_oom():
+def test_is_oom() -> None:
     assert is_oom(torch.OutOfMemoryError("x"))
     assert is_oom(RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 10 bytes"))
     assert not is_oom(RuntimeError("shape mismatch"))

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -9,8 +10,13 @@ from benchmarks.measurement_overhead import ARMS, OverheadReport, measure_overhe
 from zimage_qa.errors import QAUsageError
 from zimage_qa.verdict import Status
 
+if TYPE_CHECKING:
+    from tests.unit.measure.conftest import FakeNvml, SleepPipeline
 
-def test_overhead_of_the_recorder_on_a_sleeping_pipeline(sleep_pipe, fake_nvml):
+
+def test_overhead_of_the_recorder_on_a_sleeping_pipeline(
+    sleep_pipe: SleepPipeline, fake_nvml: FakeNvml
+) -> None:
     sleep_pipe.text_encoder.seconds, sleep_pipe.transformer.seconds, sleep_pipe.vae.seconds = (
         0.002,
         0.002,
@@ -31,12 +37,12 @@ def test_overhead_of_the_recorder_on_a_sleeping_pipeline(sleep_pipe, fake_nvml):
     assert not sleep_pipe.transformer._forward_pre_hooks  # detached afterwards
 
 
-def test_overhead_needs_rounds(sleep_pipe):
+def test_overhead_needs_rounds(sleep_pipe: SleepPipeline) -> None:
     with pytest.raises(QAUsageError, match="at least 4 rounds"):
         measure_overhead(sleep_pipe, sync=lambda: None, rounds=3)
 
 
-def test_a_steady_drift_is_charged_to_no_arm():
+def test_a_steady_drift_is_charged_to_no_arm() -> None:
     """Every generation takes 1 ms longer than the one before (a GPU warming up): the mirrored pairs
     cancel it exactly, where a plain rotation would charge it to the arm that more often runs later."""
     times: dict[str, list[float]] = {arm: [] for arm in ARMS}
@@ -51,7 +57,7 @@ def test_a_steady_drift_is_charged_to_no_arm():
     assert rotated != pytest.approx([1.0] * 8)  # the control: single rounds do see the drift
 
 
-def test_a_noisy_bare_loop_is_unstable_not_a_pass():
+def test_a_noisy_bare_loop_is_unstable_not_a_pass() -> None:
     steady = OverheadReport(
         8, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 200, 6.0, 0.02, True, 8, {"bare": (1.0, 1.001) * 4}
     )

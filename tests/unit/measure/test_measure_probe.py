@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from zimage_qa.measure import probe
 from zimage_qa.measure.probe import HostCalibration, HostProbe, HostState, bracketed, busy_cpu, host_state_of
 
 
@@ -47,10 +48,10 @@ def test_the_record_reads_back() -> None:
 
 
 def test_a_cpu_host_is_busy_when_other_work_holds_half_its_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(probe.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(probe.os, "getloadavg", lambda: (2.1, 0.0, 0.0))
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (2.1, 0.0, 0.0))
     assert not busy_cpu(own_threads=2)  # the gate's own two threads
-    monkeypatch.setattr(probe.os, "getloadavg", lambda: (3.2, 0.0, 0.0))
+    monkeypatch.setattr(os, "getloadavg", lambda: (3.2, 0.0, 0.0))
     assert busy_cpu(own_threads=2)
 
 

@@ -1,15 +1,20 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 import torch
 
 from zimage_qa.errors import QAUsageError
 from zimage_qa.measure.stages import GenerationTiming, StageRecorder, count_forwards
 
+if TYPE_CHECKING:
+    from tests.unit.measure.conftest import SleepPipeline
+
 SLACK_MS = 40.0  # sleep() never returns early; a loaded CI runner may return late
 
 
-def test_stage_split_nfe_and_total(sleep_pipe):
+def test_stage_split_nfe_and_total(sleep_pipe: SleepPipeline) -> None:
     expected = sleep_pipe.expected_ms(8)
     with StageRecorder().attach(sleep_pipe) as recorder, recorder.generation() as g:
         sleep_pipe(num_inference_steps=8)
@@ -29,24 +34,25 @@ def test_stage_split_nfe_and_total(sleep_pipe):
     assert recorder.last is timing
 
 
-def test_extra_info_fields(sleep_pipe):
+def test_extra_info_fields(sleep_pipe: SleepPipeline) -> None:
     with StageRecorder().attach(sleep_pipe) as recorder, recorder.generation() as g:
         sleep_pipe(num_inference_steps=2)
     info = g.timing.to_extra_info()
     assert set(info) == {"stages_ms", "nfe"}
-    assert set(info["stages_ms"]) == {"text_encode", "denoise", "vae_decode"}
+    stages = info["stages_ms"]
+    assert isinstance(stages, dict) and set(stages) == {"text_encode", "denoise", "vae_decode"}
     assert info["nfe"] == 2
 
 
 @pytest.mark.parametrize("steps", [1, 8, 9])
-def test_nfe_counts_every_forward(sleep_pipe, steps):
+def test_nfe_counts_every_forward(sleep_pipe: SleepPipeline, steps: int) -> None:
     sleep_pipe.transformer.seconds = sleep_pipe.text_encoder.seconds = sleep_pipe.vae.seconds = 0.0
     with StageRecorder().attach(sleep_pipe) as recorder, recorder.generation() as g:
         sleep_pipe(num_inference_steps=steps)
     assert g.timing.nfe == steps
 
 
-def test_calls_outside_a_generation_are_not_recorded(sleep_pipe):
+def test_calls_outside_a_generation_are_not_recorded(sleep_pipe: SleepPipeline) -> None:
     sleep_pipe.dit_s = 0.0
     recorder = StageRecorder().attach(sleep_pipe)
     sleep_pipe(num_inference_steps=3)
@@ -57,7 +63,7 @@ def test_calls_outside_a_generation_are_not_recorded(sleep_pipe):
     assert g.timing.stages_ms == {"text_encode": 0.0, "denoise": 0.0, "vae_decode": 0.0}
 
 
-def test_detach_removes_probes_and_restores_decode(sleep_pipe):
+def test_detach_removes_probes_and_restores_decode(sleep_pipe: SleepPipeline) -> None:
     original = type(sleep_pipe.transformer)
     recorder = StageRecorder().attach(sleep_pipe)
     assert "decode" in sleep_pipe.vae.__dict__
@@ -73,7 +79,7 @@ def test_detach_removes_probes_and_restores_decode(sleep_pipe):
     assert not recorder.attached
 
 
-def test_attach_twice_and_nesting_are_usage_errors(sleep_pipe):
+def test_attach_twice_and_nesting_are_usage_errors(sleep_pipe: SleepPipeline) -> None:
     recorder = StageRecorder().attach(sleep_pipe)
     with pytest.raises(QAUsageError, match="already attached"):
         recorder.attach(sleep_pipe)
@@ -84,12 +90,12 @@ def test_attach_twice_and_nesting_are_usage_errors(sleep_pipe):
         pass
 
 
-def test_attach_needs_a_transformer():
+def test_attach_needs_a_transformer() -> None:
     with pytest.raises(QAUsageError, match="transformer"):
         StageRecorder().attach(object())
 
 
-def test_failed_generation_leaves_recorder_usable(sleep_pipe):
+def test_failed_generation_leaves_recorder_usable(sleep_pipe: SleepPipeline) -> None:
     sleep_pipe.dit_s = 0.0
     recorder = StageRecorder().attach(sleep_pipe)
     handles = []
@@ -109,7 +115,7 @@ def test_failed_generation_leaves_recorder_usable(sleep_pipe):
     assert g.timing.nfe == 3
 
 
-def test_count_forwards_is_exact_and_removes_its_hook():
+def test_count_forwards_is_exact_and_removes_its_hook() -> None:
     module = torch.nn.Linear(2, 2)
     with count_forwards(module) as forwards:
         for _ in range(9):
@@ -121,6 +127,6 @@ def test_count_forwards_is_exact_and_removes_its_hook():
         pass
 
 
-def test_coverage_of_an_empty_total_is_zero():
+def test_coverage_of_an_empty_total_is_zero() -> None:
     timing = GenerationTiming(total_ms=0.0, stages_ms={"denoise": 0.0}, nfe=0)
     assert timing.coverage == 0.0

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import torch
@@ -14,6 +14,9 @@ import torch
 from zimage_qa.measure.stages import GenerationTiming, StageRecorder, count_forwards, is_offloaded
 from zimage_qa.measure.warnings_log import WarningsLog
 from zimage_qa.models.reference import build_reference_pipeline
+
+if TYPE_CHECKING:
+    from tests.unit.measure.conftest import SleepPipeline
 
 STEPS = 2
 
@@ -59,7 +62,7 @@ def check_sound(timing: GenerationTiming, steps: int = STEPS) -> None:
     assert timing.fallback_marks == 0
 
 
-def test_eager_reference_pipeline(pipe):
+def test_eager_reference_pipeline(pipe: Any) -> None:
     with StageRecorder().attach(pipe) as recorder:
         timed(recorder, pipe)
         timing = timed(recorder, pipe)
@@ -68,7 +71,7 @@ def test_eager_reference_pipeline(pipe):
     assert timing.coverage >= 0.5  # a 64x64 image on CPU: tokenising and PIL are a large share
 
 
-def test_in_place_compile_counts_and_times_from_outside(pipe):
+def test_in_place_compile_counts_and_times_from_outside(pipe: Any) -> None:
     backend = CountingBackend()
     recorder = StageRecorder().attach(pipe)
     with WarningsLog().capture("compile"):  # torch.compile's imports warn (DeprecationWarning) on torch 2.13
@@ -87,7 +90,7 @@ def test_in_place_compile_counts_and_times_from_outside(pipe):
     assert "_zqa_call_listeners" not in pipe.transformer.__dict__
 
 
-def test_wrap_compile(pipe):
+def test_wrap_compile(pipe: Any) -> None:
     backend = CountingBackend()
     with WarningsLog().capture("compile"):
         pipe.transformer = torch.compile(pipe.transformer, backend=backend, dynamic=False)
@@ -98,7 +101,9 @@ def test_wrap_compile(pipe):
     check_sound(timing)
 
 
-def test_model_offload_reports_transfer_apart_from_the_stages(pipe, monkeypatch):
+def test_model_offload_reports_transfer_apart_from_the_stages(
+    pipe: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from accelerate.hooks import CpuOffload
 
     pipe.enable_model_cpu_offload(device="cpu")
@@ -127,7 +132,7 @@ def test_model_offload_reports_transfer_apart_from_the_stages(pipe, monkeypatch)
     assert "maybe_free_model_hooks" not in pipe.__dict__
 
 
-def test_unrecorded_cuda_event_falls_back_to_host_time(sleep_pipe):
+def test_unrecorded_cuda_event_falls_back_to_host_time(sleep_pipe: SleepPipeline) -> None:
     """What in-place compile did to CUDA events: one never recorded. The timing says so, no crash."""
 
     class Event:
@@ -173,7 +178,7 @@ def test_unrecorded_cuda_event_falls_back_to_host_time(sleep_pipe):
     assert timing.stages_ms["denoise"] >= 4 * sleep_pipe.dit_s * 1000
 
 
-def test_offload_wrappers_come_off_whatever_the_order_and_a_raising_generation(pipe):
+def test_offload_wrappers_come_off_whatever_the_order_and_a_raising_generation(pipe: Any) -> None:
     """The recorder wraps `pipe.maybe_free_model_hooks` and `vae.decode` on the instances for its life, and
     accelerate's hook methods on their classes for each generation: none may stay behind or break."""
     from accelerate.hooks import CpuOffload

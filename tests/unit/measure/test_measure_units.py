@@ -10,12 +10,12 @@ from zimage_qa.measure.units import format_bytes, format_seconds, parse_duration
     ("text", "seconds"),
     [("1.6s", 1.6), ("850ms", 0.85), ("850 ms", 0.85), ("2min", 120.0), ("250us", 250e-6), (" 3S ", 3.0)],
 )
-def test_parse_duration(text, seconds):
+def test_parse_duration(text: str, seconds: float) -> None:
     assert parse_duration(text) == pytest.approx(seconds)
 
 
 @pytest.mark.parametrize("text", ["1.6", "fast", "-1s", "1.6 sec", "", "1.6h", "nan s"])
-def test_parse_duration_rejects_with_the_value_and_the_forms(text):
+def test_parse_duration_rejects_with_the_value_and_the_forms(text: str) -> None:
     with pytest.raises(QAUsageError) as info:
         parse_duration(text)
     assert repr(text) in str(info.value)
@@ -32,26 +32,26 @@ def test_parse_duration_rejects_with_the_value_and_the_forms(text):
         ("10B", 10),
     ],
 )
-def test_parse_size(text, size):
+def test_parse_size(text: str, size: int) -> None:
     assert parse_size(text) == size
 
 
 @pytest.mark.parametrize("text", ["24", "24G", "lots", "-1GiB", "1.5 GiBs"])
-def test_parse_size_rejects_with_the_value_and_the_forms(text):
+def test_parse_size_rejects_with_the_value_and_the_forms(text: str) -> None:
     with pytest.raises(QAUsageError) as info:
         parse_size(text)
     assert repr(text) in str(info.value)
     assert "GiB" in str(info.value)
 
 
-def test_parse_percent():
+def test_parse_percent() -> None:
     assert parse_percent("5%") == pytest.approx(0.05)
     assert parse_percent("0.05") == pytest.approx(0.05)
     with pytest.raises(QAUsageError, match="percentage"):
         parse_percent("five")
 
 
-def test_formatting():
+def test_formatting() -> None:
     assert format_bytes(21.69 * 2**30) == "21.69 GiB"
     assert format_bytes(512 * 2**20) == "512.0 MiB"
     assert format_bytes(-3 * 2**10) == "-3.0 KiB"

@@ -23,7 +23,7 @@ class DeprecatedModel(torch.nn.Module):
 
 
 @pytest.mark.filterwarnings("error")
-def test_deprecation_in_model_code_is_recorded_not_raised():
+def test_deprecation_in_model_code_is_recorded_not_raised() -> None:
     warnings.simplefilter("error")  # what a host repository's `filterwarnings = error` sets
     log = WarningsLog()
     model = DeprecatedModel()
@@ -44,17 +44,17 @@ def plain(self: object) -> None:
     return None
 
 
-def test_a_deprecation_from_third_party_code_is_recorded_as_that_library_raised_it():
+def test_a_deprecation_from_third_party_code_is_recorded_as_that_library_raised_it() -> None:
     """torch.jit.script_method warns (DeprecationWarning in torch 2.13, FutureWarning in 2.14): the log
     records whatever category and module torch used, never a category of its own."""
     with warnings.catch_warnings(record=True) as raised:
         warnings.simplefilter("always")
-        torch.jit.script_method(plain)
+        torch.jit.script_method(plain)  # type: ignore[attr-defined,no-untyped-call]  # not in torch.jit's __all__
     if not raised:
         pytest.skip(f"torch {torch.__version__} no longer warns on script_method")
     log = WarningsLog()
     with log.capture("load"):
-        torch.jit.script_method(plain)  # what torch.compile's imports do on torch 2.13
+        torch.jit.script_method(plain)  # type: ignore[attr-defined,no-untyped-call]  # as torch.compile's imports do
     (record,) = log.records
     assert record.category == raised[0].category.__name__
     assert issubclass(raised[0].category, (DeprecationWarning, FutureWarning, PendingDeprecationWarning))
@@ -62,7 +62,7 @@ def test_a_deprecation_from_third_party_code_is_recorded_as_that_library_raised_
     assert record.module.startswith("torch.jit")
 
 
-def test_dedupe_across_phases_and_categories():
+def test_dedupe_across_phases_and_categories() -> None:
     log = WarningsLog()
     with log.capture("load"):
         warnings.warn("cast to bfloat16 at 0x7f00aa", UserWarning, stacklevel=1)
@@ -76,7 +76,7 @@ def test_dedupe_across_phases_and_categories():
     assert len(log) == 2
 
 
-def test_warning_raised_before_an_error_is_still_recorded():
+def test_warning_raised_before_an_error_is_still_recorded() -> None:
     log = WarningsLog()
 
     def failing_work() -> None:
@@ -89,7 +89,7 @@ def test_warning_raised_before_an_error_is_still_recorded():
     assert log.records[0].message == "about to fail"
 
 
-def test_new_since_baseline_ignores_numbers():
+def test_new_since_baseline_ignores_numbers() -> None:
     def record(category: str, message: str) -> WarningRecord:
         return WarningRecord(category, message, "m", "m.py", 1)
 
@@ -104,7 +104,7 @@ def test_new_since_baseline_ignores_numbers():
     assert new_warnings(current, [("UserWarning", "new default attention backend")]) == tuple(current[:2])
 
 
-def test_record_round_trips_through_a_dict():
+def test_record_round_trips_through_a_dict() -> None:
     record = WarningRecord("torch.jit.TracerWarning", "x", "torch.jit", "/p.py", 3, 4, ("load",))
     assert WarningRecord.from_dict(record.to_dict()) == record
     assert "x4" in record.describe()
@@ -119,9 +119,9 @@ def test_record_round_trips_through_a_dict():
         ("", "?"),
     ],
 )
-def test_module_of(path, module):
+def test_module_of(path: str, module: str) -> None:
     assert module_of(path) == module
 
 
-def test_normalise_message():
+def test_normalise_message() -> None:
     assert normalise_message("tensor 0x7fab  of 1.5e-3 and 12") == "tensor # of # and #"

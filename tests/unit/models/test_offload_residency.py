@@ -68,7 +68,7 @@ def model() -> LoadedModel:
     return LoadedModel(ModelSpec(ProfileKind.REFERENCE, "reference"), pipe, "cpu", torch.float32, 0.0)
 
 
-def test_the_ledger_sees_what_the_hooks_do(model, monkeypatch):
+def test_the_ledger_sees_what_the_hooks_do(model: LoadedModel, monkeypatch: pytest.MonkeyPatch) -> None:
     device = Device(monkeypatch, model.pipe)
     model.generate(CASE.prompt, 64, 64, 2, 0)
     assert device.models == [] and device.frees == 1  # the call ends with maybe_free_model_hooks
@@ -84,7 +84,9 @@ def zero_inputs(model: LoadedModel) -> tuple[Any, ...]:
     return call.args
 
 
-def test_no_model_is_on_the_device_when_a_timed_generation_starts(model, monkeypatch):
+def test_no_model_is_on_the_device_when_a_timed_generation_starts(
+    model: LoadedModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The H200 run of issue 14: the latency rounds' roofline counted FLOPs with one transformer forward
     outside pipe(...), which left the transformer on the device; the first back-to-back image then skipped
     its host-to-device copy, started with two models held, and the later images read as a creep."""
@@ -112,7 +114,9 @@ def test_no_model_is_on_the_device_when_a_timed_generation_starts(model, monkeyp
     assert latency.released_before == drift.released_before == []  # nothing was left for the guard to fix
 
 
-def test_a_generation_that_raises_halfway_leaves_no_model_on_the_device(model, monkeypatch):
+def test_a_generation_that_raises_halfway_leaves_no_model_on_the_device(
+    model: LoadedModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
     device = Device(monkeypatch, model.pipe)
     forwards = []
 
@@ -130,7 +134,9 @@ def test_a_generation_that_raises_halfway_leaves_no_model_on_the_device(model, m
     assert device.models == [] and device.frees == 2
 
 
-def test_a_model_left_on_the_device_is_released_before_the_timed_call(model, monkeypatch):
+def test_a_model_left_on_the_device_is_released_before_the_timed_call(
+    model: LoadedModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The guard for what the gate does not know about (a loader hook's pipeline, a future check): the
     release happens outside the timed span, and the run says it had to."""
     device = Device(monkeypatch, model.pipe)
@@ -152,7 +158,7 @@ def test_a_model_left_on_the_device_is_released_before_the_timed_call(model, mon
     assert run.timings[0].transfer_calls == run.timings[1].transfer_calls
 
 
-def test_pipelines_without_model_offload_are_left_alone():
+def test_pipelines_without_model_offload_are_left_alone() -> None:
     class Plain:
         def maybe_free_model_hooks(self) -> None:
             raise AssertionError("not offloaded: nothing to free")
@@ -169,7 +175,9 @@ def test_pipelines_without_model_offload_are_left_alone():
 @pytest.mark.filterwarnings(
     "ignore:`torch.jit.script_method` is deprecated:DeprecationWarning"
 )  # torch's own
-def test_a_compiled_and_offloaded_transformer_is_seen_on_the_device(model, monkeypatch):
+def test_a_compiled_and_offloaded_transformer_is_seen_on_the_device(
+    model: LoadedModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """compile=wrap,offload=model: once `maybe_free_model_hooks` re-applies the offload after a call, the
     hook holds the torch.compile wrapper, not the module inside it; both must count as the transformer."""
     model.pipe.transformer = torch.compile(model.pipe.transformer)  # lazy: nothing compiles until a call

@@ -218,6 +218,6 @@ def test_the_gate_loads_onto_the_device_only_what_it_serves_resident(
         return original(path, device, dtype, place=place)
 
     monkeypatch.setattr(pretrained, "load_pretrained", load)
-    session = GateSession(GateOptions(variant=variant or None), load_config(), resolve_spec(str(folder)))
+    session = GateSession(GateOptions(variant=variant), load_config(), resolve_spec(str(folder)))
     loaded = session._load(session.spec)
     assert seen == [place] and type(loaded.pipe).__name__ == "ZImagePipeline"

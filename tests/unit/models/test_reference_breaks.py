@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import math
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -39,7 +40,8 @@ def generate(pipe: Any, case: Case, prompt: str | None = "", **kwargs: Any) -> n
             num_inference_steps=kwargs.pop("steps", case.steps), guidance_scale=0.0,
             generator=torch.Generator("cpu").manual_seed(case.seed), output_type="np", **kwargs,
         )  # fmt: skip
-    return (np.clip(result.images[0], 0, 1) * 255 + 0.5).astype(np.uint8)
+    picture: np.ndarray = (np.clip(result.images[0], 0, 1) * 255 + 0.5).astype(np.uint8)
+    return picture
 
 
 def perturbed(module: Any, relative: float, seed: int = 1) -> None:
@@ -103,6 +105,16 @@ def _vae_config(**change: Callable[[float], float]) -> Break:
     return run
 
 
+def _perturbing(part: str, relative: float) -> Break:
+    """Generate after `perturbed` on the pipeline's `part` (a dotted attribute path)."""
+
+    def run(pipe: Any, case: Case) -> np.ndarray:
+        perturbed(operator.attrgetter(part)(pipe), relative)
+        return generate(pipe, case)
+
+    return run
+
+
 def _vae_bf16(pipe: Any, case: Case) -> np.ndarray:  # the pipeline casts the latents to the VAE's dtype
     import torch
 
@@ -115,7 +127,7 @@ BREAKS: dict[str, Break] = {
     "scheduler dynamic shifting": _dynamic_shift,
     "sigmas of another spacing": _sigmas,
     "one step fewer": lambda pipe, case: generate(pipe, case, steps=case.steps - 1),
-    "DiT weights perturbed 1 %": lambda pipe, case: (perturbed(pipe.transformer, 0.01), generate(pipe, case))[1],
+    "DiT weights perturbed 1 %": _perturbing("transformer", 0.01),
     "DiT output x0.97": _output_scaled,
     "DiT in bfloat16": _dit_bf16,
     "prompt embedding truncated by 4 tokens": lambda pipe, case: generate(
@@ -124,13 +136,13 @@ BREAKS: dict[str, Break] = {
     "prompt embedding from the last layer": lambda pipe, case: generate(
         pipe, case, None, prompt_embeds=[embeds(pipe, case, -1)]
     ),
-    "text encoder perturbed 2 %": lambda pipe, case: (perturbed(pipe.text_encoder, 0.02), generate(pipe, case))[1],
+    "text encoder perturbed 2 %": _perturbing("text_encoder", 0.02),
     "VAE scaling factor +10 %": _vae_config(scaling_factor=lambda s: s * 1.1),
     "VAE scaling factor -10 %": _vae_config(scaling_factor=lambda s: s * 0.9),
     "VAE shift factor dropped": _vae_config(shift_factor=lambda s: 0.0),
     "VAE shift factor +0.1": _vae_config(shift_factor=lambda s: s + 0.1),
     "VAE shift factor -0.1": _vae_config(shift_factor=lambda s: s - 0.1),
-    "VAE decoder perturbed 2 %": lambda pipe, case: (perturbed(pipe.vae.decoder, 0.02), generate(pipe, case))[1],
+    "VAE decoder perturbed 2 %": _perturbing("vae.decoder", 0.02),
     "VAE in bfloat16": _vae_bf16,
 }  # fmt: skip
 VAE_MARGIN = 1.5  # the VAE breaks fail by at least this (they were the ones the verdict once tolerated)

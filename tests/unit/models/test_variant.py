@@ -15,14 +15,14 @@ from zimage_qa.models.variant import CompileKind, OffloadKind, Variant
 
 
 @pytest.mark.parametrize("text", ["", "eager", " default ", "compile=none"])
-def test_default_is_eager(text):
+def test_default_is_eager(text: str) -> None:
     variant = Variant.parse(text)
     assert variant == Variant()
     assert variant.label == "eager"
     assert variant.is_default
 
 
-def test_parse_all_settings_and_read_back():
+def test_parse_all_settings_and_read_back() -> None:
     variant = Variant.parse(
         "compile=inplace:max-autotune, offload=model,attention=_native_flash,quant=torchao:int8wo"
     )
@@ -37,7 +37,7 @@ def test_parse_all_settings_and_read_back():
     assert Variant.parse(variant.describe()) == variant
 
 
-def test_labels_keep_variants_apart():
+def test_labels_keep_variants_apart() -> None:
     texts = ["eager", "compile=wrap", "compile=inplace", "compile=inplace:reduce-overhead", "offload=model",
              "offload=sequential", "attn=flash", "quantize=bnb:8bit", "compile=wrap,offload=model"]  # fmt: skip
     labels = [Variant.parse(t).label for t in texts]
@@ -59,13 +59,13 @@ def test_labels_keep_variants_apart():
         ("offload=model,offload=none", "twice"),
     ],
 )
-def test_bad_text_is_one_line_usage_error_naming_the_fix(text, fix):
+def test_bad_text_is_one_line_usage_error_naming_the_fix(text: str, fix: str) -> None:
     with pytest.raises(QAUsageError, match=fix) as info:
         Variant.parse(text)
     assert "\n" not in str(info.value)
 
 
-def test_compile_mode_needs_compile():
+def test_compile_mode_needs_compile() -> None:
     with pytest.raises(QAUsageError, match="needs compile=wrap or compile=inplace"):
         Variant(compile_mode="max-autotune")
 
@@ -75,7 +75,7 @@ def pipe() -> Any:
     return build_reference_pipeline()
 
 
-def test_apply_in_place_compile_attention_and_offload(pipe):
+def test_apply_in_place_compile_attention_and_offload(pipe: Any) -> None:
     transformer = pipe.transformer
     with WarningsLog().capture(
         "variant"
@@ -89,7 +89,7 @@ def test_apply_in_place_compile_attention_and_offload(pipe):
     assert applied.apply_s >= 0
 
 
-def test_apply_wrap_compile_replaces_the_transformer(pipe):
+def test_apply_wrap_compile_replaces_the_transformer(pipe: Any) -> None:
     transformer = pipe.transformer
     with WarningsLog().capture("variant"):
         Variant.parse("compile=wrap").apply(pipe, "cpu")
@@ -97,12 +97,12 @@ def test_apply_wrap_compile_replaces_the_transformer(pipe):
     assert pipe.transformer._orig_mod is transformer
 
 
-def test_unknown_attention_backend_lists_the_known(pipe):
+def test_unknown_attention_backend_lists_the_known(pipe: Any) -> None:
     with pytest.raises(QAUsageError, match="_native_flash"):
         Variant(attention="warp").apply(pipe, "cpu")
 
 
-def test_missing_quantization_library_names_the_pip_install(monkeypatch):
+def test_missing_quantization_library_names_the_pip_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     with pytest.raises(QAUsageError, match="pip install torchao"):
         Variant(quantize="torchao:int8wo").check_installed()
@@ -112,7 +112,7 @@ def test_missing_quantization_library_names_the_pip_install(monkeypatch):
         Variant(offload=OffloadKind.MODEL).check_installed()
 
 
-def test_torchao_quantizes_the_transformer(pipe, monkeypatch):
+def test_torchao_quantizes_the_transformer(pipe: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[Any, Any]] = []
 
     class Int8WeightOnlyConfig:
@@ -134,7 +134,7 @@ def test_torchao_quantizes_the_transformer(pipe, monkeypatch):
         Variant.parse("quantize=torchao:float8wo").apply(pipe, "cpu")
 
 
-def test_bnb_needs_cuda(pipe, monkeypatch):
+def test_bnb_needs_cuda(pipe: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: object())
     with pytest.raises(QAUsageError, match="needs a CUDA device"):
         Variant(quantize="bnb:8bit").apply(pipe, "cpu")

@@ -13,7 +13,8 @@ from zimage_qa.report import write_report
 
 @pytest.fixture
 def records(tmp_path: Path) -> list[CheckRecord]:
-    return gate_records(tmp_path / "qa-report")
+    made: list[CheckRecord] = gate_records(tmp_path / "qa-report")
+    return made
 
 
 @pytest.fixture

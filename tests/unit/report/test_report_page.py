@@ -150,3 +150,17 @@ def test_reading_something_else_is_a_usage_error(tmp_path: Path, text: str) -> N
     path.write_text(text)
     with pytest.raises(QAUsageError, match=r"results\.json|malformed|cannot read"):
         read_results(path)
+
+
+def test_values_the_run_did_not_record_read_as_such_not_as_null(tmp_path: Path) -> None:
+    """A CPU run has no driver, no CUDA and no GPU memory: the page says so in words, never `null`."""
+    fingerprint = {**FINGERPRINT, "driver": None, "cuda_driver": None, "cuda_runtime": None,
+                   "gpus": [{"index": 0, "name": "GPU", "compute_capability": None, "memory_bytes": None}]}  # fmt: skip
+    record = CheckRecord(Family.GUARD, "t::ok", "ok", Status.PASSED, "fine", {"budget_ms": None, "nfe": 8})
+    page = write_report(tmp_path / "r", [record], fingerprint=fingerprint).read_text(encoding="utf-8")
+    environment = page[page.index('<h2 id="environment">') :]
+    assert "<dt>driver</dt><dd>not recorded</dd>" in environment
+    assert "<dt>modelscope</dt><dd>not recorded</dd>" in environment
+    assert '<td>0</td><td>GPU</td><td>—</td><td class="num">—</td>' in environment
+    assert "<dt>budget_ms</dt><dd><code>—</code></dd>" in page and "<dd><code>8</code></dd>" in page
+    assert "null" not in page and "None" not in page

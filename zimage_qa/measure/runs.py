@@ -1,26 +1,56 @@
-"""Finding and reading pytest-benchmark saved runs: paths and JSON only, no statistics.
+"""pytest-benchmark's saved runs, read in one place for the baseline, `zqa history` and `zqa gate`.
 
 Accepts a `.benchmarks` folder (`<machine-id>/NNNN_*.json`), any folder of saved-run JSON files
 (searched recursively, as CI artifacts unpack) and single files, several at once. A file that is
 not JSON, is empty, or is not a saved run is skipped with a reason; the same run found twice (two
-artifacts of one chain) is read once.
+artifacts of one chain) is read once. Benchmark names are read as `zimage_qa.identity.stable_name`
+gives them, so older names and other install paths still meet.
+
+A saved benchmark gives one primary metric, `median` (stats.median, seconds), with its in-run spread
+(q1, q3, iqr or stddev, and the raw `data` when saved), plus every numeric value in `extra_info`,
+flattened to dotted keys: `stages_ms.denoise`, `nfe`, `vram.peak_reserved_gib`, `glyph.score`. Lists
+(`rounds_s`, `times_s`: per-round samples) are data, not metrics: the warm rounds of the primary metric
+are read apart. Which metrics a reader keeps is the caller's choice (`tracks`); paths and JSON only,
+no judging.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+import statistics
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from zimage_qa.errors import QAUsageError
-from zimage_qa.history.fingerprint import software_fields, weights_of
-from zimage_qa.history.metrics import PRIMARY, MetricPolicy, Value, flatten_extra, stats_point
-from zimage_qa.history.records import Skipped
-from zimage_qa.identity import Fields, benchmark_fields, machine_fields, stable_name
+from zimage_qa.identity import (
+    Fields,
+    benchmark_fields,
+    machine_fields,
+    software_fields,
+    stable_name,
+    weights_of,
+)
+
+PRIMARY = "median"
+
+
+class Point(NamedTuple):
+    """One run's value of one metric, with the in-run spread: quartiles and the standard error.
+
+    A NamedTuple rather than a frozen dataclass: 1,000 runs make hundreds of thousands of them.
+    """
+
+    value: float
+    lo: float
+    hi: float
+    se: float
+
+
+Value = float | Point  # a plain float is a value without in-run spread (most of extra_info)
 
 
 class Entry(NamedTuple):
@@ -52,6 +82,16 @@ class SavedRun:
 
 
 @dataclass(frozen=True)
+class Skipped:
+    file: str
+    reason: str
+
+    @property
+    def warning(self) -> str:
+        return f"skipped {self.file}: {self.reason}"
+
+
+@dataclass(frozen=True)
 class Loaded:
     runs: tuple[SavedRun, ...]
     skipped: tuple[Skipped, ...]
@@ -59,8 +99,8 @@ class Loaded:
     duplicates: int
 
 
-class _NotARun(Exception):
-    pass
+class NotARun(Exception):
+    """A file that is not a readable pytest-benchmark saved run; the message says why."""
 
 
 def find_files(paths: Sequence[str | Path]) -> list[Path]:
@@ -90,8 +130,13 @@ def find_files(paths: Sequence[str | Path]) -> list[Path]:
     return list(resolved.values())
 
 
-def load_runs(paths: Sequence[str | Path], policy: MetricPolicy) -> Loaded:
-    """Read every saved run under `paths`; raise QAUsageError when none is usable."""
+def _no_metric(metric: str) -> bool:
+    return False
+
+
+def load_runs(paths: Sequence[str | Path], tracks: Callable[[str], bool] = _no_metric) -> Loaded:
+    """Read every saved run under `paths`, oldest first, keeping the metrics `tracks` accepts (none by
+    default: names, rounds and extra_info only); raise QAUsageError when none is usable."""
     files = find_files(paths)
     runs: list[SavedRun] = []
     skipped: list[Skipped] = []
@@ -100,8 +145,8 @@ def load_runs(paths: Sequence[str | Path], policy: MetricPolicy) -> Loaded:
     tracked: dict[str, bool] = {}
     for path in files:
         try:
-            run = _read(path, policy, tracked)
-        except _NotARun as exc:
+            run = _read(path, tracks, tracked)
+        except NotARun as exc:
             skipped.append(Skipped(str(path), str(exc)))
             continue
         key = (run.date or "", run.commit or "", repr(run.machine), repr(run.software))
@@ -119,22 +164,29 @@ def load_runs(paths: Sequence[str | Path], policy: MetricPolicy) -> Loaded:
     return Loaded(tuple(runs), tuple(skipped), len(files), duplicates)
 
 
-def _read(path: Path, policy: MetricPolicy, tracked: dict[str, bool]) -> SavedRun:
+def read_document(path: Path) -> dict[str, Any]:
+    """The JSON of one saved run as written, its `benchmarks` list checked and nothing else; NotARun
+    says why it is not one."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise _NotARun(f"cannot read it ({exc.strerror or exc})") from None
+        raise NotARun(f"cannot read it ({exc.strerror or exc})") from None
     if not raw.strip():
-        raise _NotARun("the file is empty")
+        raise NotARun("the file is empty")
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise _NotARun(f"not valid JSON ({str(exc)[:80]})") from None
-    if not isinstance(data, Mapping) or not isinstance(data.get("benchmarks"), list):
-        raise _NotARun("not a pytest-benchmark saved run (no 'benchmarks' list)")
-    entries = [e for e in (_entry(b, policy, tracked) for b in data["benchmarks"]) if e is not None]
+        raise NotARun(f"not valid JSON ({str(exc)[:80]})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
+        raise NotARun("not a pytest-benchmark saved run (no 'benchmarks' list)")
+    return data
+
+
+def _read(path: Path, tracks: Callable[[str], bool], tracked: dict[str, bool]) -> SavedRun:
+    data = read_document(path)
+    entries = [e for e in (_entry(b, tracks, tracked) for b in data["benchmarks"]) if e is not None]
     if not entries:
-        raise _NotARun("no benchmark in it has a numeric stats.median and a fullname")
+        raise NotARun("no benchmark in it has a numeric stats.median and a fullname")
     commit = data.get("commit_info")
     commit = commit if isinstance(commit, Mapping) else {}
     date = data.get("datetime")
@@ -148,7 +200,7 @@ def _read(path: Path, policy: MetricPolicy, tracked: dict[str, bool]) -> SavedRu
     )
 
 
-def _entry(bench: object, policy: MetricPolicy, tracked: dict[str, bool]) -> Entry | None:
+def _entry(bench: object, tracks: Callable[[str], bool], tracked: dict[str, bool]) -> Entry | None:
     if type(bench) is not dict or type(bench.get("fullname")) is not str:
         return None
     stats = bench.get("stats")
@@ -156,7 +208,7 @@ def _entry(bench: object, policy: MetricPolicy, tracked: dict[str, bool]) -> Ent
     if point is None:
         return None
     metrics: dict[str, Value] = {}
-    if _tracks(PRIMARY, policy, tracked):
+    if _tracks(PRIMARY, tracks, tracked):
         metrics[PRIMARY] = point
     extra = bench.get("extra_info")
     for name, value in flatten_extra(extra):
@@ -164,7 +216,7 @@ def _entry(bench: object, policy: MetricPolicy, tracked: dict[str, bool]) -> Ent
             name = "extra_info.median"  # stats.median keeps the plain name
         keep = tracked.get(name)
         if keep is None:
-            keep = _tracks(name, policy, tracked)
+            keep = _tracks(name, tracks, tracked)
         if keep:
             metrics[name] = value
     return Entry(stable_name(bench["fullname"]), benchmark_fields(extra), metrics, _rounds(extra, stats),
@@ -182,11 +234,72 @@ def _rounds(extra: object, stats: object) -> tuple[float, ...] | None:
     return None
 
 
-def _tracks(metric: str, policy: MetricPolicy, cache: dict[str, bool]) -> bool:
+def _tracks(metric: str, tracks: Callable[[str], bool], cache: dict[str, bool]) -> bool:
     known = cache.get(metric)
     if known is None:
-        known = cache[metric] = policy.tracks(metric)
+        known = cache[metric] = tracks(metric)
     return known
+
+
+def stats_point(stats: Mapping[str, object]) -> Point | None:
+    """The primary metric from pytest-benchmark's `stats`; None when the median is missing."""
+    median = _number(stats.get("median"))
+    if median is None:
+        return None
+    q1, q3 = _number(stats.get("q1")), _number(stats.get("q3"))
+    iqr = _number(stats.get("iqr"))
+    data = stats.get("data")
+    if iqr is None and q1 is None and isinstance(data, list) and len(data) > 1:
+        samples = _numbers(data)
+        if samples is not None:
+            return _sample_point(samples, median)
+    if iqr is None and q1 is not None and q3 is not None:
+        iqr = q3 - q1
+    sigma = iqr / 1.349 if iqr is not None else _number(stats.get("stddev")) or 0.0
+    rounds = _number(stats.get("rounds")) or 1.0
+    lo = q1 if q1 is not None else median - 0.6745 * sigma
+    hi = q3 if q3 is not None else median + 0.6745 * sigma
+    return Point(median, lo, hi, 1.2533 * sigma / math.sqrt(max(rounds, 1.0)))
+
+
+def flatten_extra(extra: object, prefix: str = "") -> list[tuple[str, Value]]:
+    """Numeric values of `extra_info` as (dotted key, value); strings, booleans and NaN are skipped.
+
+    The hot loop of reading a history (a million values for 1,000 runs): concrete type checks, no ABCs,
+    and scalars stay plain floats.
+    """
+    found: list[tuple[str, Value]] = []
+    if type(extra) is not dict:
+        return found
+    for key, value in extra.items():
+        kind = type(value)
+        if kind is float or kind is int:
+            if math.isfinite(value):
+                found.append((prefix + key, float(value)))
+        elif kind is dict:
+            found.extend(flatten_extra(value, f"{prefix}{key}."))
+    return found
+
+
+def _sample_point(samples: list[float], median: float) -> Point:
+    if len(samples) < 2:
+        return Point(median, median, median, 0.0)
+    q1, _, q3 = statistics.quantiles(samples, n=4, method="inclusive")
+    sigma = (q3 - q1) / 1.349
+    return Point(median, q1, q3, 1.2533 * sigma / math.sqrt(len(samples)))
+
+
+def _number(value: object) -> float | None:
+    kind = type(value)
+    if kind is not float and kind is not int:  # bool is not int by type, as intended
+        return None
+    number = float(value)  # type: ignore[arg-type]
+    return number if math.isfinite(number) else None
+
+
+def _numbers(values: list[object]) -> list[float] | None:
+    numbers = [_number(v) for v in values]
+    return None if any(n is None for n in numbers) else [n for n in numbers if n is not None]
 
 
 def _opt_text(value: object) -> str | None:

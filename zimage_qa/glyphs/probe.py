@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from zimage_qa.glyphs.confusables import Source, Substitution, known_look_alikes, look_alikes
 from zimage_qa.glyphs.fontset import Face
 from zimage_qa.glyphs.lines import Alternatives, LineRecogniser, OcrEngine, Recognition, TextLine, probability
+from zimage_qa.glyphs.render import render_line
 from zimage_qa.glyphs.verdict import normalise, reading_order
 
 if TYPE_CHECKING:
@@ -74,8 +75,6 @@ def rival_probability(alternatives: Alternatives, rival: str) -> float:
 
 def read(engine: OcrEngine, jobs: Sequence[Job]) -> tuple[Recognition, ...]:
     """Each job rendered and read as one line: by the recogniser alone where the engine offers it."""
-    from zimage_qa.glyphs.render import render_line
-
     renders = [render_line(job.text, job.face, job.seed) for job in jobs]
     if isinstance(engine, LineRecogniser):
         return engine.recognise(renders)

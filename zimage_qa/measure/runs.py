@@ -20,9 +20,10 @@ import json
 import math
 import statistics
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from zimage_qa.errors import QAUsageError
@@ -62,7 +63,7 @@ class Entry(NamedTuple):
     metrics: dict[str, Value]
     rounds: tuple[float, ...] | None = None
     weights: str | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)  # the record's extra_info, as saved
+    extra: Mapping[str, Any] = MappingProxyType({})  # the record's extra_info, as saved
 
 
 @dataclass(frozen=True)

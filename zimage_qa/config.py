@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from zimage_qa.errors import QAUsageError
+from zimage_qa.glyphs import fontset
+from zimage_qa.golden.thresholds import Thresholds as GoldenThresholds
 from zimage_qa.measure.budget import LatencyBudget, MemoryCeiling
 from zimage_qa.measure.memory import MemoryKind
 from zimage_qa.measure.units import parse_duration, parse_size
@@ -361,7 +363,6 @@ def _thresholds(t: _Table, base: Thresholds) -> Thresholds:
         golden=t.get("golden", dict, base.golden),
     )  # fmt: skip
     t.done()
-    from zimage_qa.golden.thresholds import Thresholds as GoldenThresholds
 
     try:
         GoldenThresholds.from_mapping(dict(result.golden))
@@ -387,12 +388,11 @@ def _glyph_fonts(root: _Table, base: Path) -> tuple[Path, ...]:
     table.done()
     if not all(isinstance(p, str) and p.strip() for p in raw):
         raise table.fail("fonts", f"{raw!r} is not a list of file paths", 'write fonts = ["fonts/brand.ttf"]')
-    from zimage_qa.glyphs.fontset import resolve, user_face
 
-    paths = resolve(raw, base)
+    paths = fontset.resolve(raw, base)
     for path in paths:
         try:
-            user_face(path)
+            fontset.user_face(path)
         except QAUsageError as exc:
             raise table.fail(
                 "fonts", str(exc), "paths are relative to the folder of this config file"
@@ -402,9 +402,7 @@ def _glyph_fonts(root: _Table, base: Path) -> tuple[Path, ...]:
 
 def _check_glyph_coverage(config: QAConfig) -> None:
     """Every glyph case's text can be rendered by some calibration font, or the config is refused."""
-    from zimage_qa.glyphs.fontset import with_user_fonts
-
-    fonts = with_user_fonts(config.glyph_fonts)
+    fonts = fontset.with_user_fonts(config.glyph_fonts)
     for i, case in enumerate(config.glyphs):
         refusal = fonts.refusal(case.expect)
         if refusal is not None:

@@ -10,7 +10,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zimage_qa import extras
+from zimage_qa.config import load_config
 from zimage_qa.errors import QAUsageError
+from zimage_qa.measure.fingerprint import fingerprint
+from zimage_qa.models import pretrained
+from zimage_qa.models.profiles import ProfileKind, identify, resolve_spec
+from zimage_qa.options import find_ini, raw_values, resolve
+from zimage_qa.preflight import check_device
 from zimage_qa.verdict import Status, Verdict
 
 if TYPE_CHECKING:
@@ -57,8 +64,6 @@ def resolved_options(args: argparse.Namespace) -> tuple[Any, dict[str, dict[str,
     them (zimage_qa.options), with where each value came from."""
     import os
 
-    from zimage_qa.options import find_ini, raw_values, resolve
-
     cli = {name: getattr(args, name.replace("-", "_"), None) for name in DOCTOR_OPTIONS}
     found = find_ini(Path.cwd())
     root, ini = found if found is not None else (Path.cwd(), {})
@@ -70,13 +75,10 @@ def resolved_options(args: argparse.Namespace) -> tuple[Any, dict[str, dict[str,
 
 def model_status(model: str, revision: str | None) -> dict[str, Any]:
     """Whether `--qa-model` is a valid value, and whether its weights are present here (not loaded)."""
-    from zimage_qa.models.pretrained import check_pipeline_dir
-    from zimage_qa.models.profiles import ProfileKind, resolve_spec
-
     try:
         spec = resolve_spec(model, revision)
         if spec.kind is ProfileKind.LOCAL:
-            check_pipeline_dir(Path(spec.source))
+            pretrained.check_pipeline_dir(Path(spec.source))
     except QAUsageError as exc:
         return {"model": model, "resolves": False, "problem": str(exc)}
     weights = weights_presence(spec)
@@ -95,10 +97,6 @@ def weights_presence(spec: ModelSpec) -> Verdict:
     PASSED names the folder and the identity of what would load; FAILED names where it looked and the
     command that fetches the weights (an empty cache is never "found"). `values`: `path`, `identity`.
     """
-    from zimage_qa.models import pretrained
-    from zimage_qa.models.identity import identify
-    from zimage_qa.models.profiles import ProfileKind
-
     if spec.kind in (ProfileKind.REFERENCE, ProfileKind.SYNTHETIC):
         identity = identify(spec, None).text
         return Verdict.passed(f"built in code, nothing to fetch ({identity})", path="", identity=identity)
@@ -125,16 +123,12 @@ def weights_presence(spec: ModelSpec) -> Verdict:
 
 
 def _looked_in(spec: ModelSpec) -> str:
-    from zimage_qa.models.profiles import ProfileKind
-
     if spec.kind is ProfileKind.HUGGINGFACE:
         from huggingface_hub import constants
 
         return str(constants.HF_HUB_CACHE)
     if spec.kind is ProfileKind.MODELSCOPE:
-        from zimage_qa.models.pretrained import modelscope_cache_root
-
-        return str(modelscope_cache_root())
+        return str(pretrained.modelscope_cache_root())
     return spec.source
 
 
@@ -184,11 +178,9 @@ def ocr_engines(modules: Mapping[str, str] = OCR_MODULES) -> dict[str, Verdict]:
 
 
 def ocr_engine(name: str, module: str) -> Verdict:
-    from zimage_qa.extras import missing
-
     install = OCR_INSTALL.get(name, f"pip install {module}")
     extra = OCR_EXTRAS.get(name)
-    reason = missing(extra, f"the {name} engine") if extra is not None else None
+    reason = extras.missing(extra, f"the {name} engine") if extra is not None else None
     if reason is not None:
         return Verdict.not_run(reason, module=module)
     try:
@@ -227,9 +219,6 @@ def _first_line(exc: BaseException) -> str:
 
 def device_status(gate_options: GateOptions | None) -> dict[str, Any]:
     """Whether the gate would accept the device option here (zimage_qa.preflight, as the gate asks it)."""
-    from zimage_qa.models.profiles import resolve_spec
-    from zimage_qa.preflight import check_device
-
     if gate_options is None:
         return {"ok": True, "device": "auto"}
     try:
@@ -240,17 +229,12 @@ def device_status(gate_options: GateOptions | None) -> dict[str, Any]:
 
 
 def extras_status() -> dict[str, dict[str, Any]]:
-    from zimage_qa.extras import EXTRAS
-
-    return {e.name: {"installed": e.installed(), "adds": e.adds, "install": e.install} for e in EXTRAS}
+    return {e.name: {"installed": e.installed(), "adds": e.adds, "install": e.install} for e in extras.EXTRAS}
 
 
 def report(model: str, revision: str | None, config: Path | None, root: Path | None = None,
            options: dict[str, dict[str, str]] | None = None,
            gate_options: GateOptions | None = None) -> dict[str, Any]:  # fmt: skip
-    from zimage_qa.config import load_config
-    from zimage_qa.measure.fingerprint import fingerprint
-
     data: dict[str, Any] = {"fingerprint": fingerprint().to_dict(), "model": model_status(model, revision)}
     data["options"] = options or {}
     data["device"] = device_status(gate_options)

@@ -9,7 +9,8 @@ under `machine_info["zimage_qa"]`: `gpus[].name`, `device_class`, `cpu`, `cpu_co
 spellings are accepted, and py-cpuinfo's `cpu.brand_raw`) and a benchmark's `extra_info` (`model`,
 `variant`, `mode`, `device`). GPU UUIDs are left out: two cards of one model on a runner pool are alike.
 Software (driver, CUDA, torch, diffusers...) and the weights are not part of it: they are what a baseline
-and a history exist to compare across (`zimage_qa.history.fingerprint`).
+and a history exist to compare across, read here too (`software_fields`, `weights_of`): a change of any of
+them between two runs of one deployment is an event on its timeline.
 """
 
 from __future__ import annotations
@@ -40,11 +41,57 @@ _MACHINE_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("cpus", ("zimage_qa.cpu_count", "cpu.count", "cpu_count")),
 )
 BUILTIN_PROFILES = ("reference", "synthetic")
+_SOFTWARE_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "driver",
+        ("zimage_qa.driver", "zimage_qa.driver_version", "zimage_qa.gpu.driver", "driver_version", "driver"),
+    ),
+    (
+        "cuda",
+        (
+            "zimage_qa.cuda_runtime",
+            "zimage_qa.cuda",
+            "zimage_qa.cuda_version",
+            "zimage_qa.gpu.cuda",
+            "cuda_version",
+            "cuda",
+        ),
+    ),
+    ("cuda driver", ("zimage_qa.cuda_driver",)),
+    ("torch", ("zimage_qa.torch", "torch")),
+    ("diffusers", ("zimage_qa.diffusers", "diffusers")),
+    ("transformers", ("zimage_qa.transformers", "transformers")),
+    ("modelscope", ("zimage_qa.modelscope", "modelscope")),
+    ("python", ("zimage_qa.python", "python_version")),
+    ("kernel", ("release",)),
+)
 
 
 def machine_fields(machine_info: object) -> Fields:
     """The hardware of a saved run: GPU model(s) and count, device class, CPU model and count."""
     return field_values(machine_info, _MACHINE_KEYS)
+
+
+def software_fields(machine_info: object) -> Fields:
+    """The software stack of a saved run: driver, CUDA, torch, diffusers, ... (those recorded)."""
+    return field_values(machine_info, _SOFTWARE_KEYS)
+
+
+def weights_of(extra_info: object) -> str | None:
+    """The weights a benchmark ran: `weights` or `model_identity` (text or a mapping), else the model
+    label of real weights ('Tongyi-MAI/Z-Image-Turbo@<rev>'); None for the built-in profiles."""
+    if type(extra_info) is not dict:
+        return None
+    for key in ("weights", "model_identity"):
+        value = extra_info.get(key)
+        if isinstance(value, Mapping) and value:
+            return ", ".join(f"{k}={text(v)}" for k, v in sorted(value.items()) if scalar(v))
+        if scalar(value):
+            return text(value)
+    model = extra_info.get("model")
+    if scalar(model) and text(model) not in BUILTIN_PROFILES:
+        return text(model)
+    return None
 
 
 def field_values(machine_info: object, keys: tuple[tuple[str, tuple[str, ...]], ...]) -> Fields:

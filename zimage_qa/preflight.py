@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from zimage_qa.errors import QAUsageError
+from zimage_qa.models import pretrained
 from zimage_qa.models.profiles import ModelSpec, ProfileKind
 from zimage_qa.options import GateOptions
 
@@ -50,8 +51,6 @@ def check_weights(spec: ModelSpec, source: str = "--qa-model") -> None:
     """QAUsageError when real weights can be neither read here nor fetched: a folder without a pipeline, a hub
     id that is not in the cache while the run is offline, or one the hub does not know (or cannot be
     reached for). Weights already cached are never looked up online."""
-    from zimage_qa.models import pretrained
-
     if spec.kind is ProfileKind.LOCAL:
         pretrained.check_pipeline_dir(Path(spec.source))
         return

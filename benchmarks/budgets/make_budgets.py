@@ -10,7 +10,7 @@ only rounds the host probe saw at normal speed, where a run recorded its probes)
 ceilings are each peak's highest reading + 1 GiB; a GPU class's probe normal is the median of its runs'.
 A CPU budget covers any CPU, busy or not, not only the one that was recorded, so its latency limits are
 four times that. Load and first-image budgets are not in the saved runs: fixed guards, stated below. Runs are read
-through the gate's own reader (`zimage_qa.history.files`); only eager, solo runs of the built-in profiles
+through the gate's own reader (`zimage_qa.measure.runs`); only eager, solo runs of the built-in profiles
 count. `tests/unit/core/test_builtin_budgets.py` checks that the shipped file is what this script writes.
 """
 
@@ -24,9 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from zimage_qa.budgets import MEMORY_MARGIN_BYTES, ScenarioMeasurement, latency_limits
-from zimage_qa.history.files import load_runs
-from zimage_qa.history.metrics import MetricPolicy
 from zimage_qa.measure.probe import host_state_of
+from zimage_qa.measure.runs import load_runs
 
 HERE = Path(__file__).resolve().parent
 RUNS = HERE / "runs"
@@ -66,7 +65,7 @@ def pattern_of(device: str) -> str:
 
 def collect(paths: Iterable[Path]) -> list[DeviceClass]:
     classes: dict[tuple[str, str], DeviceClass] = {}
-    loaded = load_runs(sorted(paths), MetricPolicy(include=("stats.median",)))
+    loaded = load_runs(sorted(paths))
     for run in loaded.runs:
         for entry in run.entries:
             extra, context = entry.extra, dict(entry.context)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from zimage_qa.errors import QAUsageError
+from zimage_qa.measure import _nvml
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,6 @@ def sysfs_bus_id(nvml_bus_id: str) -> str:
 def discover(nvml: Any | None = None) -> tuple[Card, ...]:
     """Every GPU NVML sees; QAUsageError (one line) when there is no NVML or no GPU."""
     if nvml is None:
-        from zimage_qa.measure import _nvml
-
         nvml = _nvml.library()
     if nvml is None:
         raise QAUsageError(

@@ -25,6 +25,8 @@ from zimage_qa.fleet.deviation import DEFAULT_THRESHOLD, deviation_records
 from zimage_qa.fleet.launch import GATE_COMMAND, LOG, Job, build_job, run_jobs
 from zimage_qa.fleet.merge import RunMode, ShardOutcome, merge, stamp_benchmarks
 from zimage_qa.measure.units import parse_percent
+from zimage_qa.report import write_report
+from zimage_qa.report.github import publish
 from zimage_qa.verdict import Status
 
 # Options the orchestrator sets per process: given after `--` they would collide with its own.
@@ -195,9 +197,6 @@ def _report(
     cwd: Path | None,
     say: Callable[[str], None],
 ) -> int:
-    from zimage_qa.report import write_report
-    from zimage_qa.report.github import publish
-
     mode = RunMode.SOLO if len(outcomes) == 1 else RunMode.CONCURRENT
     benchmark_files = []
     for o in outcomes:

@@ -8,7 +8,6 @@ its card and log: a missing shard must never read as a smaller green run.
 from __future__ import annotations
 
 import enum
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 from zimage_qa.errors import QAUsageError
 from zimage_qa.fleet.cards import Card
+from zimage_qa.measure.runs import NotARun, read_document
 from zimage_qa.records import CheckRecord, Family
 from zimage_qa.report.results import Results, dumps, read_results
 from zimage_qa.storage import write_text_atomic
@@ -130,10 +130,10 @@ def stamp_benchmarks(path: Path, card: Card, share: str, mode: RunMode) -> int:
     """Stamp every benchmark's `extra_info` in one pytest-benchmark JSON with card, share and mode, and
     its machine_info with the card; returns how many benchmarks it holds. QAUsageError if unreadable."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        benchmarks = data["benchmarks"]
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        data = read_document(path)
+    except NotARun as exc:
         raise QAUsageError(f"cannot read the pytest-benchmark JSON {path} ({exc})") from None
+    benchmarks = data["benchmarks"]
     for bench in benchmarks:
         bench["extra_info"] = stamp(bench.get("extra_info") or {}, card, share, mode)
     if isinstance(data.get("machine_info"), dict):

@@ -18,6 +18,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from zimage_qa.storage import write_bytes_atomic
+
 FORMAT = 1  # bump when the layout of an entry changes
 
 
@@ -51,8 +53,6 @@ def load(kind: str, key: Any) -> Any | None:
 
 def store(kind: str, key: Any, value: Any) -> None:
     """Remember `value` for `key`; does nothing when the cache folder cannot be written."""
-    from zimage_qa.storage import write_bytes_atomic
-
     entry = {"format": FORMAT, "key": key, "value": value}
     data = json.dumps(entry, ensure_ascii=False, sort_keys=True).encode("utf-8")
     try:

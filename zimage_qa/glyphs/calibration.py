@@ -28,7 +28,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from zimage_qa.glyphs import probe, separation
+from zimage_qa.glyphs import cache, confusables, fontset, lines, probe, render, separation
 from zimage_qa.glyphs.confusables import Source, Substitution
 from zimage_qa.glyphs.fontset import FontSet, bundled
 from zimage_qa.glyphs.lines import OcrEngine, parts
@@ -166,8 +166,6 @@ def _calibrate_one(engine: OcrEngine, expected: str, fonts: FontSet) -> EngineCa
     disk_key = _disk_key(engine, expected, fonts)
     result = _from_disk(disk_key)
     if result is None:
-        from zimage_qa.glyphs import cache
-
         started = time.perf_counter()
         result = replace(_measure(engine, expected, fonts), seconds=time.perf_counter() - started)
         cache.store("calibration", disk_key, _to_record(result))
@@ -182,8 +180,6 @@ def _code_version(engine_module: str | None) -> str:
     import hashlib
 
     import PIL
-
-    from zimage_qa.glyphs import confusables, fontset, lines, render
 
     files = [
         Path(p) for p in (__file__, render.__file__, confusables.__file__, probe.__file__, lines.__file__)
@@ -223,8 +219,6 @@ def _to_record(result: EngineCalibration) -> dict[str, Any]:
 
 def _from_disk(key: dict[str, Any]) -> EngineCalibration | None:
     """The calibration stored for `key`, or None when there is none or it does not parse."""
-    from zimage_qa.glyphs import cache
-
     record: Any = cache.load("calibration", key)
     try:
         looked = tuple(

@@ -23,7 +23,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zimage_qa.errors import QAUsageError
-from zimage_qa.glyphs.engines import DEFAULT_ENGINE, ENGINE_NAMES
+from zimage_qa.glyphs.annotate import annotate
+from zimage_qa.glyphs.calibration import calibrate
+from zimage_qa.glyphs.engines import DEFAULT_ENGINE, ENGINE_NAMES, get_engine
+from zimage_qa.glyphs.fontset import with_user_fonts
+from zimage_qa.glyphs.judgement import glyph_verdict
+from zimage_qa.glyphs.verdict import check_expected, check_min_score, judge
+from zimage_qa.storage import locked, write_bytes_atomic
 from zimage_qa.verdict import Status
 
 if TYPE_CHECKING:
@@ -60,12 +66,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from zimage_qa.glyphs.calibration import calibrate
-    from zimage_qa.glyphs.engines import get_engine
-    from zimage_qa.glyphs.fontset import with_user_fonts
-    from zimage_qa.glyphs.judgement import glyph_verdict
-    from zimage_qa.glyphs.verdict import check_expected, check_min_score
-
     check_expected(args.expect)
     check_min_score(args.min_score)
     fonts = with_user_fonts(args.font)
@@ -143,10 +143,6 @@ def _engine_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def _write_annotation(image: Image.Image, lines: tuple[TextLine, ...], expected: str, path: Path) -> None:
     import io
-
-    from zimage_qa.glyphs.annotate import annotate
-    from zimage_qa.glyphs.verdict import judge
-    from zimage_qa.storage import locked, write_bytes_atomic
 
     buffer = io.BytesIO()
     annotate(image, lines, highlight=judge(expected, lines).best_lines).save(buffer, format="PNG")

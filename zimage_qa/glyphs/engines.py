@@ -17,24 +17,22 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from zimage_qa.errors import QAUsageError
+from zimage_qa.extras import require
+from zimage_qa.glyphs.easy import EasyOcrEngine
 from zimage_qa.glyphs.lines import CombinedEngine, OcrEngine
+from zimage_qa.glyphs.ppocr4 import PpOcrV4Engine
+from zimage_qa.glyphs.rapid import RapidOcrEngine
 
 
 def _rapidocr(**options: Any) -> OcrEngine:
-    from zimage_qa.glyphs.rapid import RapidOcrEngine
-
     return RapidOcrEngine(**options)
 
 
 def _ppocrv4(**options: Any) -> OcrEngine:
-    from zimage_qa.glyphs.ppocr4 import PpOcrV4Engine
-
     return PpOcrV4Engine(**options)
 
 
 def _easyocr(**options: Any) -> OcrEngine:
-    from zimage_qa.glyphs.easy import EasyOcrEngine
-
     return EasyOcrEngine(**options)
 
 
@@ -61,7 +59,6 @@ def get_engine(name: str = DEFAULT_ENGINE, **options: Any) -> OcrEngine:
     key = name.strip().lower() if isinstance(name, str) else name
     if key not in ENGINE_NAMES:
         raise QAUsageError(f"unknown OCR engine {name!r}; choose one of: {', '.join(ENGINE_NAMES)}")
-    from zimage_qa.extras import require
 
     for extra in _EXTRAS.get(key, ()):  # a missing optional part is named by its extra, not a traceback
         require(extra, f"the {key} OCR engine")

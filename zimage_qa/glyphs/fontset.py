@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 from zimage_qa.errors import QAUsageError
+from zimage_qa.glyphs.cache import file_digest
 
 COVERAGE = "coverage.json"
 # style -> bundled file: the first three also draw the rarer characters of the table
@@ -83,8 +84,6 @@ class FontSet:
     def digest(self) -> str:
         """SHA-256 over every face's file, face index and name: what keys a cached calibration."""
         import hashlib
-
-        from zimage_qa.glyphs.cache import file_digest
 
         digest = hashlib.sha256()
         for face in self.faces:

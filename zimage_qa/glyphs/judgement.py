@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from zimage_qa.glyphs.calibration import Calibration, EngineCalibration
+from zimage_qa.glyphs.calibration import MIN_READ_RATE, Calibration, EngineCalibration
 from zimage_qa.glyphs.lines import EngineInfo, TextLine
 from zimage_qa.glyphs.probe import aligned, visible
 from zimage_qa.glyphs.verdict import MatchStatus, TextMatch, judge
@@ -98,7 +98,6 @@ def _judge_one(
 def _can_judge(cal: EngineCalibration, min_score: float | None) -> bool:
     if cal.judgeable:
         return True
-    from zimage_qa.glyphs.calibration import MIN_READ_RATE
 
     return min_score is not None and cal.renders > 0 and cal.read_rate >= MIN_READ_RATE
 

@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zimage_qa.errors import QAUsageError
+from zimage_qa.glyphs.cache import file_digest
 from zimage_qa.glyphs.lines import EngineInfo, Recognition, TextLine, to_box
+from zimage_qa.glyphs.ppocr import Detector, Recogniser, crop, session, to_bgr
 from zimage_qa.glyphs.rapid import check_engine_options, warm_up_picture
 
 if TYPE_CHECKING:
@@ -55,7 +57,6 @@ class PpOcrV4Engine:
             raise QAUsageError(
                 f"rapidocr-onnxruntime has no {', '.join(missing)} in {models}; fix: {INSTALL}"
             )
-        from zimage_qa.glyphs.ppocr import Detector, Recogniser, session
 
         threads = min(threads, os.cpu_count() or threads)
         self._det = Detector(session(models / MODELS[0], threads), det_side)
@@ -75,8 +76,6 @@ class PpOcrV4Engine:
         return self._det.model, self._rec.model
 
     def read(self, image: Image.Image) -> tuple[TextLine, ...]:
-        from zimage_qa.glyphs.ppocr import crop, to_bgr
-
         bgr = to_bgr(image)
         with self._lock:
             found = self._det(bgr)
@@ -91,7 +90,6 @@ class PpOcrV4Engine:
         """Read ready-cut single-line pictures with the recogniser alone (no detection)."""
         if not lines:
             return ()
-        from zimage_qa.glyphs.ppocr import to_bgr
 
         with self._lock:
             return self._rec([to_bgr(line) for line in lines], tight=True)
@@ -101,8 +99,6 @@ class PpOcrV4Engine:
 
 
 def _hashes(models: Path) -> dict[str, str]:
-    from zimage_qa.glyphs.cache import file_digest
-
     return {name: file_digest(models / name) for name in MODELS}
 
 

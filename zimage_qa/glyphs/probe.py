@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from zimage_qa.glyphs import render
 from zimage_qa.glyphs.confusables import Source, Substitution, known_look_alikes, look_alikes
 from zimage_qa.glyphs.fontset import Face
 from zimage_qa.glyphs.lines import Alternatives, LineRecogniser, OcrEngine, Recognition, TextLine, probability
@@ -74,9 +75,7 @@ def rival_probability(alternatives: Alternatives, rival: str) -> float:
 
 def read(engine: OcrEngine, jobs: Sequence[Job]) -> tuple[Recognition, ...]:
     """Each job rendered and read as one line: by the recogniser alone where the engine offers it."""
-    from zimage_qa.glyphs.render import render_line
-
-    renders = [render_line(job.text, job.face, job.seed) for job in jobs]
+    renders = [render.render_line(job.text, job.face, job.seed) for job in jobs]
     if isinstance(engine, LineRecogniser):
         return engine.recognise(renders)
     return tuple(_read_scene(engine, render) for render in renders)

@@ -26,7 +26,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zimage_qa.errors import QAUsageError
+from zimage_qa.glyphs.cache import file_digest
 from zimage_qa.glyphs.lines import EngineInfo, Recognition, TextLine, to_box
+from zimage_qa.glyphs.ppocr import Detector, Recogniser, crop, session, to_bgr
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -81,7 +83,6 @@ class RapidOcrEngine:
                 f"rapidocr {_rapid_version()} has no {', '.join(missing)} in {models}: this engine needs "
                 f"a rapidocr wheel that ships PP-OCRv6 (3.10 or later); fix: {INSTALL}"
             )
-        from zimage_qa.glyphs.ppocr import Detector, Recogniser, session
 
         threads = min(threads, os.cpu_count() or threads)
         self._det = Detector(session(models / MODELS[0], threads), det_side)
@@ -102,8 +103,6 @@ class RapidOcrEngine:
 
     def read(self, image: Image.Image) -> tuple[TextLine, ...]:
         """Detect the text lines in `image`, cut each from the full-size picture and recognise it."""
-        from zimage_qa.glyphs.ppocr import crop, to_bgr
-
         bgr = to_bgr(image)
         with self._lock:
             found = self._det(bgr)
@@ -118,7 +117,6 @@ class RapidOcrEngine:
         """Read ready-cut single-line pictures with the recogniser alone (no detection)."""
         if not lines:
             return ()
-        from zimage_qa.glyphs.ppocr import to_bgr
 
         with self._lock:
             return self._rec([to_bgr(line) for line in lines], tight=True)
@@ -139,8 +137,6 @@ def warm_up_picture(size: tuple[int, int]) -> Image.Image:
 
 
 def _hashes(models: Path) -> dict[str, str]:
-    from zimage_qa.glyphs.cache import file_digest
-
     return {name: file_digest(models / name) for name in MODELS}
 
 

@@ -14,6 +14,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zimage_qa.errors import QAUsageError
+from zimage_qa.golden.diff import diff_image
+from zimage_qa.golden.measures import measure
+from zimage_qa.golden.pixels import as_pixels, decode_image, open_image
+from zimage_qa.golden.record import GoldenCase, make_record
+from zimage_qa.golden.thresholds import Thresholds
+from zimage_qa.golden.thumbnail import make_thumbnail
+from zimage_qa.golden.validity import invalid_reasons
+from zimage_qa.golden.verdict import judge
+from zimage_qa.storage import write_bytes_atomic
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -34,16 +43,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from zimage_qa.golden.thresholds import Thresholds
-
     thresholds = Thresholds.from_mapping(_overrides(args.threshold))
     golden_image, candidate = _load_both(args.golden, args.candidate)
-
-    from zimage_qa.golden.measures import measure
-    from zimage_qa.golden.pixels import as_pixels
-    from zimage_qa.golden.thumbnail import make_thumbnail
-    from zimage_qa.golden.validity import invalid_reasons
-    from zimage_qa.golden.verdict import judge
 
     golden = as_pixels(golden_image)
     problems = invalid_reasons(golden)
@@ -74,8 +75,6 @@ def _load_both(golden: Path, candidate: Path) -> tuple[Image.Image, Image.Image]
     saves most of the shorter one.
     """
     from concurrent.futures import ThreadPoolExecutor
-
-    from zimage_qa.golden.pixels import decode_image, open_image
 
     golden_handle = open_image(golden, role="golden")
     try:
@@ -108,10 +107,6 @@ def _overrides(pairs: list[str]) -> dict[str, float]:
 
 def _write_diff(path: Path, name: str, golden: Image.Image, candidate: Image.Image) -> None:
     import io
-
-    from zimage_qa.golden.diff import diff_image
-    from zimage_qa.golden.record import GoldenCase, make_record
-    from zimage_qa.storage import write_bytes_atomic
 
     record = make_record(golden, GoldenCase(case_id=name, width=golden.width, height=golden.height))
     buffer = io.BytesIO()

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from zimage_qa.golden.pixels import as_pixels
+from zimage_qa.golden.thumbnail import decode_png_base64, decode_preview, delta_e_map, make_thumbnail
+
 if TYPE_CHECKING:
     import numpy as np
     from PIL import Image
@@ -23,9 +26,6 @@ _HEAT_FULL_SCALE = 25.0  # Delta E mapped to the top of the colour map
 def diff_image(record: GoldenRecord, image: Any, panel: int = PANEL) -> Image.Image:
     """Golden | candidate | heat map of their thumbnail Delta E, each `panel` pixels square."""
     from PIL import Image
-
-    from zimage_qa.golden.pixels import as_pixels
-    from zimage_qa.golden.thumbnail import decode_png_base64, delta_e_map, make_thumbnail
 
     golden = decode_png_base64(record.thumbnail_png)
     pixels = as_pixels(image)
@@ -46,8 +46,6 @@ def expected_image(record: GoldenRecord, side: int = PANEL) -> Image.Image:
     """The record's own picture for the review page: its preview, or its thumbnail for older records,
     scaled so that the longest side is `side` pixels."""
     from PIL import Image
-
-    from zimage_qa.golden.thumbnail import decode_png_base64, decode_preview
 
     if record.preview_jpeg:
         picture = Image.fromarray(decode_preview(record.preview_jpeg))

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from zimage_qa.golden.colour import srgb_to_lab
-from zimage_qa.golden.pixels import Pixels
+from zimage_qa.golden.pixels import Pixels, as_pixels
 
 if TYPE_CHECKING:
     import numpy as np
@@ -100,8 +100,6 @@ def measure(image: Any) -> Signature:
 
 
 def _as_pixels(image: Any) -> Pixels:
-    from zimage_qa.golden.pixels import as_pixels
-
     return as_pixels(image)
 
 

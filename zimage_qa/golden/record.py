@@ -17,7 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zimage_qa.errors import QAUsageError
-from zimage_qa.golden.measures import Signature
+from zimage_qa.golden.measures import Signature, measure
+from zimage_qa.golden.pixels import as_pixels
+from zimage_qa.golden.thumbnail import decode_png_base64, encode_png_base64, encode_preview, make_thumbnail
+from zimage_qa.golden.validity import invalid_reasons
+from zimage_qa.verdict import Verdict
 
 if TYPE_CHECKING:
     from zimage_qa.verdict import Verdict
@@ -125,8 +129,6 @@ class GoldenRecord:
 
     @classmethod
     def _from_document(cls, document: dict[str, Any]) -> GoldenRecord:
-        from zimage_qa.golden.thumbnail import decode_png_base64
-
         thumbnail, preview = document["thumbnail_png"], document.get("preview_jpeg", "")
         if not isinstance(thumbnail, str) or not isinstance(preview, str):
             raise ValueError("thumbnail_png and preview_jpeg must be base64 strings")
@@ -190,8 +192,6 @@ def provenance_verdict(record: GoldenRecord, case: GoldenCase, source: str | Pat
     """FAILED naming every setting the record was made with that the case now asks otherwise; None
     when they agree. Fields the case leaves empty are not compared; a record without provenance
     (schema 1) fails, since nothing says what it was made with."""
-    from zimage_qa.verdict import Verdict
-
     where = f" ({source})" if source else ""
     if case.has_provenance and not record.case.has_provenance:
         return Verdict.failed(
@@ -266,11 +266,6 @@ def make_record(
     image: Any, case: GoldenCase, provenance: Provenance | dict[str, Any] | None = None
 ) -> GoldenRecord:
     """Measure `image` and make the record to bless; an invalid image (black, flat, NaN) is refused."""
-    from zimage_qa.golden.measures import measure
-    from zimage_qa.golden.pixels import as_pixels
-    from zimage_qa.golden.thumbnail import encode_png_base64, encode_preview, make_thumbnail
-    from zimage_qa.golden.validity import invalid_reasons
-
     pixels = as_pixels(image)
     problems = invalid_reasons(pixels)
     if problems:

@@ -14,8 +14,14 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from zimage_qa.golden.colour import srgb_to_lab
+from zimage_qa.golden.measures import hamming
+from zimage_qa.golden.measures import measure as signature_of
 from zimage_qa.golden.outcome import Bound, Comparison, Likeness, Measure, measure
+from zimage_qa.golden.pixels import as_pixels
 from zimage_qa.golden.thresholds import Thresholds
+from zimage_qa.golden.thumbnail import decode_png_base64, make_thumbnail, ssim
+from zimage_qa.golden.validity import validity_measures
 
 if TYPE_CHECKING:
     import numpy as np
@@ -34,8 +40,6 @@ DETAIL_FLOOR = 1.0  # 1/255 units of 4-px detail: below this a picture is flat (
 
 def compare(record: GoldenRecord, image: Any, thresholds: Thresholds | None = None) -> Comparison:
     """Is `image` (PIL image or RGB array) still the picture `record` was made from?"""
-    from zimage_qa.golden.thumbnail import decode_png_base64
-
     return judge(record.measures, decode_png_base64(record.thumbnail_png), image, thresholds)
 
 
@@ -43,11 +47,6 @@ def judge(
     golden: Signature, golden_thumb: np.ndarray, image: Any, thresholds: Thresholds | None = None
 ) -> Comparison:
     """The verdict on `image` against a golden picture's signature and square thumbnail (uint8 RGB)."""
-    from zimage_qa.golden.measures import measure as signature_of
-    from zimage_qa.golden.pixels import as_pixels
-    from zimage_qa.golden.thumbnail import make_thumbnail
-    from zimage_qa.golden.validity import validity_measures
-
     limits = thresholds or Thresholds()
     pixels = as_pixels(image)
     validity = validity_measures(pixels, limits.flat_std, limits.black_level)
@@ -73,8 +72,6 @@ def _size(golden: Signature, width: int, height: int) -> Measure:
 
 
 def signature_measures(golden: Signature, got: Signature, t: Thresholds) -> tuple[Measure, ...]:
-    from zimage_qa.golden.measures import hamming
-
     colour_shift = math.dist(golden.lab_mean, got.lab_mean)
     noise_added = math.sqrt(max(got.noise**2 - golden.noise**2, 0.0))
     return (
@@ -99,9 +96,6 @@ def signature_measures(golden: Signature, got: Signature, t: Thresholds) -> tupl
 
 def thumbnail_measures(golden: np.ndarray, got: np.ndarray, t: Thresholds) -> tuple[Measure, ...]:
     import numpy as np
-
-    from zimage_qa.golden.colour import srgb_to_lab
-    from zimage_qa.golden.thumbnail import ssim
 
     lab_g = srgb_to_lab(golden.astype(np.float32) / 255.0)
     lab_c = srgb_to_lab(got.astype(np.float32) / 255.0)
@@ -128,8 +122,6 @@ def _coarse_ab(thumb: np.ndarray) -> np.ndarray:
     blocks of 4 x 4 thumbnail pixels (1/16 of the picture's side) rerun noise leaves ~0.2 of chroma.
     """
     import numpy as np
-
-    from zimage_qa.golden.colour import srgb_to_lab
 
     side = (thumb.shape[0] // COARSE_BLOCK) * COARSE_BLOCK
     blocks = (

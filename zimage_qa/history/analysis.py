@@ -13,10 +13,10 @@ from zimage_qa.errors import QAUsageError
 from zimage_qa.history.creep import with_creep
 from zimage_qa.history.detector import judge
 from zimage_qa.history.events import Medians, find_events, judge_at_events
-from zimage_qa.history.files import load_runs
-from zimage_qa.history.metrics import PRIMARY, MetricPolicy
+from zimage_qa.history.metrics import MetricPolicy
 from zimage_qa.history.records import HistoryReport, SeriesVerdict
 from zimage_qa.history.series import Series, build_series
+from zimage_qa.measure.runs import PRIMARY, load_runs
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class Analysis:
 def analyse(paths: Sequence[str | Path], policy: MetricPolicy | None = None) -> Analysis:
     """Read the saved runs under `paths`, build every series, judge each one."""
     policy = policy or MetricPolicy()
-    loaded = load_runs(paths, policy)
+    loaded = load_runs(paths, policy.tracks)
     built = build_series(loaded.runs)
     series = built.series
     if not series:

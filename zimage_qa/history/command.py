@@ -10,7 +10,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zimage_qa.errors import QAUsageError
+from zimage_qa.extras import require
 from zimage_qa.history.metrics import build_policy, parse_threshold
+from zimage_qa.history.page import build_view, embedded, linked, write_page
+from zimage_qa.history.table import render_table
 
 if TYPE_CHECKING:
     from zimage_qa.history.analysis import Analysis
@@ -86,12 +89,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from zimage_qa.history.analysis import analyse
-    from zimage_qa.history.table import render_table
+    from zimage_qa.history.analysis import analyse  # numpy: not for --help or a usage error
 
     if args.plot is not None or args.html is not None:
-        from zimage_qa.extras import require
-
         require("plot", f"zqa history {'--plot' if args.plot is not None else '--html'}")
     policy = build_policy(
         args.threshold, args.metric, args.higher_is_better, args.lower_is_better, args.min_runs
@@ -119,7 +119,6 @@ def _write_outputs(
 ) -> list[str]:
     if plot_dir is None and html is None:
         return []
-    from zimage_qa.history.page import build_view, embedded, linked, write_page
     from zimage_qa.history.plot import render_plot, write_plots
 
     written: list[str] = []

@@ -29,10 +29,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from zimage_qa.history.detector import restate
-from zimage_qa.history.metrics import PRIMARY, MetricPolicy
+from zimage_qa.history.metrics import MetricPolicy
 from zimage_qa.history.records import Change, ChangeKind, SeriesVerdict
 from zimage_qa.history.rule import creep
 from zimage_qa.history.series import Series
+from zimage_qa.measure.runs import PRIMARY
 
 WINDOW = 60  # the latest runs a trend is fitted over: slower creeps are steps to the level fit
 MIN_RUNS = 8

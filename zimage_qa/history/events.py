@@ -30,12 +30,13 @@ import numpy as np
 
 from zimage_qa.decision import Outcome
 from zimage_qa.history.detector import restate
-from zimage_qa.history.metrics import PRIMARY, MetricPolicy, stage_time
+from zimage_qa.history.metrics import MetricPolicy, stage_time
 from zimage_qa.history.records import Change, ChangeKind, Event, NotJudged, RunRef, SeriesVerdict, Upgrade
 from zimage_qa.history.records import relative_change as rel
 from zimage_qa.history.rule import compare
 from zimage_qa.history.series import Series
 from zimage_qa.identity import Fields
+from zimage_qa.measure.runs import PRIMARY
 
 
 def find_events(group: str, timeline: Sequence[tuple[RunRef, Fields]]) -> list[Event]:

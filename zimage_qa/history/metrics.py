@@ -1,10 +1,7 @@
 """Which numbers of a saved benchmark are tracked, which way each one gets worse, and by how much.
 
-A saved pytest-benchmark entry gives one primary metric, `median` (stats.median, seconds), with its
-in-run spread (q1, q3, iqr or stddev, and the raw `data` when saved), plus every numeric value in
-`extra_info`, flattened to dotted keys: `stages_ms.denoise`, `nfe`, `vram.peak_reserved_gib`,
-`glyph.score`. Lists (`rounds_s`, `times_s`: per-round samples) are data, not metrics: the rounds of
-the primary metric are read apart (`zimage_qa.history.files`) and judged by the rule on rounds at upgrades.
+The metrics themselves (`median`, and the dotted keys of `extra_info`) are read by
+`zimage_qa.measure.runs`; the rounds of the primary metric are judged by the rule on rounds at upgrades.
 """
 
 from __future__ import annotations
@@ -12,14 +9,11 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import math
-import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from zimage_qa.history.records import Direction
-
-PRIMARY = "median"
+from zimage_qa.measure.runs import PRIMARY
 
 # Settings rather than measurements, and facts about the run (the GPU's clocks and temperature, the
 # roofline's inputs, the stage coverage): a change in them is not a regression.
@@ -53,87 +47,11 @@ DEFAULT_HIGHER_IS_BETTER = (
 )
 
 
-class Point(NamedTuple):
-    """One run's value of one metric, with the in-run spread: quartiles and the standard error.
-
-    A NamedTuple rather than a frozen dataclass: 1,000 runs make hundreds of thousands of them.
-    """
-
-    value: float
-    lo: float
-    hi: float
-    se: float
-
-
 def stage_time(metric: str) -> bool:
     """Whether a metric is a time in milliseconds besides the median (`stages_ms.denoise`, `ms.x`):
     a part of the median, measured once a run, so it moves with the median or jitters."""
     name = metric.lower()
     return name.endswith("_ms") or "_ms." in name or name.startswith("ms.")
-
-
-def stats_point(stats: Mapping[str, object]) -> Point | None:
-    """The primary metric from pytest-benchmark's `stats`; None when the median is missing."""
-    median = _number(stats.get("median"))
-    if median is None:
-        return None
-    q1, q3 = _number(stats.get("q1")), _number(stats.get("q3"))
-    iqr = _number(stats.get("iqr"))
-    data = stats.get("data")
-    if iqr is None and q1 is None and isinstance(data, list) and len(data) > 1:
-        samples = _numbers(data)
-        if samples is not None:
-            return _sample_point(samples, median)
-    if iqr is None and q1 is not None and q3 is not None:
-        iqr = q3 - q1
-    sigma = iqr / 1.349 if iqr is not None else _number(stats.get("stddev")) or 0.0
-    rounds = _number(stats.get("rounds")) or 1.0
-    lo = q1 if q1 is not None else median - 0.6745 * sigma
-    hi = q3 if q3 is not None else median + 0.6745 * sigma
-    return Point(median, lo, hi, 1.2533 * sigma / math.sqrt(max(rounds, 1.0)))
-
-
-Value = float | Point  # a plain float is a value without in-run spread (most of extra_info)
-
-
-def flatten_extra(extra: object, prefix: str = "") -> list[tuple[str, Value]]:
-    """Numeric values of `extra_info` as (dotted key, value); strings, booleans and NaN are skipped.
-
-    The hot loop of reading a history (a million values for 1,000 runs): concrete type checks, no ABCs,
-    and scalars stay plain floats.
-    """
-    found: list[tuple[str, Value]] = []
-    if type(extra) is not dict:
-        return found
-    for key, value in extra.items():
-        kind = type(value)
-        if kind is float or kind is int:
-            if math.isfinite(value):
-                found.append((prefix + key, float(value)))
-        elif kind is dict:
-            found.extend(flatten_extra(value, f"{prefix}{key}."))
-    return found
-
-
-def _sample_point(samples: list[float], median: float) -> Point:
-    if len(samples) < 2:
-        return Point(median, median, median, 0.0)
-    q1, _, q3 = statistics.quantiles(samples, n=4, method="inclusive")
-    sigma = (q3 - q1) / 1.349
-    return Point(median, q1, q3, 1.2533 * sigma / math.sqrt(len(samples)))
-
-
-def _number(value: object) -> float | None:
-    kind = type(value)
-    if kind is not float and kind is not int:  # bool is not int by type, as intended
-        return None
-    number = float(value)  # type: ignore[arg-type]
-    return number if math.isfinite(number) else None
-
-
-def _numbers(values: list[object]) -> list[float] | None:
-    numbers = [_number(v) for v in values]
-    return None if any(n is None for n in numbers) else [n for n in numbers if n is not None]
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from zimage_qa.history.metrics import PRIMARY
 from zimage_qa.history.records import Blip, Change, ChangePoint, GroupInfo, HistoryReport, NotJudged
 from zimage_qa.history.view import Row, blip_line, fmt_change, fmt_value, moved_lines, rows, short_name
+from zimage_qa.measure.runs import PRIMARY
 from zimage_qa.storage import locked, write_text_atomic
 from zimage_qa.templating import render
 

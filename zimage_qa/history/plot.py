@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from zimage_qa.history.metrics import PRIMARY
 from zimage_qa.history.records import ChangeKind, Event, SeriesVerdict
 from zimage_qa.history.series import Series
 from zimage_qa.history.view import fmt_change
+from zimage_qa.measure.runs import PRIMARY
 from zimage_qa.storage import locked, safe_name, write_bytes_atomic
 
 if TYPE_CHECKING:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from zimage_qa.measure.runs import Skipped
+
 
 class Direction(Enum):
     """Which way a metric gets worse."""
@@ -435,16 +437,6 @@ class GroupInfo:
             "first": self.first.to_dict(),
             "last": self.last.to_dict(),
         }
-
-
-@dataclass(frozen=True)
-class Skipped:
-    file: str
-    reason: str
-
-    @property
-    def warning(self) -> str:
-        return f"skipped {self.file}: {self.reason}"
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from zimage_qa.history.files import SavedRun
-from zimage_qa.history.metrics import PRIMARY, Value
 from zimage_qa.history.records import Fingerprint, GroupInfo, RunRef
 from zimage_qa.history.steps import Array
 from zimage_qa.identity import Fields
+from zimage_qa.measure.runs import PRIMARY, SavedRun, Value
 
 
 @dataclass(frozen=True, eq=False)

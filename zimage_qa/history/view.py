@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from zimage_qa.history.metrics import PRIMARY, stage_time
+from zimage_qa.history.metrics import stage_time
 from zimage_qa.history.records import (
     Blip,
     Change,
@@ -18,6 +18,7 @@ from zimage_qa.history.records import (
     SeriesVerdict,
     Status,
 )
+from zimage_qa.measure.runs import PRIMARY
 
 _SPARK = "▁▂▃▄▅▆▇█"
 

@@ -7,4 +7,5 @@ nothing heavy (torch and NVML load on first use).
 - `fingerprint`: the environment for machine_info and `zqa doctor`; device_class
 - `roofline`: FLOPs of a DiT forward, measured matmul peak, achieved TFLOP/s
 - `budget`: LatencyBudget, MemoryCeiling (evaluate -> Verdict); `units`: parsing and formatting; `stats`: pure math
+- `runs`: pytest-benchmark's saved runs, read once for the baseline (`baseline`), `zqa history` and `zqa gate`
 """

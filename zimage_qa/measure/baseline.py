@@ -3,7 +3,7 @@ scenario.
 
 `load_baseline(path, here)` reads one saved run (a JSON file) or a folder of them, searched recursively
 (`--benchmark-autosave` output, `.benchmarks/<machine>/NNNN_*.json`, or the history folder the GPU
-workflow keeps), through the one reader of saved runs (`zimage_qa.history.files`). Only records of the
+workflow keeps), through the one reader of saved runs (`zimage_qa.measure.runs`). Only records of the
 same deployment on the same machine as `here` count (`zimage_qa.identity.Deployment`: hardware,
 profile, variant, measuring mode); per scenario it takes the newest of them (by the run's `datetime`,
 then file name). A folder that holds other deployments only, or a single file of another one, is refused
@@ -27,6 +27,7 @@ from typing import Any
 from zimage_qa.errors import QAUsageError
 from zimage_qa.identity import Deployment
 from zimage_qa.measure.probe import HostState, host_state_of
+from zimage_qa.measure.runs import SavedRun, load_runs
 
 _LATENCY = re.compile(r"(?:^|::)test_latency\[(?P<id>.+)\]$")
 _VRAM_KEYS = ("peak_allocated_gib", "peak_reserved_gib", "nvml_peak_gib")
@@ -73,11 +74,13 @@ class BaselineEntry:
 
 @dataclass(frozen=True)
 class Baseline:
-    """The entries picked per scenario id, and every file that was read."""
+    """The entries picked per scenario id, every file that was read, and the library warnings its runs
+    recorded (`extra_info.warnings` of every benchmark in those files: (category, message))."""
 
     entries: Mapping[str, BaselineEntry]
     files: tuple[str, ...]
     passed_over: int = 0  # records of other deployments in the folder
+    warnings: tuple[tuple[str, str], ...] = ()
 
     def get(self, scenario: str) -> BaselineEntry | None:
         return self.entries.get(scenario)
@@ -87,11 +90,8 @@ def load_baseline(path: str | Path, here: Deployment | None = None) -> Baseline:
     """Read `path` (a saved run or a folder of them). With `here` (this run's deployment), only records of
     that deployment count and a baseline of another is refused; without it, a folder that mixes
     deployments is refused."""
-    from zimage_qa.history.files import load_runs
-    from zimage_qa.history.metrics import MetricPolicy
-
     try:
-        loaded = load_runs([path], MetricPolicy(include=("stats.median",)))
+        loaded = load_runs([path])
     except QAUsageError as exc:
         raise QAUsageError(f"--qa-baseline {path}: {exc}") from None
     entries = [e for run in loaded.runs for e in _entries(run)]
@@ -119,19 +119,30 @@ def load_baseline(path: str | Path, here: Deployment | None = None) -> Baseline:
     picked: dict[str, BaselineEntry] = {}
     for entry in mine:  # the runs come oldest first: a newer one overwrites
         picked[entry.scenario] = entry
-    return Baseline(dict(sorted(picked.items())), tuple(sorted({e.source for e in entries})),
-                    len(entries) - len(mine))  # fmt: skip
+    files = tuple(sorted({e.source for e in entries}))
+    recorded = tuple(
+        w for run in loaded.runs if run.file in files for e in run.entries for w in _warnings(e.extra)
+    )
+    return Baseline(dict(sorted(picked.items())), files, len(entries) - len(mine), recorded)
 
 
-def _entries(run: Any) -> list[BaselineEntry]:
+def _warnings(extra: Mapping[str, Any]) -> list[tuple[str, str]]:
+    items = extra.get("warnings") or []
+    return [
+        (str(w["category"]), str(w["message"]))
+        for w in items
+        if isinstance(w, dict) and "category" in w and "message" in w
+    ]
+
+
+def _entries(run: SavedRun) -> list[BaselineEntry]:
     found = []
     for item in run.entries:
         match = _LATENCY.search(item.fullname)
         if match is None or not item.rounds:
             continue
         extra = item.extra
-        vram = extra.get("vram") if isinstance(extra.get("vram"), Mapping) else {}
-        stages = extra.get("stages_ms") if isinstance(extra.get("stages_ms"), Mapping) else {}
+        vram, stages = _mapping(extra.get("vram")), _mapping(extra.get("stages_ms"))
         nfe = extra.get("nfe")
         found.append(BaselineEntry(
             scenario=match.group("id"), fullname=item.fullname, rounds_s=item.rounds,
@@ -143,6 +154,10 @@ def _entries(run: Any) -> list[BaselineEntry]:
             host=host_state_of(extra.get("host")), weights=item.weights, extra=extra,
         ))  # fmt: skip
     return found
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def _number(value: object) -> bool:

@@ -26,12 +26,9 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from zimage_qa.errors import QAUsageError
-
-if TYPE_CHECKING:
-    from zimage_qa.models.profiles import ModelSpec
 
 FULL_HASH_BYTES = 64 * 2**20
 SAMPLES = 16
@@ -189,16 +186,3 @@ def recorded_revision(folder: Path) -> str | None:
         return None
     fields = dict(part.split(":", 1) for part in text.split(",") if ":" in part)
     return (fields.get("Revision") or ("" if fields else text)).strip() or None
-
-
-def identify(spec: ModelSpec, folder: Path | None) -> WeightsIdentity:
-    """The identity of what `load_model` loaded for `spec` from `folder` (None for the built-ins)."""
-    from zimage_qa.models.profiles import ProfileKind
-
-    if spec.kind in (ProfileKind.REFERENCE, ProfileKind.SYNTHETIC):
-        return builtin_identity(spec.kind.value)
-    if folder is None:
-        raise QAUsageError(f"{spec.label} names real weights but no folder was loaded; pass the folder")
-    if spec.kind is ProfileKind.MODELSCOPE:
-        return modelscope_identity(folder)
-    return folder_identity(folder)

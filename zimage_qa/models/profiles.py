@@ -13,11 +13,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from zimage_qa.models.identity import WeightsIdentity
-    from zimage_qa.models.variant import AppliedVariant
-
 from zimage_qa.errors import QAUsageError
+from zimage_qa.models import pretrained
+from zimage_qa.models.identity import (
+    WeightsIdentity,
+    builtin_identity,
+    folder_identity,
+    modelscope_identity,
+)
+from zimage_qa.models.offload import release, release_after_failure, resident_models
+from zimage_qa.models.reference import build_reference_pipeline
+from zimage_qa.models.synthetic import build_synthetic_pipeline
+
+if TYPE_CHECKING:
+    from zimage_qa.models.variant import AppliedVariant
 
 BUILTIN = ("reference", "synthetic")
 DTYPES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
@@ -163,8 +172,6 @@ class LoadedModel:
         is back on the host afterwards, also when the call raised (see zimage_qa.models.offload)."""
         import torch
 
-        from zimage_qa.models.offload import release, release_after_failure, resident_models
-
         started = time.perf_counter()
         try:
             with torch.inference_mode(), warnings.catch_warnings(record=True) as caught:
@@ -202,10 +209,6 @@ def load_model(
     """Build or load the pipeline for `spec` once; the caller keeps it for the whole session. `on_host`:
     weights from a folder or hub stay in host memory (the deployment offloads them); the built-in
     profiles are built where they run (the synthetic one on the GPU: random init on the host is slow)."""
-    from zimage_qa.models import pretrained
-    from zimage_qa.models.reference import build_reference_pipeline
-    from zimage_qa.models.synthetic import build_synthetic_pipeline
-
     if spec.kind is ProfileKind.SYNTHETIC and device in ("auto", "cpu"):
         import torch
 
@@ -232,9 +235,18 @@ def load_model(
         pipe = pretrained.load_pretrained(folder, resolved_device, torch_dtype, place=not on_host)
     _synchronize(resolved_device)
     load_s = time.perf_counter() - started
-    from zimage_qa.models.identity import identify
-
     return LoadedModel(spec, pipe, resolved_device, torch_dtype, load_s, identity=identify(spec, folder))
+
+
+def identify(spec: ModelSpec, folder: Path | None) -> WeightsIdentity:
+    """The identity of what `load_model` loaded for `spec` from `folder` (None for the built-ins)."""
+    if spec.kind in (ProfileKind.REFERENCE, ProfileKind.SYNTHETIC):
+        return builtin_identity(spec.kind.value)
+    if folder is None:
+        raise QAUsageError(f"{spec.label} names real weights but no folder was loaded; pass the folder")
+    if spec.kind is ProfileKind.MODELSCOPE:
+        return modelscope_identity(folder)
+    return folder_identity(folder)
 
 
 def _synchronize(device: str) -> None:

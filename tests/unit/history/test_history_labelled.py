@@ -20,8 +20,8 @@ import pytest
 from labelled import KINDS, Labelled, make
 
 from zimage_qa.history.analysis import analyse
-from zimage_qa.history.metrics import PRIMARY
 from zimage_qa.history.records import HistoryReport, Status
+from zimage_qa.measure.runs import PRIMARY
 
 HELD_OUT = range(30000, 30120)  # seeds per kind
 

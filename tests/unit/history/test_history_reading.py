@@ -11,10 +11,9 @@ from history_gen import H100, saved_run, write_history
 
 from zimage_qa.errors import QAUsageError
 from zimage_qa.history.analysis import analyse
-from zimage_qa.history.files import find_files, load_runs
-from zimage_qa.history.fingerprint import software_fields
-from zimage_qa.history.metrics import MetricPolicy, flatten_extra, parse_threshold, stats_point
-from zimage_qa.identity import machine_fields
+from zimage_qa.history.metrics import MetricPolicy, parse_threshold
+from zimage_qa.identity import machine_fields, software_fields
+from zimage_qa.measure.runs import find_files, flatten_extra, load_runs, stats_point
 
 BENCH = "tests/gate/test_latency.py::test_latency[1024]"
 
@@ -119,7 +118,7 @@ def test_runs_are_ordered_by_datetime_and_duplicates_read_once(tmp_path: Path) -
     values = np.r_[np.full(10, 1.0), np.full(10, 1.2)]
     write_history(tmp_path / "ci-artifact-1", {BENCH: values})
     write_history(tmp_path / "ci-artifact-2", {BENCH: values})  # the same chain downloaded twice
-    loaded = load_runs([tmp_path], MetricPolicy())
+    loaded = load_runs([tmp_path], MetricPolicy().tracks)
     assert loaded.duplicates == 20 and len(loaded.runs) == 20
     stamps = [r.date for r in loaded.runs if r.date is not None]
     assert len(stamps) == len(loaded.runs) and stamps == sorted(stamps)

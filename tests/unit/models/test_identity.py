@@ -14,8 +14,8 @@ from safetensors.numpy import save_file
 
 from zimage_qa.errors import QAUsageError
 from zimage_qa.models import identity
-from zimage_qa.models.identity import IdentityKind, content_hash, identify, recorded_revision
-from zimage_qa.models.profiles import load_model, resolve_spec
+from zimage_qa.models.identity import IdentityKind, content_hash, recorded_revision
+from zimage_qa.models.profiles import identify, load_model, resolve_spec
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 

@@ -15,9 +15,9 @@ from zimage_qa.history.records import (
     Level,
     RunRef,
     SeriesVerdict,
-    Skipped,
     Status,
 )
+from zimage_qa.measure.runs import Skipped
 
 __all__ = [
     "Blip",

@@ -527,10 +527,11 @@ def qa_model(qa_gate: GateSession) -> LoadedModel:
 def qa_runner(qa_gate: GateSession, qa_model: LoadedModel) -> Iterator[ScenarioRunner]:
     """Times and watches generations of the session model (hooks installed once); its memory peaks add to
     the session's, which began before `qa_model` warmed the planned sizes."""
+    from zimage_qa.golden.validity import picture_problem
     from zimage_qa.runner import ScenarioRunner
 
     runner = ScenarioRunner(qa_model, qa_gate.config.guidance, qa_gate.memory_peak, qa_gate.calibration,
-                            qa_gate.host_probe())  # fmt: skip
+                            qa_gate.host_probe(), picture_problem)  # fmt: skip
     yield runner
     runner.close()
 

@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from zimage_qa.errors import QAUsageError
-from zimage_qa.golden.outcome import Comparison
+from zimage_qa.golden.outcome import Comparison, GoldenUpdate
 from zimage_qa.golden.record import GoldenCase, GoldenRecord, Provenance, make_record, provenance_verdict
 from zimage_qa.golden.store import GoldenStore
 from zimage_qa.golden.thresholds import Thresholds
-from zimage_qa.options import GoldenUpdate
 from zimage_qa.storage import confined, write_bytes_atomic
 from zimage_qa.verdict import Verdict
 

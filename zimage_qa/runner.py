@@ -19,7 +19,6 @@ from statistics import median
 from typing import Any
 
 from zimage_qa.config import Case
-from zimage_qa.errors import InvalidPicture
 from zimage_qa.measure.memory import MemoryWatch, SessionPeak, read_memory
 from zimage_qa.measure.probe import HostCalibration, HostProbe, HostState, bracketed
 from zimage_qa.measure.roofline import (
@@ -38,9 +37,9 @@ from zimage_qa.measure.stats import summarize
 from zimage_qa.measure.timer import Timer
 from zimage_qa.models.offload import release, released, resident_models
 from zimage_qa.models.profiles import LoadedModel
+from zimage_qa.picture import PictureJudge, require_valid
 from zimage_qa.verdict import Status, Verdict
 
-PictureProblem = Callable[[Any, bool], "str | None"]  # (image, nonfinite) -> why it cannot be judged
 WAIT_PROBE_S = 0.5  # while waiting out a slow host, one probe this often
 
 
@@ -111,10 +110,10 @@ class ScenarioRunner:
     def __init__(
         self, model: LoadedModel, guidance: float = 0.0, memory: SessionPeak | None = None,
         calibration: HostCalibration | None = None, probe: HostProbe | None = None,
-        picture_problem: PictureProblem | None = None,
+        picture_judge: PictureJudge | None = None,
     ) -> None:  # fmt: skip
         self.model = model
-        self.picture_problem = picture_problem  # judges each run's last picture (None: not judged)
+        self.picture_judge = picture_judge  # judges each run's last picture (None: not judged)
         self.probe = probe  # the host probe between rounds (None: rounds are not probed)
         self.calibration = calibration if calibration is not None else HostCalibration()
         self.guidance = guidance
@@ -152,11 +151,8 @@ class ScenarioRunner:
             yield run
             if run.timings and len(run.timings) not in run.marks:
                 run.probe()  # the probe after the last round
-        if run.last_image is not None and self.picture_problem is not None:
-            problem = self.picture_problem(run.last_image, run.nonfinite)
-            if problem:
-                raise InvalidPicture(f"{case.size}/{case.id}: the pipeline produced an invalid picture: {problem}; "
-                                     "check the weights, dtype and VAE (NaN latents show as black)")  # fmt: skip
+        if run.last_image is not None and self.picture_judge is not None:
+            require_valid(run.last_image, run.nonfinite, self.picture_judge, f"{case.size}/{case.id}")
         if not run.measured:
             return
         result = ScenarioResult(

@@ -18,9 +18,10 @@ from typing import Any
 
 from zimage_qa.budgets import BudgetDraft, RunnerBudgets, budget_path
 from zimage_qa.candidate import Candidate, candidate_spec
-from zimage_qa.config import BudgetSet, Case, QAConfig, RunSettings, Thresholds
+from zimage_qa.config import BudgetSet, Case, QAConfig, RunSettings, Thresholds, load_config
 from zimage_qa.errors import InvalidPicture, QAUsageError
 from zimage_qa.faults import first_line, is_sticky_device_error
+from zimage_qa.fleet.shard import select_shard
 from zimage_qa.identity import Deployment, benchmark_fields, machine_fields
 from zimage_qa.measure import _nvml
 from zimage_qa.measure.baseline import Baseline, load_baseline
@@ -31,9 +32,13 @@ from zimage_qa.measure.probe import HostCalibration, HostProbe
 from zimage_qa.measure.rounds import compile_seconds
 from zimage_qa.measure.units import format_bytes
 from zimage_qa.measure.warnings_log import WarningRecord, WarningsLog, new_warnings
-from zimage_qa.models.profiles import LoadedModel, ModelSpec, load_model
+from zimage_qa.models.profiles import LoadedModel, ModelSpec, load_model, resolve_spec
 from zimage_qa.models.variant import OffloadKind, Variant
-from zimage_qa.options import GateOptions
+from zimage_qa.options import GateOptions, Shard
+from zimage_qa.picture import PictureJudge
+from zimage_qa.preflight import check_device, check_weights
+from zimage_qa.runner import ScenarioRunner
+from zimage_qa.storage import DeviceLock, check_writable_dir
 
 Loader = Callable[[ModelSpec, str, str], LoadedModel]
 WARM_PROBES = 3  # host probes after each warm-up generation: the session's normal before any round
@@ -74,6 +79,47 @@ class GateSession:
     _deployment: Variant | None = None
     _probe: HostProbe | None = None
     _budgets: RunnerBudgets | None = None
+
+    @classmethod
+    def from_options(cls, options: GateOptions, root: Path, loader: Loader | None = None) -> GateSession:
+        """The session of `options`, with the configuration they name (else `root`'s pyproject.toml, else the
+        built-in one) and its scenario selection, checked whole; `loader` replaces the model load."""
+        check_writable_dir(options.report_dir, options.source("report"))
+        config = load_config(options.config_path, root / "pyproject.toml")
+        config.select_scenarios(options.scenarios)
+        spec = resolve_spec(options.model, options.revision)
+        return cls(options, config, spec, loader) if loader else cls(options, config, spec)
+
+    def preflight(self) -> None:
+        """The device and the weights, once, before the first check (a custom loader decides both itself)."""
+        if self.loader is load_model:
+            check_device(self.options, self.spec)
+            check_weights(self.spec, self.options.source("model"))
+
+    def plan(self, cases: Iterable[Any]) -> None:
+        """The warm-ups this run needs: one per size among the cases its checks use."""
+        self.planned_cases = new_plan(cases)
+
+    def shard(self, nodeids: list[str], shard: Shard) -> set[str]:
+        """The gate items (node ids) this process runs of `shard`."""
+        spec = self.spec
+        return select_shard(nodeids, shard, self.config, profile=spec.profile, looks=spec.judged_for_looks,
+                            renders_text=spec.renders_text)  # fmt: skip
+
+    def device_lock(self, holder: str) -> DeviceLock:
+        """The lock that keeps other gate runs off this device while this one measures it."""
+        return DeviceLock(self.device_key(), holder)
+
+    def runner(self, judge: PictureJudge | None = None) -> ScenarioRunner:
+        """A runner of the session model (loaded and warmed first): its memory peaks add to the session's,
+        its host probe and calibration are the session's; `judge` says which pictures are invalid."""
+        model = self.model()
+        return ScenarioRunner(model, self.config.guidance, self.memory_peak, self.calibration, self.host_probe(),
+                              judge)  # fmt: skip
+
+    def machine_info(self) -> dict[str, Any]:
+        """The environment fingerprint every saved gate run and report carries."""
+        return fingerprint().to_dict()
 
     @property
     def loaded(self) -> bool:

@@ -330,14 +330,6 @@ class GateSession:
             self._budgets = RunnerBudgets(path, draft)
         return self._budgets
 
-    @property
-    def budget_draft(self) -> BudgetDraft | None:
-        """--qa-update-budgets: what this run measured, written at its end (None without the option)."""
-        return self.runner_budgets().draft if self.options.update_budgets else None
-
-    def budget_file(self) -> Path:
-        return self.runner_budgets().path
-
     def budgets(self) -> BudgetSet | None:
         """This runner's own budgets (budgets.toml beside its golden set) first, then the config's."""
         found = self.runner_budgets().lookup(self.config, self.spec.profile, self.device_name(), self.variant)

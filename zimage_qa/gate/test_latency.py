@@ -64,10 +64,10 @@ def _latency(
                             gate.warnings.records)  # fmt: skip
         timer.attach(info)
     verdict = latency_verdict(result, log, case, policy, questions, budgets, info)
-    draft = gate.budget_draft
-    if draft is None or result is None or not updates_budget(verdict) or not info:
+    budget_file = gate.runner_budgets()
+    if budget_file.draft is None or result is None or not updates_budget(verdict) or not info:
         return verdict
-    return budget_written(verdict, draft.add_result(case.id, result), gate.budget_file())
+    return budget_written(verdict, budget_file.draft.add_result(case.id, result), budget_file.path)
 
 
 def test_cold_start(
@@ -76,12 +76,14 @@ def test_cold_start(
     """Load, compile (first call per shape, compiled variants) and first-image time, each against its budget."""
     if qa_gate.first_image_s is None and qa_gate.config.scenarios:  # run alone (-k cold_start): one image
         qa_gate.warm([min(qa_gate.config.scenarios, key=lambda c: c.width * c.height)])
-    draft, first = qa_gate.budget_draft, qa_gate.first_image_s
-    if draft is not None and first is not None:
-        draft.add_cold_start(qa_model.load_s, first, qa_gate.compile_s)
+    budget_file, first = qa_gate.runner_budgets(), qa_gate.first_image_s
+    if budget_file.draft is not None and first is not None:
+        budget_file.draft.add_cold_start(qa_model.load_s, first, qa_gate.compile_s)
     where = (qa_gate.spec.profile, qa_gate.device_name(), qa_gate.options.report_dir)
-    qa_verdict.conclude(cold_start_verdict(qa_model.load_s, first, qa_gate.compile_s, qa_budgets, where,
-                                           qa_gate.budget_file() if draft is not None else None))  # fmt: skip
+    update = budget_file.path if budget_file.draft is not None else None
+    qa_verdict.conclude(
+        cold_start_verdict(qa_model.load_s, first, qa_gate.compile_s, qa_budgets, where, update)
+    )
 
 
 def test_back_to_back_drift(qa_gate: GateSession, qa_runner: ScenarioRunner, qa_verdict: Conclusion) -> None:

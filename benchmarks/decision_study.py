@@ -8,7 +8,7 @@ recording at random places, a baseline and a current run, so that the spells the
 host had; the current run's images are made slower by the effect (the probe is not). Both go through what
 the gate does (`zimage_qa.checks.baseline.BaselineQuestion` over `zimage_qa.measure.rounds.Rounds`): the
 baseline's probes set its slow rounds aside; the current run is looked at after 3 rounds and every 2 more,
-up to 15, with host-slow rounds set aside; the first look that decides ends it. Paired A/B trials take
+up to 20, with host-slow rounds set aside; the first look that decides ends it. Paired A/B trials take
 neighbouring images as pairs. The table gives per size and effect: regressed (a failure), same (a pass),
 not judged, and the rounds used; the old rule (Mann-Whitney p <= 0.01 and the minimum effect on the point
 estimate, everything else a pass, no probe) is shown beside it.
@@ -32,7 +32,7 @@ from zimage_qa.measure.rounds import Rounds
 
 DEFAULT = Path(__file__).resolve().parent / "results" / "2026-12-02-h200" / "1-spells.json"
 EFFECTS = (0.0, 0.02, 0.05, 0.08, 0.10, 0.15)
-FIRST, STEP, CAP, BASELINE_ROUNDS = 3, 2, 15, 10
+FIRST, STEP, CAP, BASELINE_ROUNDS = 3, 2, 20, 10  # the gate's min_rounds, its step, max_rounds
 
 
 @dataclass(frozen=True)
@@ -53,26 +53,27 @@ def host(s: Stretch, n: int, calibration: HostCalibration) -> HostState:
 
 def gate_trial(rows: list[dict[str, float]], rng: random.Random, effect: float) -> tuple[str, int]:
     """One baseline and one current run through the gate's BaselineQuestion: (outcome, rounds used)."""
-    span = len(rows) - CAP - BASELINE_ROUNDS - 2
+    cap = min(CAP, len(rows) - BASELINE_ROUNDS - 4)  # a short recording caps the rounds lower
+    span = len(rows) - cap - BASELINE_ROUNDS - 2
     b0, c0 = rng.randrange(span), rng.randrange(span)
     base = stretch(rows, b0, BASELINE_ROUNDS)
     calibration = HostCalibration(readings=list(base.probes))
     entry = BaselineEntry("s", "s", tuple(base.times), {}, 8, "NVIDIA H200", "synthetic", {},
                           Deployment((), ()), "study", None, host(base, BASELINE_ROUNDS, calibration))  # fmt: skip
-    question = BaselineQuestion(entry, "s", 8, 0.05, CAP)
-    current = stretch(rows, c0, CAP, effect)
+    question = BaselineQuestion(entry, "s", 8, 0.05, cap)
+    current = stretch(rows, c0, cap, effect)
     session = HostCalibration(readings=list(current.probes[:6]))  # the warm-up's probes
     n = FIRST
     while True:
         for p in current.probes[n - STEP if n > FIRST else 0 : n + 1]:
             session.add(p)
-        final = n >= CAP
+        final = n >= cap
         rounds = Rounds(tuple(current.times[:n]), host(current, n, session))
         if question.look(rounds, final) or final:
             decision = question.decision
             outcome = decision.outcome.value if decision is not None else "not judged (host)"
             return ("not judged" if outcome == Outcome.INCONCLUSIVE.value else outcome), n
-        n = min(CAP, n + STEP)
+        n = min(cap, n + STEP)
 
 
 def old_trial(rows: list[dict[str, float]], rng: random.Random, effect: float) -> str:
@@ -91,8 +92,8 @@ def old_trial(rows: list[dict[str, float]], rng: random.Random, effect: float) -
 
 def paired_trial(rows: list[dict[str, float]], rng: random.Random, effect: float, pairs: int = 10) -> str:
     """Interleaved A/B: neighbouring images as pairs, B slowed by the effect, one look after 10 pairs and
-    every 6 more up to 30."""
-    most = min(30, (len(rows) - 1) // 2)  # a short recording caps the pairs
+    every 6 more up to 40 (the gate's cap: max_rounds x 2)."""
+    most = min(40, (len(rows) - 1) // 2)  # the gate's cap (max_rounds 20 x 2); a short recording caps it lower
     start = rng.randrange(len(rows) - 2 * most)
     looks, n = Looks(ALPHA, most), min(pairs, most)
     while True:

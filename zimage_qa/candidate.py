@@ -136,9 +136,10 @@ class PairRun:
         return [s.transient_bytes for s in self.samples[key] if s.transient_bytes is not None]
 
 
-def run_pairs(pairs: PairRun, timer: Timer, first: int, most: int, min_effect: float) -> Decision:
+def run_pairs(pairs: PairRun, timer: Timer, first: int, most: int, min_effect: float) -> Decision | None:
     """Pairs A, B (alternating which goes first) until the rule decides whether B is slower, looking after
-    `first` pairs and every PAIR_STEP more, at most `most`; pairs the host probe saw slow are set aside."""
+    `first` pairs and every PAIR_STEP more, at most `most`; pairs the host probe saw slow are set aside.
+    None when no pair was left to judge at the last look (the host ran slow through all of them)."""
     looks = Looks(ALPHA, max(first, most))
     timer.time(pairs.pair, rounds=first, warmup=0, setup=pairs.probe)
     pairs.probe()
@@ -146,9 +147,12 @@ def run_pairs(pairs: PairRun, timer: Timer, first: int, most: int, min_effect: f
         kept = pairs.kept()
         final = len(pairs.samples["a"]) + PAIR_STEP > looks.max_n
         alpha = looks.spend(len(kept[0]), final)
-        decision = decide(paired_interval(*kept, alpha), min_effect, alpha)
-        if decision.outcome.decided or final:
-            return decision
+        if alpha > 0 and kept[0]:  # nothing to judge when no pair was kept since the last look
+            decision = decide(paired_interval(*kept, alpha), min_effect, alpha)
+            if decision.outcome.decided or final:
+                return decision
+        elif final:
+            return None
         before = len(pairs.samples["a"])
         for _ in range(PAIR_STEP):
             pairs.probe()

@@ -282,6 +282,7 @@ def widened(interval: Interval, half_width: float) -> Interval:
 
 
 MAX_HOST_SLOPE = 1.2  # a launch-bound image scales at most about one to one with its launch path
+MIN_HOST_GAIN = 0.3  # the probe explains this much of the rounds' spread: launch-bound on this host
 
 
 def host_adjusted(
@@ -298,6 +299,29 @@ def host_adjusted(
         ([math.log(t) for t in ts], [math.log(p) for p in ps])
         for ts, ps in ((before, before_ms), (after, after_ms))
     ]
+    fit = _pooled_fit(runs)
+    if fit is None:
+        return None
+    slope, gain = fit
+    ref = math.log(reference_ms)
+    adjusted = [
+        tuple(math.exp(x - slope * (z - ref)) for x, z in zip(xs, zs, strict=True)) for xs, zs in runs
+    ]
+    return HostAdjusted(adjusted[0], adjusted[1], slope, gain)
+
+
+def host_elasticity(times: Sequence[float], probes_ms: Sequence[float]) -> tuple[float, float] | None:
+    """(slope, gain) of log time on log probe within one run: how far its rounds follow the host's speed
+    (0 for a GPU-bound image, about 1 for a launch-bound one) and the share of their spread that explains.
+    None under 5 rounds, or where the probe hardly moved (under 10 % from its fastest to its slowest)."""
+    if len(times) < 5 or len(times) != len(probes_ms) or max(probes_ms) < 1.1 * min(probes_ms):
+        return None
+    return _pooled_fit([([math.log(t) for t in times], [math.log(p) for p in probes_ms])])
+
+
+def _pooled_fit(runs: Sequence[tuple[list[float], list[float]]]) -> tuple[float, float] | None:
+    """Least-squares slope of log time (x) on log probe (z) within runs, pooled, clamped to
+    [0, MAX_HOST_SLOPE]; and the share of the within-run variance it removes."""
     sxy = sxx = syy = 0.0
     for xs, zs in runs:
         mx, mz = statistics.fmean(xs), statistics.fmean(zs)
@@ -307,12 +331,7 @@ def host_adjusted(
     if sxx <= 0 or syy <= 0:
         return None
     slope = min(max(sxy / sxx, 0.0), MAX_HOST_SLOPE)
-    gain = 1 - (syy - 2 * slope * sxy + slope * slope * sxx) / syy  # share of within-run variance removed
-    ref = math.log(reference_ms)
-    adjusted = [
-        tuple(math.exp(x - slope * (z - ref)) for x, z in zip(xs, zs, strict=True)) for xs, zs in runs
-    ]
-    return HostAdjusted(adjusted[0], adjusted[1], slope, gain)
+    return slope, 1 - (syy - 2 * slope * sxy + slope * slope * sxx) / syy
 
 
 # --- power ----------------------------------------------------------------------------------------
@@ -325,7 +344,7 @@ def rounds_needed(
     estimate and spread; None when the spread is unknown, or the estimate sits on a decision edge."""
     s, e = interval.spread, math.log1p(interval.estimate) if interval.estimate > -1 else math.nan
     m = math.log1p(min_effect)
-    if not (math.isfinite(s) and math.isfinite(e)) or s <= 0:
+    if not (math.isfinite(s) and math.isfinite(e)) or s <= 0 or not 0 < alpha < 1:
         return None
     gap = e if e >= m else m - e  # regressed needs low > 0; same needs high < m
     if gap <= 1e-9:

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from zimage_qa.decision import (
     ALPHA,
+    MIN_HOST_GAIN,
     Decision,
     Looks,
     Outcome,
@@ -26,7 +27,6 @@ from zimage_qa.verdict import Verdict
 
 MEMORY_TOLERANCE = 0.02  # a peak may grow 2 % (or 256 MiB, whichever is larger) before it is a regression
 MEMORY_FLOOR_GIB = 0.25
-MIN_HOST_GAIN = 0.3  # the probe explains this much of the rounds' spread: launch-bound on this host
 # Two runs of a launch-bound scenario with the same probe still differ: 4.5-5.5 % (SD, log scale) between
 # stretches of 10-15 512x512 rounds of one nvidia-h200 recording (benchmarks/results/2026-12-02-h200/
 # 1-spells.json), per unit of probe elasticity (0.95 there).
@@ -76,6 +76,8 @@ class BaselineQuestion:
             return False
         self._seen = len(now)
         alpha = self.looks.spend(len(now), final)
+        if alpha <= 0:  # fewer rounds at normal speed than at an earlier look: nothing new to judge
+            return final
         interval = rounds_interval(entry.normal_rounds_s, now, alpha)
         floor = self._host_floor(rounds, alpha)
         note = ""

@@ -59,6 +59,13 @@ def ab_latency_verdict(
     return verdict.with_values(**values)
 
 
+def all_pairs_slow_verdict(case: Case, pairs: int) -> Verdict:
+    """No pair to judge: the host probe saw every one of them run on a slow host."""
+    return Verdict.not_run(
+        f"{case.id}: not judged: the host ran slow through all {pairs} pairs (each set aside); rerun on a quiet host"
+    )
+
+
 def memory_verdict(a: Side, b: Side) -> tuple[Verdict, dict[str, Any]]:
     """A solo deployment's peak is its resident weights plus its largest transient: compared A vs B."""
     if a.resident_bytes is None or b.resident_bytes is None or not a.transients or not b.transients:

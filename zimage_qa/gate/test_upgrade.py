@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from zimage_qa.candidate import MIN_PAIRS, PairRun, run_pairs, timed
-from zimage_qa.checks.upgrade import Side, ab_latency_verdict, ab_picture_verdict
+from zimage_qa.checks.upgrade import Side, ab_latency_verdict, ab_picture_verdict, all_pairs_slow_verdict
 from zimage_qa.config import Case, Scenario
 from zimage_qa.golden.thresholds import Thresholds
 from zimage_qa.measure.probe import HostProbe
@@ -43,6 +43,8 @@ def _ab_latency(gate: GateSession, case: Scenario, timer: BenchmarkTimer) -> Ver
     pairs = PairRun(a, b, case, gate.config.guidance, HostProbe(a.device) if settings.host_probe else None,
                     gate.calibration)  # fmt: skip
     decision = run_pairs(pairs, timer, first, settings.max_rounds * 2, gate.options.min_effect)
+    if decision is None:
+        return all_pairs_slow_verdict(case, len(pairs.samples["a"]))
     side_a = Side(gate.spec.label, pairs.seconds("a"), gate.resident_bytes(), pairs.transients("a"))
     side_b = Side(candidate.label(), pairs.seconds("b"), candidate.resident_bytes, pairs.transients("b"))
     verdict = ab_latency_verdict(case, side_a, side_b, decision, sum(pairs.slow()), gate.device_name(),

@@ -7,7 +7,13 @@ import random
 
 from check_values import noise
 
-from zimage_qa.checks.upgrade import Side, ab_latency_verdict, ab_picture_verdict, memory_verdict
+from zimage_qa.checks.upgrade import (
+    Side,
+    ab_latency_verdict,
+    ab_picture_verdict,
+    all_pairs_slow_verdict,
+    memory_verdict,
+)
 from zimage_qa.config import Case
 from zimage_qa.decision import decide, paired_interval
 from zimage_qa.golden.thresholds import Thresholds
@@ -69,3 +75,12 @@ def test_the_candidates_picture_is_the_models_or_it_moved() -> None:
     assert same.status is Status.PASSED and "is the model's" in same.message
     moved = ab_picture_verdict(CASE, model_picture, noise(43, 256, 256), Thresholds())
     assert moved.status is Status.FAILED and "the candidate's picture moved" in moved.message
+
+
+def test_pairs_all_run_on_a_slow_host_are_not_judged_by_name() -> None:
+    verdict = all_pairs_slow_verdict(CASE, 22)
+    assert verdict.status is Status.NOT_RUN
+    assert (
+        verdict.message
+        == "cat: not judged: the host ran slow through all 22 pairs (each set aside); rerun on a quiet host"
+    )

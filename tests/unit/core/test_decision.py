@@ -207,3 +207,14 @@ def test_bad_input_is_one_line() -> None:
         paired_interval([1.0, 1.1], [1.0])
     with pytest.raises(QAUsageError, match="not positive"):
         decide(interval(0.1, 0.0, 0.2), 0.0)
+
+
+def test_a_look_with_no_new_rounds_spends_nothing_and_asks_for_no_power_estimate() -> None:
+    # Fewer rounds kept than at the last look (the host turned slow): nothing is spent, and an interval
+    # judged at alpha 0 is never asked how many rounds would decide it (a normal quantile of 1 does not exist).
+    looks = Looks(0.05, 20)
+    assert looks.spend(8) > 0
+    assert looks.spend(6) == 0.0
+    interval = rounds_interval([1.0, 1.1, 1.2, 1.05], [1.3, 1.2, 1.25, 1.22], 0.0)
+    assert decide(interval, 0.05, 0.0).rounds_needed is None
+    assert looks.spend(20, final=True) > 0

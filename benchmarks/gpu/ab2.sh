@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# nvidia-h200, 2026-12-02 session 4, call 3, after the fix of a look that kept no new pair (alpha 0, which
+# crashed ab1024 and abSame of call 2): the A/B runs again (+8 % real work at 1024, identical at both sizes,
+# +10 % real work at 512), then separate 512x512 gate processes (built-in budgets, --qa-require-gpu) until
+# 470 s have passed. Files: ab.txt, ten512.txt, ab-runs.tgz.
+set -u
+. benchmarks/gpu/common.sh
+begin=$(stamp)
+mkdir -p /tmp/empty /tmp/ab /tmp/ten && cd /tmp/empty || exit 1
+run() {  # name, then gate arguments
+  local name=$1; shift
+  local start; start=$(stamp)
+  gate "$@" --qa-report "/tmp/runs/$name" --benchmark-json "/tmp/ab/$name.json" > "/tmp/ab/$name.log" 2>&1
+  echo "== $name: exit $?, wall $(python3 -c "print(round($(stamp) - $start, 1))") s" >> "$OUT/ab.txt"
+  grep -E "slowdown:" "/tmp/ab/$name.log" | head -2 >> "$OUT/ab.txt"
+  python3 - "/tmp/runs/$name/results.json" <<'PY' >> "$OUT/ab.txt"
+import json, sys
+try:
+    for r in json.load(open(sys.argv[1]))["records"]:
+        print(f"  {r['outcome']}: {r['test_id'].split('::')[-1]}: {r['message'][:600]}")
+except Exception as exc:  # noqa: BLE001
+    print(f"  no results.json ({exc})")
+PY
+}
+ZQA_SLOW_MS=13 ZQA_SLOW_KIND=matmul ZQA_SLOW_WHICH=candidate run ab1024 -p slowdown --qa-candidate synthetic \
+  --qa-scenarios 1024-simple -k candidate_latency -rA
+run abSame --qa-candidate synthetic --qa-scenarios 1024-simple,512-simple -k candidate_latency -rA
+ZQA_SLOW_MS=5.6 ZQA_SLOW_KIND=matmul ZQA_SLOW_WHICH=candidate run ab512 -p slowdown --qa-candidate synthetic \
+  --qa-scenarios 512-simple -k candidate_latency -rA
+cat "$OUT/ab.txt"
+i=0
+while python3 -c "import sys; sys.exit(0 if $(stamp) - $begin < 470 else 1)"; do
+  i=$((i + 1))
+  run "ten$i" --qa-require-gpu --qa-scenarios 512-simple -k "512"
+  tail -n +1 "$OUT/ab.txt" | grep -A3 "== ten$i:" >> "$OUT/ten512.txt"
+done
+cat "$OUT/ten512.txt"
+cd /tmp/ab && tar czf "$OUT/ab-runs.tgz" ./*.json ./*.log

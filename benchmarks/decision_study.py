@@ -6,7 +6,7 @@ Input: back-to-back images with the host probe before each (`benchmarks/gpu/spel
 default: benchmarks/results/2026-12-02-h200/1-spells.json). Each trial draws two stretches of the
 recording at random places, a baseline and a current run, so that the spells they fall in are the ones the
 host had; the current run's images are made slower by the effect (the probe is not). Both go through what
-the gate does (`zimage_qa.checks.baseline.BaselineQuestion` over `zimage_qa.checks.timing.Rounds`): the
+the gate does (`zimage_qa.checks.baseline.BaselineQuestion` over `zimage_qa.measure.rounds.Rounds`): the
 baseline's probes set its slow rounds aside; the current run is looked at after 3 rounds and every 2 more,
 up to 20, with host-slow rounds set aside; the first look that decides ends it. Paired A/B trials take
 neighbouring images as pairs. The table gives per size and effect: regressed (a failure), same (a pass),
@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zimage_qa.checks.baseline import BaselineQuestion
-from zimage_qa.checks.timing import Rounds
 from zimage_qa.decision import ALPHA, Looks, Outcome, decide, paired_interval
 from zimage_qa.identity import Deployment
 from zimage_qa.measure.baseline import BaselineEntry
 from zimage_qa.measure.probe import HostCalibration, HostState, bracketed
+from zimage_qa.measure.rounds import Rounds
 
 DEFAULT = Path(__file__).resolve().parent / "results" / "2026-12-02-h200" / "1-spells.json"
 EFFECTS = (0.0, 0.02, 0.05, 0.08, 0.10, 0.15)

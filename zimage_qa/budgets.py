@@ -1,4 +1,5 @@
-"""Per-runner budgets: where a runner's own budgets live, and how `--qa-update-budgets` writes them.
+"""Per-runner budgets: where a runner's own budgets live, how they are looked up, and how
+`--qa-update-budgets` writes them.
 
 A runner's budgets sit beside its golden records, `<golden-dir>/<profile>[+variant]/<device class>/
 budgets.toml`, and are committed like them. They win over the config's built-in budgets. They are
@@ -12,7 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from zimage_qa.config import BudgetSet, read_budget_file
+from zimage_qa.config import BudgetSet, QAConfig, read_budget_file
+from zimage_qa.measure.probe import LAUNCH_BOUND_S
+from zimage_qa.measure.scenario import ScenarioResult
 from zimage_qa.measure.units import format_seconds
 from zimage_qa.storage import confined, locked, write_text_atomic
 
@@ -23,7 +26,6 @@ GIB = 2**30
 # so they sit above the machine's own round-to-round and restart-to-restart spread.
 MEDIAN_MARGIN = 1.10
 LAUNCH_BOUND_MEDIAN_MARGIN = 1.25  # under LAUNCH_BOUND_S a run is CPU/launch-bound and moves more
-LAUNCH_BOUND_S = 0.7
 WORST_MARGIN = 1.15  # on the worst round seen, and at least the median budget x1.10
 MEMORY_MARGIN_BYTES = 1 * GIB
 LOAD_MARGIN = 2.0  # load time depends on the page cache and the disk
@@ -64,6 +66,17 @@ class BudgetDraft:
     first_image_s: float | None = None
     compile_s: float | None = None
     probe_ms: float | None = None  # the session's normal host probe
+
+    def add_result(self, scenario_id: str, result: ScenarioResult) -> str:
+        """Record one scenario's measured rounds and peaks; returns the sentence the check reports."""
+        peak = result.peak
+        return self.add_scenario(scenario_id, ScenarioMeasurement(
+            result.summary.median, result.summary.max,
+            peak.allocated_bytes if peak else None, peak.reserved_bytes if peak else None, peak.nvml_bytes if peak else None,
+        ))  # fmt: skip
+
+    def add_cold_start(self, load_s: float, first_image_s: float, compile_s: float | None) -> None:
+        self.load_s, self.first_image_s, self.compile_s = load_s, first_image_s, compile_s
 
     def add_scenario(self, scenario_id: str, measurement: ScenarioMeasurement) -> str:
         """Record one scenario; returns the sentence the check reports (what will be written)."""
@@ -116,6 +129,31 @@ class BudgetDraft:
                 entry[key] = old[key]
         entry["scenarios"] = scenarios
         return entry
+
+
+@dataclass
+class RunnerBudgets:
+    """This runner's budget file and, with --qa-update-budgets, the draft of what this run measured."""
+
+    path: Path
+    draft: BudgetDraft | None = None
+
+    def lookup(self, config: QAConfig, profile: str, device: str, variant: str) -> BudgetSet | None:
+        """The file's budgets for this deployment first, then the config's."""
+        own = [b for b in read_runner_budgets(self.path) if b.matches(profile, device, variant)]
+        return own[0] if own else config.budgets_for(profile, device, variant)
+
+    def write(self, probe_ms: float | None, note: str) -> str | None:
+        """Merge the draft (with the session's normal host probe) into the file; the sentence to print,
+        or None when nothing was measured for it."""
+        draft = self.draft
+        if draft is None or not (draft.scenarios or draft.load_s):
+            return None
+        draft.probe_ms = probe_ms
+        path = draft.write(self.path, note)
+        return (
+            f"budgets: written to {path} ({len(draft.scenarios)} scenarios); review with git diff and commit"
+        )
 
 
 def latency_limits(m: ScenarioMeasurement) -> tuple[float, float]:

@@ -12,3 +12,7 @@ class QAUsageError(Exception):
 
 class QACheckError(Exception):
     """A check could not run for a reason the user must see (for example a sticky CUDA error)."""
+
+
+class InvalidPicture(QACheckError):
+    """The pipeline produced a picture no check can judge: NaN, black or flat."""

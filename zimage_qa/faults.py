@@ -1,6 +1,7 @@
 """Faults the gate survives: a sticky CUDA error, and a test stuck inside a native call.
 
-Out-of-memory handling lives in `zimage_qa.measure.oom`; pictures no check can judge in `zimage_qa.picture`.
+Out-of-memory handling lives in `zimage_qa.measure.oom`; pictures no check can judge in `zimage_qa.picture`
+and `zimage_qa.golden.validity`.
 """
 
 from __future__ import annotations

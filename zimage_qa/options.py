@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from zimage_qa.errors import QAUsageError
+from zimage_qa.golden.outcome import GoldenUpdate
 from zimage_qa.measure.units import parse_size
 
 
@@ -24,12 +25,6 @@ class GpuLock(enum.Enum):
     WAIT = "wait"
     FAIL = "fail"
     OFF = "off"
-
-
-class GoldenUpdate(enum.Enum):
-    OFF = "off"
-    CHANGED = "changed"  # write new and changed records; those tests still fail, naming what was written
-    ALL = "all"  # rewrite every record; the run passes
 
 
 class OcrEngine(enum.Enum):

@@ -1,37 +1,25 @@
-"""Pictures no check can judge: NaN in the decoded output, black or flat."""
+"""A picture the session made that no check can judge (NaN, black, flat) stops the check that made it.
+
+What is invalid is the golden part's to say (`zimage_qa.golden.validity.picture_problem`); the gate hands
+that judge to the runner as a `PictureJudge`, and `require_valid` raises `InvalidPicture` with its
+diagnosis, which the plugin reports as that check's failure.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from zimage_qa.errors import QACheckError
-from zimage_qa.models.profiles import LoadedModel
+from zimage_qa.errors import InvalidPicture
+
+PictureJudge = Callable[[Any, bool], "str | None"]  # (image, nonfinite) -> why it cannot be judged, or None
 
 
-class InvalidPicture(QACheckError):
-    """The pipeline produced a picture no check can judge: NaN, black or flat."""
-
-
-def picture_problem(image: Any, nonfinite: bool = False) -> str | None:
-    """Why `image` cannot be judged (NaN in the decoded output, black, flat), or None when it is valid."""
-    from zimage_qa.golden.pixels import as_pixels
-    from zimage_qa.golden.validity import invalid_reasons
-
-    pixels = as_pixels(image)
-    reasons = invalid_reasons(pixels)
-    if nonfinite or pixels.nonfinite:
-        return "NaN or infinite values in the decoded picture" + (
-            f" (so it is {reasons[0]})" if reasons else ""
-        )
-    return reasons[0] if reasons else None
-
-
-def checked_picture(model: LoadedModel, image: Any, what: str) -> Any:
-    """`image`, or InvalidPicture naming `what` and the diagnosis."""
-    problem = picture_problem(image, bool(getattr(model, "nonfinite_output", False)))
+def require_valid(image: Any, nonfinite: bool, judge: PictureJudge, where: str) -> None:
+    """Raise InvalidPicture naming `where` when `judge` finds `image` invalid."""
+    problem = judge(image, nonfinite)
     if problem:
         raise InvalidPicture(
-            f"the pipeline produced an invalid picture for {what}: {problem}; check the weights, dtype and "
-            "VAE (NaN latents show as black)"
+            f"{where}: the pipeline produced an invalid picture: {problem}; check the weights, dtype and VAE "
+            "(NaN latents show as black)"
         )
-    return image

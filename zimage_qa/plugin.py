@@ -20,17 +20,19 @@ import pytest
 
 from zimage_qa import hookspecs
 from zimage_qa.errors import QACheckError, QAUsageError
+from zimage_qa.faults import HangWatchdog
+from zimage_qa.identity import stable_name
 from zimage_qa.options import OPTIONS, GateOptions, GpuLock, Shard, resolve
+from zimage_qa.records import CheckRecord, Family
+from zimage_qa.summary import RECORD_PROP, GateResults
+from zimage_qa.verdict import Status, Verdict
 
 if TYPE_CHECKING:
     from zimage_qa.config import BudgetSet, Case, GlyphCase, QAConfig, Scenario
     from zimage_qa.models.profiles import LoadedModel
-    from zimage_qa.records import CheckRecord, Family
     from zimage_qa.runner import ScenarioRunner
     from zimage_qa.session import GateSession
     from zimage_qa.storage import DeviceLock
-    from zimage_qa.summary import GateResults
-    from zimage_qa.verdict import Verdict
 
 GATE_FIXTURE = "qa_verdict"  # what makes a test a gate item
 FAMILIES = ("guard", "latency", "vram", "golden", "glyph", "upgrade")  # zimage_qa.records.Family values
@@ -125,19 +127,12 @@ SAVED_RUN_OPTIONS = ("benchmark_autosave", "benchmark_save", "benchmark_json")
 
 
 def _new_session(config: pytest.Config) -> GateSession:
-    """Options, configuration and model spec, checked whole; the scenario selection too."""
-    from zimage_qa.config import load_config
-    from zimage_qa.models.profiles import resolve_spec
+    """Options, configuration and model spec, checked whole; the scenario selection too. The gate's core
+    loads here, with the first gate item: a run without one never imports it."""
     from zimage_qa.session import GateSession
-    from zimage_qa.storage import check_writable_dir
 
-    options = gate_options(config)
-    check_writable_dir(options.report_dir, options.source("report"))
-    qa_config = load_config(options.config_path, user_root(config) / "pyproject.toml")
-    qa_config.select_scenarios(options.scenarios)
-    spec = resolve_spec(options.model, options.revision)
     loader = config.pluginmanager.hook.pytest_zqa_loader()
-    session = GateSession(options, qa_config, spec, **({"loader": loader} if loader else {}))
+    session = GateSession.from_options(gate_options(config), user_root(config), loader)
     session.keeps_rounds = any(config.getoption(name, None) for name in SAVED_RUN_OPTIONS)
     return session
 
@@ -189,14 +184,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def _preflight(config: pytest.Config, session: GateSession) -> None:
     """The device and the weights, once, before the first check (a custom loader decides both itself)."""
-    from zimage_qa.models.profiles import load_model
-    from zimage_qa.preflight import check_device, check_weights
-
-    if session.loader is not load_model:
-        return
     try:
-        check_device(session.options, session.spec)
-        check_weights(session.spec, session.options.source("model"))
+        session.preflight()
     except QAUsageError as exc:
         raise pytest.UsageError(f"zimage-qa: {exc}") from None
 
@@ -213,8 +202,6 @@ def gate_line(session: GateSession) -> str:
 def _plan(config: pytest.Config, session: GateSession, items: list[pytest.Item]) -> None:
     """Deselect what this run does not promise, take this process's shard, plan the warm-ups and set the
     per-test timeout of the gate items."""
-    from zimage_qa.session import new_plan
-
     unpromised = [item for item in items if is_gate_item(item) and _not_promised(session, item)]
     if unpromised:  # checks that do not apply to this run are not collected, and the summary says why
         config.hook.pytest_deselected(items=unpromised)
@@ -237,7 +224,7 @@ def _plan(config: pytest.Config, session: GateSession, items: list[pytest.Item])
         session.collected_cases.update(c.id for c in used)
         if timeout and not item.get_closest_marker("timeout"):
             item.add_marker(pytest.mark.timeout(timeout))  # pytest-timeout's configured method applies
-    session.planned_cases = new_plan(planned)
+    session.plan(planned)
 
 
 def _family(item: pytest.Item) -> str | None:
@@ -255,8 +242,6 @@ def _gate_command(config: pytest.Config, items: list[pytest.Item]) -> str:
 def _not_promised(session: GateSession, item: pytest.Item) -> bool:
     """A/B checks without --qa-candidate; picture checks on a profile whose pictures mean nothing (synthetic:
     random weights). These are not promised by such a run, unlike a check that cannot run here."""
-    from zimage_qa.records import Family
-
     family = _family(item)
     if family == "upgrade" and not session.options.candidate:
         session.note_not_collected("upgrade: needs --qa-candidate MODEL (an A/B against a second model)")
@@ -268,12 +253,8 @@ def _not_promised(session: GateSession, item: pytest.Item) -> bool:
 def _this_shard(
     config: pytest.Config, session: GateSession, items: list[pytest.Item], shard: Shard
 ) -> list[pytest.Item]:
-    from zimage_qa.fleet.shard import select_shard
-
-    spec = session.spec
     gate = [item for item in items if is_gate_item(item)]
-    keep = select_shard([item.nodeid for item in gate], shard, session.config,
-                        profile=spec.profile, looks=spec.judged_for_looks, renders_text=spec.renders_text)  # fmt: skip
+    keep = session.shard([item.nodeid for item in gate], shard)
     deselected = [item for item in gate if item.nodeid not in keep]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
@@ -288,8 +269,6 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     timeout = gate_session(item.config).options.timeout_s
     if not timeout:
         return (yield)
-    from zimage_qa.faults import HangWatchdog
-
     capture = item.config.pluginmanager.get_plugin("capturemanager")
     suspend = (lambda: capture.suspend_global_capture(in_=True)) if capture is not None else None
     with HangWatchdog(timeout + min(HANG_GRACE_S, timeout), item.nodeid, before=suspend):
@@ -358,13 +337,11 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 def _lock_device(item: pytest.Item, session: GateSession) -> None:
     """From the first gate test to the end of the session, this run alone measures its device. A wait is
     recorded with the test that waited (its record and the summary name it, whatever its outcome)."""
-    from zimage_qa.storage import DeviceLock
-
     state = gate_state(item.config)
     if session.options.gpu_lock is GpuLock.OFF or (state.lock is not None and state.lock.held):
         return
     if state.lock is None:
-        state.lock = DeviceLock(session.device_key(), f"zimage-qa in {user_root(item.config)}")
+        state.lock = session.device_lock(f"zimage-qa in {user_root(item.config)}")
     reporter = item.config.pluginmanager.get_plugin("terminalreporter")
 
     def say(line: str) -> None:
@@ -423,9 +400,6 @@ class GateReporter:
         family = dict(report.user_properties).get(FAMILY_PROP)
         if family is None or (report.when != "call" and report.passed):
             return
-        from zimage_qa.records import Family
-        from zimage_qa.summary import GateResults
-
         if self.state.results is None:
             self.state.results = GateResults()
         reason = skip_reason(report) if report.skipped else report.longreprtext
@@ -483,14 +457,14 @@ def _junit_family_note(config: pytest.Config) -> list[str]:
 
 
 def write_run_report(session: GateSession, records: list[Any], wall_s: float, root: Path) -> list[str]:
-    """Write qa-report/ and publish to GitHub; returns the lines to print (the report path, annotations)."""
-    from zimage_qa.measure.fingerprint import fingerprint
+    """Write qa-report/ and publish to GitHub; returns the lines to print (the report path, annotations).
+    The report's renderer loads here, at the end of a run with gate items."""
     from zimage_qa.report import write_report
     from zimage_qa.report.github import publish
 
     header = session.report_header(wall_s)
     page = write_report(
-        session.options.report_dir, records, fingerprint=fingerprint().to_dict(), header=header
+        session.options.report_dir, records, fingerprint=session.machine_info(), header=header
     )
     return [f"report: {page}", *publish(records, header=header, report=str(page), root=root)]
 
@@ -527,10 +501,9 @@ def qa_model(qa_gate: GateSession) -> LoadedModel:
 def qa_runner(qa_gate: GateSession, qa_model: LoadedModel) -> Iterator[ScenarioRunner]:
     """Times and watches generations of the session model (hooks installed once); its memory peaks add to
     the session's, which began before `qa_model` warmed the planned sizes."""
-    from zimage_qa.runner import ScenarioRunner
+    from zimage_qa.golden.validity import picture_problem  # the golden part loads where pictures are made
 
-    runner = ScenarioRunner(qa_model, qa_gate.config.guidance, qa_gate.memory_peak, qa_gate.calibration,
-                            qa_gate.host_probe())  # fmt: skip
+    runner = qa_gate.runner(picture_problem)
     yield runner
     runner.close()
 
@@ -561,10 +534,8 @@ def qa_golden_case(request: pytest.FixtureRequest, qa_gate: GateSession) -> Case
 
 @pytest.fixture
 def qa_glyph_case(request: pytest.FixtureRequest, qa_gate: GateSession) -> GlyphCase:
-    from zimage_qa.config import GlyphCase
-
-    case = qa_gate.config.cases_by_id()[str(request.param)]
-    if not isinstance(case, GlyphCase):
+    case = next((c for c in qa_gate.config.glyphs if c.id == str(request.param)), None)
+    if case is None:
         raise QAUsageError(f"{request.param} is not a glyph case")
     return case
 
@@ -573,8 +544,6 @@ def qa_glyph_case(request: pytest.FixtureRequest, qa_gate: GateSession) -> Glyph
 def pytest_benchmark_update_json(config: pytest.Config, benchmarks: Any, output_json: dict[str, Any]) -> None:
     """Gate benchmarks are saved under one name whatever the rootdir and install path
     (`zimage_qa/gate/test_latency.py::test_latency[1024-simple]`), so that one scenario is one series."""
-    from zimage_qa.identity import stable_name
-
     for bench in output_json.get("benchmarks", []):
         if isinstance(bench, dict) and isinstance(bench.get("fullname"), str):
             bench["fullname"] = stable_name(bench["fullname"])
@@ -585,11 +554,9 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
     """The environment fingerprint goes into every saved gate run, so runs on other hardware never compare
     (a run without gate items is left as pytest-benchmark writes it)."""
     state = config.stash.get(STATE_KEY, None)
-    if state is None or not state.active:
+    if state is None or not state.active or state.session is None:
         return
-    from zimage_qa.measure.fingerprint import fingerprint
-
-    machine_info["zimage_qa"] = fingerprint().to_dict()
+    machine_info["zimage_qa"] = state.session.machine_info()
 
 
 class Conclusion:
@@ -608,9 +575,6 @@ class Conclusion:
 
     def conclude(self, verdict: Verdict) -> None:
         __tracebackhide__ = True
-        from zimage_qa.records import CheckRecord
-        from zimage_qa.verdict import Status, Verdict
-
         message = verdict.message.replace("pytest -m gpu", self.command)
         if verdict.status in (Status.UNSTABLE, Status.NOT_RUN) and self.strict:
             verdict = Verdict(Status.FAILED, f"--qa-strict: {verdict.status.value}: {message}",
@@ -619,8 +583,6 @@ class Conclusion:
             verdict = Verdict(verdict.status, message, verdict.values, verdict.artefacts)
         self.record = CheckRecord(self.family, self.item.nodeid, self.case, verdict.status, verdict.message,
                                   dict(verdict.values), dict(verdict.artefacts))  # fmt: skip
-        from zimage_qa.summary import RECORD_PROP
-
         self.item.user_properties.append((RECORD_PROP, self.record.to_json()))
         self.item.user_properties.extend(junit_properties(verdict))
         if verdict.status is Status.PASSED:
@@ -629,8 +591,6 @@ class Conclusion:
 
     def _end(self, verdict: Verdict) -> NoReturn:
         __tracebackhide__ = True
-        from zimage_qa.verdict import Status
-
         if verdict.status is Status.FAILED:
             pytest.fail(verdict.message, pytrace=False)
         prefix = "unstable: " if verdict.status is Status.UNSTABLE else ""
@@ -655,8 +615,6 @@ def _scalar(value: object) -> bool:
 @pytest.fixture
 def qa_verdict(request: pytest.FixtureRequest, qa_gate: GateSession) -> Conclusion:
     """`qa_verdict.conclude(verdict)` ends the test the pytest way and records the verdict."""
-    from zimage_qa.records import Family
-
     family = Family(_family(request.node) or "guard")
     callspec = getattr(request.node, "callspec", None)
     ids = [str(v) for v in callspec.params.values()] if callspec else []

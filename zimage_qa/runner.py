@@ -3,18 +3,23 @@
 `ScenarioRunner` hooks the pipeline once for the whole session (a `StageRecorder`) and hands out
 `ScenarioRun`s. A run's `generate` is what pytest-benchmark times; the run also keeps each
 generation's stage split and, around all of them, the allocator and NVML peaks and the GPU state.
+`measure` takes a scenario's rounds until the questions asked of them (`zimage_qa.measure.rounds.Question`:
+the budget, the baseline) are decided; `run_back_to_back` and `leak_images` make the drift and leak checks'
+images. The runner measures; `zimage_qa.checks` judges what it hands back.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import gc
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from statistics import median
 from typing import Any
 
 from zimage_qa.config import Case
-from zimage_qa.measure.gpu_state import GpuState
-from zimage_qa.measure.memory import MemoryWatch, PeakMemory, SessionPeak
+from zimage_qa.measure.memory import MemoryWatch, SessionPeak, read_memory
 from zimage_qa.measure.probe import HostCalibration, HostProbe, HostState, bracketed
 from zimage_qa.measure.roofline import (
     FlopCache,
@@ -25,91 +30,17 @@ from zimage_qa.measure.roofline import (
     matmul_peak_tflops,
     zimage_dit_inputs,
 )
+from zimage_qa.measure.rounds import LatencyPolicy, Measurement, Question, Rounds
+from zimage_qa.measure.scenario import BackToBack, ScenarioResult
 from zimage_qa.measure.stages import GenerationTiming, StageRecorder
-from zimage_qa.measure.stats import Summary, summarize
+from zimage_qa.measure.stats import summarize
+from zimage_qa.measure.timer import Timer
 from zimage_qa.models.offload import release, released, resident_models
 from zimage_qa.models.profiles import LoadedModel
-from zimage_qa.picture import InvalidPicture, picture_problem
+from zimage_qa.picture import PictureJudge, require_valid
+from zimage_qa.verdict import Status, Verdict
 
-GIB = 2**30
-
-
-@dataclass(frozen=True)
-class ScenarioResult:
-    """Warm rounds of one scenario: latency statistics, stage medians, NFE, peaks, GPU state."""
-
-    case: Case
-    timings: tuple[GenerationTiming, ...]
-    summary: Summary  # seconds, from the synchronised totals
-    peak: PeakMemory | None
-    gpu_state: GpuState | None
-    roofline: Roofline | None
-    released_before: tuple[tuple[str, ...], ...] = ()  # offloaded models found on the device before a round
-    host: HostState | None = None  # the host probe around each round
-
-    @property
-    def times_s(self) -> tuple[float, ...]:
-        return tuple(t.total_ms / 1000.0 for t in self.timings)
-
-    @property
-    def stages_ms(self) -> dict[str, float]:
-        from statistics import median
-
-        return {k: median(t.stages_ms[k] for t in self.timings) for k in self.timings[0].stages_ms}
-
-    @property
-    def nfe(self) -> int:
-        return max(t.nfe for t in self.timings)
-
-    @property
-    def coverage(self) -> float:
-        """Share of the median total that the median stages account for."""
-        return sum(self.stages_ms.values()) / (self.summary.median * 1000.0) if self.summary.median else 0.0
-
-    def extra_info(self, device: str, model: str) -> dict[str, Any]:
-        """What each latency benchmark record carries (pytest-benchmark `extra_info`)."""
-        info: dict[str, Any] = {
-            "stages_ms": {k: round(v, 3) for k, v in self.stages_ms.items()},
-            "nfe": self.nfe, "device": device, "model": model, "resolution": self.case.size,
-            "width": self.case.width, "height": self.case.height, "steps": self.case.steps,
-            "seed": self.case.seed, "stage_coverage": round(self.coverage, 4),
-            "rounds_s": [round(t, 5) for t in self.times_s],
-            "clock": self.timings[0].clock,
-        }  # fmt: skip
-        if "transfer" in self.timings[0].stages_ms:  # offloaded: each round's weight copies, as rounds_s
-            info["rounds_transfer_ms"] = [round(t.stages_ms["transfer"], 1) for t in self.timings]
-        if self.released_before:  # the gate left a model on the device: released, untimed, before the round
-            info["released_before_timing"] = [list(names) for names in self.released_before]
-        if self.peak is not None:
-            info["vram"] = {
-                name: round(value / GIB, 3)
-                for name, value in (
-                    ("peak_allocated_gib", self.peak.allocated_bytes),
-                    ("peak_reserved_gib", self.peak.reserved_bytes),
-                    ("nvml_peak_gib", self.peak.nvml_bytes),
-                )
-                if value is not None
-            }
-            host = getattr(self.peak, "host_bytes", None)
-            if host is not None:
-                info["host_peak_gib"] = round(host / GIB, 3)
-        if self.host is not None:
-            info["host"] = self.host.to_dict()
-        if self.gpu_state is not None:
-            info["gpu_state"] = self.gpu_state.to_dict()
-        if self.roofline is not None:
-            info["roofline"] = self.roofline.to_dict()
-        return info
-
-
-@dataclass(frozen=True)
-class BackToBack:
-    """Images of one scenario in a row, as the drift check made them: the allocated memory before the first
-    and after each, and the run's result (peaks). The leak check reads it instead of generating its own."""
-
-    allocated_before: int
-    allocated_after: tuple[int, ...]
-    result: ScenarioResult | None
+WAIT_PROBE_S = 0.5  # while waiting out a slow host, one probe this often
 
 
 @dataclass
@@ -179,8 +110,10 @@ class ScenarioRunner:
     def __init__(
         self, model: LoadedModel, guidance: float = 0.0, memory: SessionPeak | None = None,
         calibration: HostCalibration | None = None, probe: HostProbe | None = None,
+        picture_judge: PictureJudge | None = None,
     ) -> None:  # fmt: skip
         self.model = model
+        self.picture_judge = picture_judge  # judges each run's last picture (None: not judged)
         self.probe = probe  # the host probe between rounds (None: rounds are not probed)
         self.calibration = calibration if calibration is not None else HostCalibration()
         self.guidance = guidance
@@ -218,11 +151,8 @@ class ScenarioRunner:
             yield run
             if run.timings and len(run.timings) not in run.marks:
                 run.probe()  # the probe after the last round
-        if run.last_image is not None:
-            problem = picture_problem(run.last_image, run.nonfinite)
-            if problem:
-                raise InvalidPicture(f"{case.size}/{case.id}: the pipeline produced an invalid picture: {problem}; "
-                                     "check the weights, dtype and VAE (NaN latents show as black)")  # fmt: skip
+        if run.last_image is not None and self.picture_judge is not None:
+            require_valid(run.last_image, run.nonfinite, self.picture_judge, f"{case.size}/{case.id}")
         if not run.measured:
             return
         result = ScenarioResult(
@@ -241,8 +171,6 @@ class ScenarioRunner:
         """Achieved DiT TFLOP/s against the measured matmul peak (FLOPs counted once per size). None for an
         offloaded pipeline (model or sequential offload): its FLOP count would cost a transformer load
         (25-30 s on an H200) for a figure its transfers dwarf."""
-        from statistics import median
-
         dit_ms = median(t.dit_forward_ms for t in timings)
         if dit_ms <= 0 or self.recorder.offloaded:
             return None
@@ -272,8 +200,6 @@ class ScenarioRunner:
             return forward_flops(transformer, call.args, call.kwargs)
 
     def _release_cache(self) -> None:
-        import gc
-
         import torch
 
         gc.collect()
@@ -287,3 +213,109 @@ class ScenarioRunner:
 
     def close(self) -> None:
         self.recorder.detach()
+
+    def measure(
+        self, case: Case, timer: Timer, policy: LatencyPolicy, questions: Sequence[Question]
+    ) -> tuple[ScenarioResult | None, Measurement]:
+        """Time `first_look` rounds, then look: while a question is undecided, wait out a slow host and add
+        rounds, within `max_rounds` and `time_budget_s`. Returns the result (None when nothing was timed)."""
+        log = Measurement()
+        started = time.perf_counter()
+        with self.run(case, warmup=policy.warmup) as run:
+            timer.time(run.generate, policy.first_look, policy.warmup, run.probe)
+            run.probe()
+            while True:
+                rounds = Rounds(tuple(t.total_ms / 1000.0 for t in run.measured), run.host_state())
+                room = _room(policy, rounds, time.perf_counter() - started)
+                log.looks += 1
+                decided = [q.look(rounds, final=room == 0) for q in questions]
+                if all(decided):
+                    log.stopped = "decided"
+                    break
+                if room == 0:
+                    log.stopped = (
+                        "out of rounds" if len(rounds.times_s) >= policy.max_rounds else "out of time"
+                    )
+                    break
+                log.waited_s += _wait_out(run, policy.host_wait_s - log.waited_s)
+                before = len(run.timings)
+                for _ in range(room):
+                    run.probe()
+                    run.generate()
+                run.probe()
+                timer.extend([t.total_ms / 1000.0 for t in run.timings[before:]])
+                log.added += room
+        return self.results.get(case.id), log
+
+    def watched(self, case: Case) -> ScenarioResult:
+        """The scenario's measured rounds when this session timed them, else one watched generation."""
+        result = self.results.get(case.id)
+        if result is None or result.peak is None:
+            with self.run(case, warmup=0, label="VRAM peak") as run:
+                run.generate()
+            result = self.results[case.id]
+        return result
+
+    def run_back_to_back(
+        self, case: Case, first: int, most: int, time_budget_s: float, judge: Callable[[ScenarioRun], Verdict]
+    ) -> tuple[Verdict, ScenarioRun]:
+        """`first` generations back to back, each after a host probe; while `judge` says not yet judged (NOT_RUN),
+        more, up to `most` images within `time_budget_s`. The images are kept for the leak check."""
+        started = time.perf_counter()
+        device = self.model.device
+        before, allocated = read_memory(device).allocated_bytes or 0, []
+        with self.run(case, warmup=0, record=False, label="back-to-back drift") as run:
+            batch = first
+            while True:
+                for _ in range(batch):
+                    run.probe()
+                    run.generate()
+                    allocated.append(read_memory(device).allocated_bytes or 0)
+                run.probe()
+                verdict = judge(run)
+                done, spent = len(run.timings), time.perf_counter() - started
+                batch = min(max(2, first // 2), max(first, most) - done)
+                if (
+                    verdict.status is not Status.NOT_RUN
+                    or batch <= 0
+                    or spent + batch * spent / done > time_budget_s
+                ):
+                    break
+        self.back_to_back[case.id] = BackToBack(before, tuple(allocated), run.result)
+        return verdict, run
+
+    def leak_images(self, case: Case, count: int) -> BackToBack:
+        """`count` images in a row with the allocated memory after each: the drift check's when it made as
+        many, else new ones."""
+        shared = self.back_to_back.get(case.id)
+        if shared is not None and len(shared.allocated_after) >= count:
+            return shared
+        device = self.model.device
+        before, readings = read_memory(device).allocated_bytes or 0, []
+        with self.run(case, warmup=0, record=False, label="leak check") as run:
+            for _ in range(count):
+                run.generate()
+                readings.append(read_memory(device).allocated_bytes or 0)
+        return BackToBack(before, tuple(readings), run.result)
+
+
+def _room(policy: LatencyPolicy, rounds: Rounds, elapsed_s: float) -> int:
+    """How many rounds the next batch may add: a step, within max_rounds and the time budget."""
+    done = len(rounds.times_s)
+    per = summarize(rounds.times_s).median if rounds.times_s else 0.0
+    fit = int((policy.time_budget_s - elapsed_s) / per) if per > 0 else policy.max_rounds
+    return max(0, min(policy.step, policy.max_rounds - done, fit))
+
+
+def _wait_out(run: ScenarioRun, allowance_s: float) -> float:
+    """While the last probe reads a slow host, probe again every WAIT_PROBE_S, at most `allowance_s`."""
+    calibration = run.runner.calibration
+    waited = 0.0
+    while allowance_s - waited > 0:
+        reading = run.marks.get(len(run.timings))
+        if reading is None or not (calibration.is_slow(reading) or run.busy.get(len(run.timings), False)):
+            break
+        time.sleep(WAIT_PROBE_S)
+        waited += WAIT_PROBE_S
+        run.probe()
+    return waited

@@ -2,7 +2,8 @@
 
 Pytest-free: the plugin builds one `GateSession` per run from the resolved `zimage_qa.options.GateOptions`; a
 notebook or the CLI can build one with explicit values. Fault handling lives in `zimage_qa.faults`, picture
-validity in `zimage_qa.picture`, the judging in `zimage_qa.checks`.
+validity in `zimage_qa.golden.validity`, this runner's budget file in `zimage_qa.budgets`, the upgrade
+candidate in `zimage_qa.candidate`; the gate hands what the session measured to `zimage_qa.checks`.
 """
 
 from __future__ import annotations
@@ -12,22 +13,31 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from zimage_qa.config import Case, QAConfig
-from zimage_qa.errors import QAUsageError
+from zimage_qa.budgets import BudgetDraft, RunnerBudgets, budget_path
+from zimage_qa.candidate import Candidate, candidate_spec
+from zimage_qa.config import BudgetSet, Case, QAConfig, RunSettings, Thresholds, load_config
+from zimage_qa.errors import InvalidPicture, QAUsageError
+from zimage_qa.faults import first_line, is_sticky_device_error
+from zimage_qa.fleet.shard import select_shard
+from zimage_qa.identity import Deployment, benchmark_fields, machine_fields
+from zimage_qa.measure import _nvml
+from zimage_qa.measure.baseline import Baseline, load_baseline
+from zimage_qa.measure.fingerprint import device_slug, fingerprint
 from zimage_qa.measure.memory import MemoryReading, SessionPeak, cuda_context_bytes, read_memory
+from zimage_qa.measure.oom import is_oom, oom_failure, release_memory
 from zimage_qa.measure.probe import HostCalibration, HostProbe
+from zimage_qa.measure.rounds import compile_seconds
 from zimage_qa.measure.units import format_bytes
-from zimage_qa.measure.warnings_log import WarningsLog
-from zimage_qa.models.profiles import LoadedModel, ModelSpec, load_model
+from zimage_qa.measure.warnings_log import WarningRecord, WarningsLog, new_warnings
+from zimage_qa.models.profiles import LoadedModel, ModelSpec, load_model, resolve_spec
 from zimage_qa.models.variant import OffloadKind, Variant
-from zimage_qa.options import GateOptions
-
-if TYPE_CHECKING:
-    from zimage_qa.budgets import BudgetDraft
-    from zimage_qa.config import BudgetSet
-
+from zimage_qa.options import GateOptions, Shard
+from zimage_qa.picture import PictureJudge
+from zimage_qa.preflight import check_device, check_weights
+from zimage_qa.runner import ScenarioRunner
+from zimage_qa.storage import DeviceLock, check_writable_dir
 
 Loader = Callable[[ModelSpec, str, str], LoadedModel]
 WARM_PROBES = 3  # host probes after each warm-up generation: the session's normal before any round
@@ -56,7 +66,6 @@ class GateSession:
     keeps_rounds: bool = (
         False  # the run saves its rounds (--benchmark-autosave/-save/-json): a baseline later
     )
-    budget_draft: BudgetDraft | None = None  # --qa-update-budgets: what this run measured
     compile_s: float | None = None  # compiled variants: the first call per shape minus a warm call
     warm_times: dict[tuple[int, int], tuple[float, float]] = field(default_factory=dict)  # first, warm (s)
     mode: str = "solo"  # the orchestrator (zqa gate --gpus) stamps "concurrent" on sibling processes' records
@@ -64,12 +73,52 @@ class GateSession:
     lock_wait_line: str | None = None  # the summary's line on a wait for the device lock
     _model: LoadedModel | None = None
     _not_applicable: dict[str, int] = field(default_factory=dict)
-    _candidate: LoadedModel | None = None
-    _candidate_bytes: int | None = None
-    _candidate_warm: set[tuple[int, int]] = field(default_factory=set)
-    _baseline: Any = None
+    _candidate: Candidate | None = None
+    _baseline: Baseline | None = None
     _deployment: Variant | None = None
     _probe: HostProbe | None = None
+    _budgets: RunnerBudgets | None = None
+
+    @classmethod
+    def from_options(cls, options: GateOptions, root: Path, loader: Loader | None = None) -> GateSession:
+        """The session of `options`, with the configuration they name (else `root`'s pyproject.toml, else the
+        built-in one) and its scenario selection, checked whole; `loader` replaces the model load."""
+        check_writable_dir(options.report_dir, options.source("report"))
+        config = load_config(options.config_path, root / "pyproject.toml")
+        config.select_scenarios(options.scenarios)
+        spec = resolve_spec(options.model, options.revision)
+        return cls(options, config, spec, loader) if loader else cls(options, config, spec)
+
+    def preflight(self) -> None:
+        """The device and the weights, once, before the first check (a custom loader decides both itself)."""
+        if self.loader is load_model:
+            check_device(self.options, self.spec)
+            check_weights(self.spec, self.options.source("model"))
+
+    def plan(self, cases: Iterable[Any]) -> None:
+        """The warm-ups this run needs: one per size among the cases its checks use."""
+        self.planned_cases = new_plan(cases)
+
+    def shard(self, nodeids: list[str], shard: Shard) -> set[str]:
+        """The gate items (node ids) this process runs of `shard`."""
+        spec = self.spec
+        return select_shard(nodeids, shard, self.config, profile=spec.profile, looks=spec.judged_for_looks,
+                            renders_text=spec.renders_text)  # fmt: skip
+
+    def device_lock(self, holder: str) -> DeviceLock:
+        """The lock that keeps other gate runs off this device while this one measures it."""
+        return DeviceLock(self.device_key(), holder)
+
+    def runner(self, judge: PictureJudge | None = None) -> ScenarioRunner:
+        """A runner of the session model (loaded and warmed first): its memory peaks add to the session's,
+        its host probe and calibration are the session's; `judge` says which pictures are invalid."""
+        model = self.model()
+        return ScenarioRunner(model, self.config.guidance, self.memory_peak, self.calibration, self.host_probe(),
+                              judge)  # fmt: skip
+
+    def machine_info(self) -> dict[str, Any]:
+        """The environment fingerprint every saved gate run and report carries."""
+        return fingerprint().to_dict()
 
     @property
     def loaded(self) -> bool:
@@ -86,19 +135,31 @@ class GateSession:
                 import torch  # noqa: F401  # cuda_context_bytes reads torch only once it is imported
 
                 self.context_bytes = cuda_context_bytes(self.memory_idle.nvml_used_bytes, device)
-            model = self._load(self.spec)
-            if self.options.variant and getattr(model, "variant", None) is None:
-                model.variant = self.deployment().apply(model.pipe, model.device)
+            model = self._served(self.spec)
             self._model = model
             self.memory_loaded = read_memory(model.device)
             self.memory_peak = SessionPeak(model.device)
         return self._model
+
+    def settings(self) -> RunSettings:
+        """The configuration's `[run]` settings for this profile."""
+        return self.config.run_for(self.spec.profile)
+
+    def thresholds(self) -> Thresholds:
+        return self.config.thresholds_for(self.spec.profile)
 
     def deployment(self) -> Variant:
         """The deployment variant (--qa-variant), parsed once."""
         if self._deployment is None:
             self._deployment = Variant.parse(self.options.variant or "")
         return self._deployment
+
+    def _served(self, spec: ModelSpec) -> LoadedModel:
+        """`spec` loaded and served as deployed (--qa-variant)."""
+        model = self._load(spec)
+        if self.options.variant and getattr(model, "variant", None) is None:
+            model.variant = self.deployment().apply(model.pipe, model.device)
+        return model
 
     def _load(self, spec: ModelSpec) -> LoadedModel:
         """The loader's model; an offloaded deployment's weights are loaded into host memory, not onto the
@@ -140,8 +201,6 @@ class GateSession:
         """Untimed generations, one per size not yet warmed; the very first one is the first-image time.
         With `skip_oom`, a size that runs out of memory is released and left cold: its own check meets
         the error and fails with the numbers, while the rest of the session runs."""
-        from zimage_qa.measure.oom import is_oom, release_memory
-
         model = self.model()
         for case in cases if cases is not None else self.planned_cases:
             size = (case.width, case.height)
@@ -184,8 +243,6 @@ class GateSession:
                 self.calibration.add(probe.read_ms())  # type: ignore[union-attr]
         self.warm_times[(case.width, case.height)] = (times[0], min(times[1:] or times))
         if self.first_image_s is None:
-            from zimage_qa.measure.rounds import compile_seconds
-
             self.first_image_s = times[0]
             self.compile_s = compile_seconds(times[0], min(times[1:])) if compiled and times[1:] else None
 
@@ -197,8 +254,6 @@ class GateSession:
 
     def expected_device(self) -> str:
         """Where the model will run, said before loading and without importing torch (NVML names GPUs)."""
-        from zimage_qa.measure.fingerprint import fingerprint
-
         if self.options.device.resolved(self.spec.profile) == "cpu":
             return "cpu"
         gpus = fingerprint(use_torch=False).gpus
@@ -229,8 +284,6 @@ class GateSession:
         """What the per-device lock is keyed by: `cpu`, or the GPU's UUID (whatever its CUDA index)."""
         if self.options.device.resolved(self.spec.profile) == "cpu":
             return "cpu"
-        from zimage_qa.measure import _nvml
-
         index = self.options.device.index
         handle = _nvml.handle(index)
         uuid = _nvml.call("nvmlDeviceGetUUID", handle) if handle is not None else None
@@ -239,10 +292,6 @@ class GateSession:
     def absorb(self, exc: BaseException, where: str) -> str | None:
         """The failure sentence for a fault the gate survives (out of memory, a sticky device error,
         an invalid picture), or None for any other exception. A sticky error sets `fatal`."""
-        from zimage_qa.faults import first_line, is_sticky_device_error
-        from zimage_qa.measure.oom import is_oom, oom_failure
-        from zimage_qa.picture import InvalidPicture
-
         if isinstance(exc, InvalidPicture):
             return str(exc)
         device = self._model.device if self._model is not None else "cuda:0"
@@ -264,30 +313,25 @@ class GateSession:
         return self.deployment().label
 
     def device_class(self) -> str:
-        from zimage_qa.golden.store import device_class
-
+        """The folder this device's goldens and budgets are filed under (`cpu`, or the GPU name's slug)."""
         name = self.device_name()
-        return device_class(None if name == "cpu" else name)
+        return device_slug(None if name == "cpu" else name)
 
-    def budget_file(self) -> Path:
-        from zimage_qa.budgets import budget_path
-
-        return budget_path(self.options.golden_dir, self.spec.profile, self.variant, self.device_class())
+    def runner_budgets(self) -> RunnerBudgets:
+        """This runner's budget file, with the draft --qa-update-budgets fills."""
+        if self._budgets is None:
+            path = budget_path(self.options.golden_dir, self.spec.profile, self.variant, self.device_class())
+            draft = (
+                BudgetDraft(self.spec.profile, self.variant, self.device_name())
+                if self.options.update_budgets
+                else None
+            )
+            self._budgets = RunnerBudgets(path, draft)
+        return self._budgets
 
     def budgets(self) -> BudgetSet | None:
         """This runner's own budgets (budgets.toml beside its golden set) first, then the config's."""
-        from zimage_qa.budgets import BudgetDraft, read_runner_budgets
-
-        if self.options.update_budgets and self.budget_draft is None:
-            self.budget_draft = BudgetDraft(self.spec.profile, self.variant, self.device_name())
-        own = [
-            b
-            for b in read_runner_budgets(self.budget_file())
-            if b.matches(self.spec.profile, self.device_name(), self.variant)
-        ]
-        found = (
-            own[0] if own else self.config.budgets_for(self.spec.profile, self.device_name(), self.variant)
-        )
+        found = self.runner_budgets().lookup(self.config, self.spec.profile, self.device_name(), self.variant)
         if found is not None and found.probe_ms is not None:
             self.calibration.stored_ms = found.probe_ms
             self.calibration.stored_source = f"the budgets of {found.source or 'this runner'}"
@@ -295,58 +339,25 @@ class GateSession:
 
     def write_budgets(self) -> str | None:
         """At the end of an --qa-update-budgets run: merge what was measured into the runner's file."""
-        draft = self.budget_draft
-        if draft is None or not (draft.scenarios or draft.load_s):
+        if self._budgets is None:
             return None
-        draft.probe_ms = self.calibration.session_ms
-        path = draft.write(self.budget_file(), f"{self.spec.label} on {self.device_name()}")
-        return (
-            f"budgets: written to {path} ({len(draft.scenarios)} scenarios); review with git diff and commit"
-        )
+        return self._budgets.write(self.calibration.session_ms, f"{self.spec.label} on {self.device_name()}")
 
-    def candidate(self) -> LoadedModel:
+    def candidate(self) -> Candidate:
         """--qa-candidate: the second pipeline, loaded once beside the model on the same device and served
         the same way (variant)."""
         if self._candidate is None:
-            from zimage_qa.checks.upgrade import candidate_spec
-
             if not self.options.candidate:
                 raise QAUsageError("no --qa-candidate given")
-            model = self.model()
-            before = _allocated(model.device)
-            spec = candidate_spec(self.options.candidate)
-            candidate = self._load(spec)
-            if self.options.variant and getattr(candidate, "variant", None) is None:
-                candidate.variant = self.deployment().apply(candidate.pipe, candidate.device)
-            after = _allocated(model.device)
-            self._candidate_bytes = after - before if before is not None and after is not None else None
-            self._candidate = candidate
+            self._candidate = Candidate(candidate_spec(self.options.candidate), self._served, self.model,
+                                        self.config.guidance)  # fmt: skip
         return self._candidate
-
-    def candidate_label(self) -> str:
-        model = self.candidate()
-        identity = getattr(model, "identity", None)
-        return model.spec.label + (f" ({identity.short})" if identity is not None else "")
-
-    def warm_candidate(self, case: Case) -> None:
-        size = (case.width, case.height)
-        if size not in self._candidate_warm:
-            model = self.candidate()
-            for _ in range(2):
-                model.generate(
-                    case.prompt, case.width, case.height, case.steps, case.seed, self.config.guidance
-                )
-            self._candidate_warm.add(size)
 
     def resident_bytes(self) -> int | None:
         """What the model holds on the device after loading (weights and buffers)."""
         if self.memory_loaded is None or self.memory_loaded.allocated_bytes is None:
             return None
         return self.memory_loaded.allocated_bytes
-
-    def candidate_resident_bytes(self) -> int | None:
-        self.candidate()
-        return self._candidate_bytes
 
     def record_identity(self) -> dict[str, str]:
         """What every record carries besides the label: the variant, the weights that loaded, the mode."""
@@ -357,23 +368,18 @@ class GateSession:
             identity["weights_kind"] = weights.kind.value
         return identity
 
-    def baseline(self) -> Any:
+    def baseline(self) -> Baseline | None:
         """The --qa-baseline records of this deployment on this runner, read once (None without the option)."""
         if self.options.baseline is None:
             return None
         if self._baseline is None:
-            from zimage_qa.checks.baseline import read
-
-            self._baseline = read(self.options.baseline, self.deployment_identity())
+            self._baseline = load_baseline(self.options.baseline, self.deployment_identity())
         return self._baseline
 
-    def deployment_identity(self) -> Any:
+    def deployment_identity(self) -> Deployment:
         """This run as `zimage_qa.identity.Deployment`: the machine's fingerprint and the record identity."""
-        from zimage_qa.identity import benchmark_fields, machine_fields
-        from zimage_qa.measure.fingerprint import fingerprint
-
         record = {"model": self.spec.label, "device": self.device_name(), **self.record_identity()}
-        return _deployment(machine_fields({"zimage_qa": fingerprint().to_dict()}), benchmark_fields(record))
+        return Deployment(machine_fields({"zimage_qa": fingerprint().to_dict()}), benchmark_fields(record))
 
     def not_applicable(self, family: Any, test_name: str) -> str | None:
         """Why a family's check does not apply to this profile at all (never collected, named in the summary):
@@ -410,14 +416,12 @@ class GateSession:
             lines.extend(f"    {r.describe()}" for r in records[:3])
         return lines
 
-    def new_warnings(self) -> tuple[Any, ...] | None:
+    def new_warnings(self) -> tuple[WarningRecord, ...] | None:
         """Warnings of this run that the --qa-baseline run did not record (None without a baseline)."""
         baseline = self.baseline()
         if baseline is None:
             return None
-        from zimage_qa.measure.warnings_log import new_warnings
-
-        return new_warnings(self.warnings.records, baseline_warnings(baseline.files))
+        return new_warnings(self.warnings.records, baseline.warnings)
 
     def card_text(self) -> str | None:
         """--qa-card-memory as the header says it, None without it."""
@@ -448,43 +452,11 @@ class GateSession:
         return f"not run: {self.fatal}" if self.fatal else None
 
 
-def _deployment(machine: Any, workload: Any) -> Any:
-    from zimage_qa.identity import Deployment
-
-    return Deployment(machine, workload)
-
-
 def _synchronize(device: str) -> None:
     if device.startswith("cuda"):
         import torch
 
         torch.cuda.synchronize(device)
-
-
-def _allocated(device: str) -> int | None:
-    if not device.startswith("cuda"):
-        return None
-    import torch
-
-    torch.cuda.synchronize(device)
-    return int(torch.cuda.memory_allocated(device))
-
-
-def baseline_warnings(files: Iterable[str]) -> list[tuple[str, str]]:
-    """(category, message) of the warnings that saved runs recorded in their latency extra_info."""
-    import json
-
-    seen: list[tuple[str, str]] = []
-    for name in files:
-        try:
-            data = json.loads(Path(name).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        for bench in data.get("benchmarks", []) if isinstance(data, dict) else []:
-            for item in (bench.get("extra_info") or {}).get("warnings", []) or []:
-                if isinstance(item, dict) and "category" in item and "message" in item:
-                    seen.append((str(item["category"]), str(item["message"])))
-    return seen
 
 
 def new_plan(cases: Iterable[Any]) -> list[Case]:

@@ -5,7 +5,7 @@
 
 The records are in the gate's own format: test ids `zimage_qa/gate/test_latency.py::test_latency[1024-simple]`,
 groups `latency 1024x1024`, `machine_info["zimage_qa"]` as `zimage_qa.measure.fingerprint` writes it, and
-`extra_info` as `zimage_qa.runner.ScenarioResult.extra_info` writes it (stage split, NFE, warm `rounds_s`,
+`extra_info` as `zimage_qa.measure.scenario.ScenarioResult.extra_info` writes it (stage split, NFE, warm `rounds_s`,
 VRAM peaks, GPU state, roofline). The upgrade story (figures after /work/shared/DESIGN.md's H100 table):
 - run 8: driver 570.133.20 -> 580.159.04 (CUDA driver 12.8 -> 13.0): changes nothing;
 - run 9: the card held its clocks down for one night: +25 % on every latency, one run only (a spike);

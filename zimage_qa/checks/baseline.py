@@ -7,10 +7,7 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import replace
-from pathlib import Path
 
-from zimage_qa.budgets import LAUNCH_BOUND_S
-from zimage_qa.checks.timing import Rounds
 from zimage_qa.decision import (
     ALPHA,
     MIN_HOST_GAIN,
@@ -22,9 +19,9 @@ from zimage_qa.decision import (
     rounds_interval,
     widened,
 )
-from zimage_qa.identity import Deployment
-from zimage_qa.measure.baseline import Baseline, BaselineEntry, load_baseline
-from zimage_qa.measure.probe import SLOW_FACTOR, HostState
+from zimage_qa.measure.baseline import BaselineEntry
+from zimage_qa.measure.probe import LAUNCH_BOUND_S, SLOW_FACTOR, HostState
+from zimage_qa.measure.rounds import Rounds
 from zimage_qa.measure.units import format_seconds
 from zimage_qa.verdict import Verdict
 
@@ -34,10 +31,6 @@ MEMORY_FLOOR_GIB = 0.25
 # stretches of 10-15 512x512 rounds of one nvidia-h200 recording (benchmarks/results/2026-12-02-h200/
 # 1-spells.json), per unit of probe elasticity (0.95 there).
 HOST_FLOOR_SD = 0.05
-
-
-def read(path: Path, here: Deployment) -> Baseline:
-    return load_baseline(path, here)
 
 
 class BaselineQuestion:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from zimage_qa.config import Case, QAConfig
+from zimage_qa.golden.validity import checked_picture
 from zimage_qa.measure.stages import count_forwards
 from zimage_qa.models.profiles import LoadedModel
-from zimage_qa.picture import checked_picture
 from zimage_qa.verdict import Verdict
 
 
@@ -15,7 +15,7 @@ def generate(model: LoadedModel, case: Case, config: QAConfig, seed: int | None 
     """One picture; a NaN, black or flat one raises InvalidPicture with that diagnosis."""
     seed = case.seed if seed is None else seed
     image = model.generate(case.prompt, case.width, case.height, case.steps, seed, config.guidance)
-    return np.asarray(checked_picture(model, image, f"{case.id} (seed {seed})"))
+    return np.asarray(checked_picture(image, f"{case.id} (seed {seed})", model.nonfinite_output))
 
 
 def scheduler_verdict(model: LoadedModel, config: QAConfig) -> Verdict:

@@ -1,119 +1,117 @@
-"""Latency checks: one scenario against its budget (and baseline), cold start, back-to-back drift."""
+"""Latency verdicts: one scenario's rounds against its budget (and baseline), cold start, back-to-back drift.
+
+Functions of values: the runner (`zimage_qa.runner.ScenarioRunner`) takes the rounds, asking the questions
+made here (`latency_questions`) as they come in; the verdicts judge what it measured.
+"""
 
 from __future__ import annotations
 
-import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
 
-from zimage_qa.budgets import ScenarioMeasurement
 from zimage_qa.checks.baseline import BaselineQuestion
-from zimage_qa.checks.drift import DriftImage, DriftLimits, judge_drift
-from zimage_qa.checks.timing import (
-    Question,
-    Timer,
-    budget_question,
-    budget_text,
-    combine,
-    measure,
-    policy_for,
-    shape_verdict,
-)
+from zimage_qa.checks.drift import DriftImage
+from zimage_qa.checks.timing import BudgetQuestion, budget_question, budget_text, combine, shape_verdict
 from zimage_qa.config import BudgetSet, Scenario
-from zimage_qa.measure.memory import read_memory
-from zimage_qa.measure.oom import OomGuard
+from zimage_qa.measure.baseline import Baseline
+from zimage_qa.measure.probe import HostState
+from zimage_qa.measure.rounds import LatencyPolicy, Measurement, Question
+from zimage_qa.measure.scenario import ScenarioResult
 from zimage_qa.measure.stages import GenerationTiming
 from zimage_qa.measure.units import format_seconds
-from zimage_qa.models.profiles import LoadedModel
-from zimage_qa.runner import BackToBack, ScenarioResult, ScenarioRun, ScenarioRunner
-from zimage_qa.session import GateSession
+from zimage_qa.measure.warnings_log import WarningRecord
 from zimage_qa.verdict import Status, Verdict
 
 
-def hint(gate: GateSession) -> str:
-    return f"see {gate.options.report_dir}/index.html; rebudget with --qa-update-budgets"
+def hint(report_dir: Path) -> str:
+    return f"see {report_dir}/index.html; rebudget with --qa-update-budgets"
 
 
-def latency_verdict(
-    gate: GateSession, runner: ScenarioRunner, budgets: BudgetSet | None, case: Scenario, timer: Timer
-) -> Verdict:
-    disabled = timer.disabled_reason()
-    if disabled:
-        return Verdict.not_run(disabled)
-    profile = gate.spec.profile
-    gate.warm([case])
-    settings = gate.config.run_for(profile)
-    policy = policy_for(settings, gate.config.thresholds_for(profile), gate.keeps_rounds)
-    device = gate.device_name()
-    budget = budget_question(budgets, case, policy, device, hint(gate), profile)
+def latency_questions(
+    case: Scenario, policy: LatencyPolicy, budgets: BudgetSet | None, baseline: Baseline | None,
+    min_effect: float, where: tuple[str, str, Path],
+) -> tuple[BudgetQuestion, list[Question]]:  # fmt: skip
+    """The budget question and every question the rounds must answer (the baseline's too, with one);
+    `where` is (profile, device, report folder), as the sentences name them."""
+    profile, device, report_dir = where
+    budget = budget_question(budgets, case, policy, device, hint(report_dir), profile)
     questions: list[Question] = [budget]
-    baseline = gate.baseline()
     if baseline is not None:
-        questions.append(BaselineQuestion(baseline.get(case.id), case.id, case.nfe, gate.options.min_effect,
+        questions.append(BaselineQuestion(baseline.get(case.id), case.id, case.nfe, min_effect,
                                           policy.max_rounds))  # fmt: skip
-    with OomGuard(f"{case.size}/{case.id} on {device}", runner.model.device) as guard:
-        result, log = measure(runner, case, timer, policy, questions)
-    if guard.failure:
-        return Verdict.failed(guard.failure)
-    if result is None or len(result.timings) < 2:
-        return Verdict.not_run("fewer than 2 rounds were timed")
-    info = {**result.extra_info(device, gate.spec.label), **gate.record_identity()}
+    return budget, questions
+
+
+def latency_info(
+    result: ScenarioResult, policy: LatencyPolicy, log: Measurement, model: tuple[str, str],
+    identity: Mapping[str, str], warnings: Iterable[WarningRecord],
+) -> dict[str, Any]:  # fmt: skip
+    """What the scenario's benchmark record carries: the result's extra_info on `model` (device, label), the
+    record identity (variant, weights...), how the rounds were planned and the library warnings so far."""
+    info = {**result.extra_info(*model), **identity}
     info["rounds_plan"] = (
         f"looked after {policy.first_look} rounds, then every {policy.step}; stopped: {log.stopped}"
     )
-    info["warnings"] = [{"category": r.category, "message": r.message} for r in gate.warnings.records]
-    timer.attach(info)
+    info["warnings"] = [{"category": r.category, "message": r.message} for r in warnings]
+    return info
+
+
+def latency_verdict(
+    result: ScenarioResult | None, log: Measurement, case: Scenario, policy: LatencyPolicy,
+    questions: tuple[BudgetQuestion, list[Question]], budgets: BudgetSet | None, info: Mapping[str, Any],
+) -> Verdict:  # fmt: skip
+    """The measured rounds: the forward count and stage coverage, then each question's verdict, in one."""
+    if result is None or len(result.timings) < 2:
+        return Verdict.not_run("fewer than 2 rounds were timed")
+    budget, asked = questions
     values = {k: v for k, v in info.items() if k not in ("rounds_s", "warnings")}
     budget.stages_ms = result.stages_ms
-    parts = [shape_verdict(result, case, policy), *(q.verdict() for q in questions)]
+    parts = [shape_verdict(result, case, policy), *(q.verdict() for q in asked)]
     state = result.gpu_state
     notes = [f"GPU {state.describe()}"] if state is not None and state.moves_latency else []
-    verdict = combine(result, log, parts, notes).with_values(**values, **budget_text(budgets, case, policy))
-    return _update_budget(gate, case, result, verdict)
+    return combine(result, log, parts, notes).with_values(**values, **budget_text(budgets, case, policy))
 
 
-def _update_budget(gate: GateSession, case: Scenario, result: ScenarioResult, verdict: Verdict) -> Verdict:
+def updates_budget(verdict: Verdict) -> bool:
+    """Whether --qa-update-budgets keeps this measurement: not when the forward count is not comparable."""
+    return not (verdict.status is Status.FAILED and "DiT forwards" in verdict.message)
+
+
+def budget_written(verdict: Verdict, written: str, path: Path) -> Verdict:
     """--qa-update-budgets: the measurement is kept for the runner's budgets file; never silently green."""
-    draft = gate.budget_draft
-    if draft is None or (verdict.status is Status.FAILED and "DiT forwards" in verdict.message):
-        return verdict
-    peak = result.peak
-    written = draft.add_scenario(case.id, ScenarioMeasurement(
-        result.summary.median, result.summary.max,
-        peak.allocated_bytes if peak else None, peak.reserved_bytes if peak else None, peak.nvml_bytes if peak else None,
-    ))  # fmt: skip
     return Verdict.failed(
-        f"--qa-update-budgets: {written} goes to {gate.budget_file()} at the end of the run; rerun without "
+        f"--qa-update-budgets: {written} goes to {path} at the end of the run; rerun without "
         "the option to judge against it",
         **verdict.values,
     )
 
 
-def cold_start_verdict(gate: GateSession, model: LoadedModel, budgets: BudgetSet | None) -> Verdict:
-    if gate.first_image_s is None and gate.config.scenarios:  # run alone (-k cold_start): one image gives it
-        gate.warm([min(gate.config.scenarios, key=lambda c: c.width * c.height)])
-    first = gate.first_image_s
-    if first is None:
+def cold_start_verdict(
+    load_s: float, first_image_s: float | None, compile_s: float | None, budgets: BudgetSet | None,
+    where: tuple[str, str, Path], update_path: Path | None = None,
+) -> Verdict:  # fmt: skip
+    """Load, compile (compiled variants) and first-image time, each against its budget; `where` is (profile,
+    device, report folder). With `update_path` (--qa-update-budgets) it names where they go, never green."""
+    if first_image_s is None:
         return Verdict.not_run("no generation happened in this session, so there is no first-image time")
-    compile_s = gate.compile_s
+    profile, device, report_dir = where
     values = {
-        "load_s": model.load_s,
-        "first_image_s": first,
+        "load_s": load_s,
+        "first_image_s": first_image_s,
         **({"compile_s": compile_s} if compile_s else {}),
     }
-    parts = [("load", model.load_s), ("compile", compile_s), ("first image", first)]
+    parts = [("load", load_s), ("compile", compile_s), ("first image", first_image_s)]
     summary = ", ".join(f"{what} {format_seconds(v)}" for what, v in parts if v is not None)
-    if gate.budget_draft is not None:
-        gate.budget_draft.load_s, gate.budget_draft.first_image_s = model.load_s, first
-        gate.budget_draft.compile_s = compile_s
-        return Verdict.failed(
-            f"--qa-update-budgets: cold start ({summary}) goes to {gate.budget_file()}", **values
-        )
+    if update_path is not None:
+        return Verdict.failed(f"--qa-update-budgets: cold start ({summary}) goes to {update_path}", **values)
     limits = (
         {"load": budgets.load_s, "compile": budgets.compile_s, "first image": budgets.first_image_s}
         if budgets
         else {}
     )
     if not any(v is not None for v in limits.values()):
-        return Verdict.not_run(f"no cold-start budget for {gate.spec.profile} on {gate.device_name()}; {summary}: "
+        return Verdict.not_run(f"no cold-start budget for {profile} on {device}; {summary}: "
                                "write this runner's budgets with --qa-update-budgets", **values)  # fmt: skip
     budget = ", ".join(f"{what} <= {format_seconds(limit)}" for what, limit in limits.items() if limit)
     misses = [
@@ -121,51 +119,15 @@ def cold_start_verdict(gate: GateSession, model: LoadedModel, budgets: BudgetSet
         for what, value in parts if value is not None and (limit := limits.get(what)) is not None and value > limit
     ]  # fmt: skip
     if misses:
-        return Verdict.failed(f"cold start on {gate.device_name()}: " + "; ".join(misses) + f"; {hint(gate)}",
+        return Verdict.failed(f"cold start on {device}: " + "; ".join(misses) + f"; {hint(report_dir)}",
                               **values, budget=budget)  # fmt: skip
     return Verdict.passed(summary, **values, budget=budget)
 
 
-def drift_verdict(gate: GateSession, runner: ScenarioRunner) -> Verdict:
-    """`drift_images` generations back to back, each after a host probe; while the creep is not decided,
-    more, up to `max_rounds` images (within `time_budget_s`)."""
-    settings = gate.config.run_for(gate.spec.profile)
-    case = gate.config.scenario(settings.drift_scenario)
-    gate.warm([case])
-    t = gate.config.thresholds_for(gate.spec.profile)
-    limits = DriftLimits(t.drift_max_creep, t.drift_max_jitter_ms, t.drift_max_work_creep)
-    started = time.perf_counter()
-    device = runner.model.device
-    before, allocated = read_memory(device).allocated_bytes or 0, []
-    with runner.run(case, warmup=0, record=False, label="back-to-back drift") as run:
-        batch = settings.drift_images
-        while True:
-            for _ in range(batch):
-                run.probe()
-                run.generate()
-                allocated.append(read_memory(device).allocated_bytes or 0)
-            run.probe()
-            verdict = judge_drift(case.id, _drift_images(run), limits)
-            done, spent = len(run.timings), time.perf_counter() - started
-            batch = min(
-                max(2, settings.drift_images // 2), max(settings.drift_images, settings.max_rounds) - done
-            )
-            if (
-                verdict.status is not Status.NOT_RUN
-                or batch <= 0
-                or spent + batch * spent / done > settings.time_budget_s
-            ):
-                break
-    runner.back_to_back[case.id] = BackToBack(before, tuple(allocated), run.result)  # the leak check's images
-    if run.released_before:  # the gate had left a model on the device: released, untimed, before the image
-        verdict = verdict.with_values(released_before_timing=[list(names) for names in run.released_before])
-    return verdict
-
-
-def _drift_images(run: ScenarioRun) -> list[DriftImage]:
-    host = run.host_state()
-    slow = host.slow if host is not None else (False,) * len(run.measured)
-    return [_drift_image(timing, s) for timing, s in zip(run.measured, slow, strict=True)]
+def drift_images(timings: tuple[GenerationTiming, ...], host: HostState | None) -> list[DriftImage]:
+    """The back-to-back images as the drift verdict reads them: totals, offload transfers, host-slow marks."""
+    slow = host.slow if host is not None else (False,) * len(timings)
+    return [_drift_image(timing, s) for timing, s in zip(timings, slow, strict=True)]
 
 
 def _drift_image(timing: GenerationTiming, host_slow: bool) -> DriftImage:

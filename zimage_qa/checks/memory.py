@@ -8,73 +8,54 @@ that process's own."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from zimage_qa.checks.baseline import memory_against
-from zimage_qa.config import BudgetSet, Scenario
+from zimage_qa.config import BudgetSet, Scenario, Thresholds
+from zimage_qa.measure.baseline import Baseline
 from zimage_qa.measure.budget import BudgetContext
 from zimage_qa.measure.memory import (
     MemoryKind,
+    MemoryReading,
     MemorySnapshot,
     PeakMemory,
     SessionPeak,
     leak_verdict,
-    read_memory,
 )
-from zimage_qa.measure.oom import OomGuard
+from zimage_qa.measure.scenario import BackToBack, ScenarioResult
 from zimage_qa.measure.units import format_bytes
-from zimage_qa.runner import ScenarioResult, ScenarioRunner
-from zimage_qa.session import GateSession
 from zimage_qa.verdict import Status, Verdict, worst
 
 
-def _result(gate: GateSession, runner: ScenarioRunner, case: Scenario) -> ScenarioResult | Verdict:
-    """The latency rounds' peaks when this session measured them, else one watched generation."""
-    result = runner.results.get(case.id)
-    if result is None or result.peak is None:
-        gate.warm([case])
-        with OomGuard(f"{case.size}/{case.id} on {gate.device_name()}", runner.model.device) as guard, \
-                runner.run(case, warmup=0, label="VRAM peak") as run:  # fmt: skip
-            run.generate()
-        if guard.failure:
-            return Verdict.failed(guard.failure)
-        result = runner.results[case.id]
-    return result
-
-
 def vram_peak_verdict(
-    gate: GateSession, runner: ScenarioRunner, budgets: BudgetSet | None, case: Scenario
-) -> Verdict:
-    """The scenario's peaks against its ceilings and, with --qa-card-memory, its own peak against the card."""
-    reason = gate.gpu_reason()
-    if reason:
-        return Verdict.not_run(reason)
-    result = _result(gate, runner, case)
-    if isinstance(result, Verdict):
-        return result
+    result: ScenarioResult, case: Scenario, budgets: BudgetSet | None, baseline: Baseline | None,
+    card: int | None, where: tuple[str, str, int | None, Mapping[str, str]],
+) -> Verdict:  # fmt: skip
+    """The scenario's peaks against its ceilings and, with --qa-card-memory (`card`), its own peak against
+    the card; `where` is (profile, device, the CUDA context's bytes, the record identity)."""
+    profile, device, context_bytes, identity = where
     peak = result.peak
     if peak is None:
         return Verdict.not_run("the allocator peaks were not read (no CUDA device)")
-    values = {**peak.to_dict(), "cuda_context_bytes": gate.context_bytes, **gate.record_identity()}
-    context = f", of which the CUDA context {format_bytes(gate.context_bytes)}" if gate.context_bytes else ""
+    values = {**peak.to_dict(), "cuda_context_bytes": context_bytes, **identity}
+    context = f", of which the CUDA context {format_bytes(context_bytes)}" if context_bytes else ""
     measured = f"{peak.describe()}{context}"
-    card = gate.options.card_memory_bytes
     fits = card_verdict(card, peak, f"{case.size}/{case.id}") if card is not None else None
     judged = [fits] if fits is not None and fits.status is not Status.NOT_RUN else []
     budget = budgets.for_scenario(case.id) if budgets else None
     ceilings = budget.ceilings if budget is not None else ()
-    against_baseline = _memory_baseline(gate, case, result)
+    against_baseline = _memory_baseline(baseline, case, result)
     if not ceilings and not judged and not against_baseline:
         return _noted(
             Verdict.not_run(
-                f"no VRAM ceiling for {case.id} ({gate.spec.profile} on {gate.device_name()}); "
+                f"no VRAM ceiling for {case.id} ({profile} on {device}); "
                 f"measured {measured}: write this runner's budgets with --qa-update-budgets"
             ),
             fits,
         ).with_values(**values)
     limits = ", ".join(f"{c.kind.value} <= {format_bytes(c.limit_bytes)}" for c in ceilings)
-    where = BudgetContext(
-        f"{case.size}/{case.id}", gate.device_name(), hint="rebudget with --qa-update-budgets"
-    )
-    parts = [*judged, *(c.evaluate(peak, where) for c in ceilings)]
+    where_text = BudgetContext(f"{case.size}/{case.id}", device, hint="rebudget with --qa-update-budgets")
+    parts = [*judged, *(c.evaluate(peak, where_text) for c in ceilings)]
     parts += against_baseline
     passed = "; ".join(
         [f"{measured} within {limits}" if ceilings else measured, *(v.message for v in judged)]
@@ -85,59 +66,36 @@ def vram_peak_verdict(
     return _noted(verdict, fits).with_values(**values, **({"budget": limits} if ceilings else {}))
 
 
-def _memory_baseline(gate: GateSession, case: Scenario, result: ScenarioResult) -> list[Verdict]:
+def _memory_baseline(baseline: Baseline | None, case: Scenario, result: ScenarioResult) -> list[Verdict]:
     """This scenario's peaks against --qa-baseline's, whether or not it has ceilings."""
-    baseline = gate.baseline()
     if baseline is None or result.peak is None:
         return []
-    peaks = result.extra_info(gate.device_name(), gate.spec.label).get("vram", {})
-    return [memory_against(baseline.get(case.id), case.id, peaks)]
+    return [memory_against(baseline.get(case.id), case.id, result.vram_gib())]
 
 
-def vram_stages_verdict(gate: GateSession, runner: ScenarioRunner) -> Verdict:
-    """Idle, after load, during generation, after generation; then N generations must not grow memory. With
-    --qa-card-memory this check also holds the session's card verdict (it runs after the other VRAM checks)."""
-    reason = gate.gpu_reason()
-    if reason:
-        return Verdict.not_run(reason)
-    settings = gate.config.run_for(gate.spec.profile)
-    case = gate.config.scenario(settings.leak_scenario)
-    gate.warm([case])
-    device = runner.model.device
-    shared = runner.back_to_back.get(case.id)
-    if shared is not None and len(shared.allocated_after) >= settings.leak_images:  # the drift check's images
-        baseline, readings, result = shared.allocated_before, list(shared.allocated_after), shared.result
-    else:
-        baseline, readings = read_memory(device).allocated_bytes or 0, []
-        with runner.run(case, warmup=0, record=False, label="leak check") as run:
-            for _ in range(settings.leak_images):
-                run.generate()
-                readings.append(read_memory(device).allocated_bytes or 0)
-        result = run.result
-    own = _stages(gate, case, result, readings, baseline, device)
-    card = gate.options.card_memory_bytes
-    return own if card is None else _with_session_card(own, session_card_verdict(card, runner.memory))
-
-
-def _stages(
-    gate: GateSession,
-    case: Scenario,
-    result: ScenarioResult | None,
-    readings: list[int],
-    baseline: int,
-    device: str,
-) -> Verdict:
-    if result is None or result.peak is None or gate.memory_idle is None or gate.memory_loaded is None:
+def stages_verdict(
+    case: Scenario, images: BackToBack, readings: tuple[MemoryReading | None, MemoryReading | None, MemoryReading],
+    context_bytes: int | None, thresholds: Thresholds,
+) -> Verdict:  # fmt: skip
+    """Memory by stage (`readings`: idle, after load, after generation) and no growth over `images`."""
+    idle, loaded, after = readings
+    result = images.result
+    if result is None or result.peak is None or idle is None or loaded is None:
         return Verdict.not_run("memory by stage needs CUDA allocator readings")
-    snapshot = MemorySnapshot(
-        gate.memory_idle, gate.memory_loaded, result.peak, read_memory(device), gate.context_bytes
+    snapshot = MemorySnapshot(idle, loaded, result.peak, after, context_bytes)
+    allocated = list(images.allocated_after)
+    leak = leak_verdict(
+        allocated, images.allocated_before, thresholds.leak_tolerance_bytes, thresholds.leak_per_1000_bytes
     )
-    thresholds = gate.config.thresholds_for(gate.spec.profile)
-    leak = leak_verdict(readings, baseline, thresholds.leak_tolerance_bytes, thresholds.leak_per_1000_bytes)
     table = "; ".join(f"{stage}: {format_bytes(a or 0)} allocated, {format_bytes(n or 0)} device"
                       for stage, a, _r, n in snapshot.rows())  # fmt: skip
-    message = f"{case.id} x{len(readings)}: {leak.message}" + (f"; {table}" if leak.ok else "")
+    message = f"{case.id} x{len(allocated)}: {leak.message}" + (f"; {table}" if leak.ok else "")
     return leak.with_message(message).with_values(stages=snapshot.to_dict())
+
+
+def stages_and_card_verdict(own: Verdict, card: int | None, session: SessionPeak) -> Verdict:
+    """The leak check's verdict and, with --qa-card-memory (`card`), the session's card verdict with it."""
+    return own if card is None else _with_session_card(own, session_card_verdict(card, session))
 
 
 def card_verdict(card: int, peak: PeakMemory, label: str) -> Verdict:

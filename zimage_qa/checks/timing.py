@@ -1,199 +1,28 @@
-"""The latency check of one scenario: timed rounds through a timer (pytest-benchmark in the gate), looked
-at as they come in, until every question asked of them is decided.
+"""The latency budget of one scenario, asked of its rounds as they come in, and the verdict on them.
 
-The questions (`Question`s) are the budget and, with `--qa-baseline`, the change against the baseline.
-After the first `first_look` rounds and after each batch added, each question says whether it is decided;
-measuring stops as soon as all are, or when the rounds (`max_rounds`) or the time (`time_budget_s`) run
-out. A host probe between rounds (`zimage_qa.measure.probe`) marks rounds taken while the host ran slow:
-they are set aside, and a slow spell is waited out (`host_wait_s`) before more rounds are taken.
-
-Pytest-free: the gate hands in pytest-benchmark's fixture wrapped in `BenchmarkTimer`; anything with the
-`Timer` methods will do.
+The runner (`zimage_qa.runner.ScenarioRunner.measure`) takes the rounds; after the first `first_look` and
+after each batch it adds, each question says whether it is decided: the budget (`BudgetQuestion`, here)
+and, with `--qa-baseline`, the change against the baseline (`zimage_qa.checks.baseline`). A host probe
+between rounds (`zimage_qa.measure.probe`) marks rounds taken while the host ran slow: they are set aside,
+never the reason for a failure. `combine` makes one verdict of the parts with the measured values.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import statistics
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
 
 from zimage_qa.config import BudgetSet, Scenario, Thresholds
 from zimage_qa.decision import MIN_HOST_GAIN, host_elasticity
 from zimage_qa.measure.budget import BudgetContext, LatencyBudget
-from zimage_qa.measure.probe import HostState
+from zimage_qa.measure.rounds import LatencyPolicy, Measurement, Rounds
+from zimage_qa.measure.scenario import ScenarioResult
 from zimage_qa.measure.stats import summarize
 from zimage_qa.measure.units import format_seconds
-from zimage_qa.runner import ScenarioResult, ScenarioRun, ScenarioRunner
 from zimage_qa.verdict import Status, Verdict, worst
-
-WAIT_PROBE_S = 0.5  # while waiting out a slow host, one probe this often
-
-
-class Timer(Protocol):
-    def disabled_reason(self) -> str | None: ...
-    def time(
-        self, target: Callable[[], None], rounds: int, warmup: int, setup: Callable[[], object]
-    ) -> None: ...
-    def extend(self, durations_s: list[float]) -> None: ...
-    def attach(self, info: dict[str, Any]) -> None: ...
-
-
-class BenchmarkTimer:
-    """pytest-benchmark's fixture as a Timer: `pedantic` for the rounds (the probe as its untimed setup),
-    extra rounds appended to its statistics (so the saved JSON holds every round the verdict used),
-    `extra_info` for the record."""
-
-    def __init__(self, benchmark: Any) -> None:
-        self.benchmark = benchmark
-
-    def disabled_reason(self) -> str | None:
-        if not getattr(self.benchmark, "disabled", False):
-            return None
-        if os.environ.get("PYTEST_XDIST_WORKER"):
-            return ("pytest-benchmark turns itself off under xdist (pytest -n), so nothing was timed; run the "
-                    "latency checks without -n, or one process per GPU with `zqa gate --gpus`")  # fmt: skip
-        return "pytest-benchmark is disabled (--benchmark-disable): nothing was timed"
-
-    def time(self, target: Callable[[], None], rounds: int, warmup: int, setup: Callable[[], object]) -> None:
-        def before() -> None:
-            setup()
-
-        self.benchmark.pedantic(target, setup=before, rounds=rounds, warmup_rounds=warmup, iterations=1)
-
-    def extend(self, durations_s: list[float]) -> None:
-        stats = getattr(getattr(self.benchmark, "stats", None), "stats", None)
-        if stats is None:
-            return
-        for duration in durations_s:
-            stats.update(duration)
-        for name in list(vars(stats)):  # statistics are cached properties: drop them so they are recomputed
-            if name != "data":
-                del vars(stats)[name]
-
-    def attach(self, info: dict[str, Any]) -> None:
-        self.benchmark.extra_info.update(info)
-
-
-@dataclass(frozen=True)
-class LatencyPolicy:
-    first_look: int  # rounds before the first look (min_rounds)
-    rounds: int  # a pass that is not clear is confirmed on at least this many rounds
-    warmup: int
-    max_rounds: int  # the most rounds an undecided measurement may grow to
-    max_rel_iqr: float
-    min_stage_coverage: float
-    time_budget_s: float = 120.0  # rounds are added only while they fit
-    host_wait_s: float = 40.0  # how long a slow host is waited out, over the whole measurement
-
-    @property
-    def step(self) -> int:
-        return max(2, self.first_look // 2 + 1)
-
-
-@dataclass(frozen=True)
-class Rounds:
-    """The measured rounds so far, in order, with the host probe's verdict on each."""
-
-    times_s: tuple[float, ...]
-    host: HostState | None
-
-    @property
-    def slow(self) -> tuple[bool, ...]:
-        return self.host.slow if self.host is not None else (False,) * len(self.times_s)
-
-    @property
-    def normal_s(self) -> tuple[float, ...]:
-        """The rounds taken while the host ran at its normal speed."""
-        return self.normal_against(None)
-
-    def normal_against(self, normal_ms: float | None) -> tuple[float, ...]:
-        """The rounds at normal speed against `normal_ms` (None: the host state's own normal)."""
-        if self.host is None:
-            return self.times_s
-        slow = self.host.slow if normal_ms is None else self.host.slow_against(normal_ms)
-        return tuple(t for t, s in zip(self.times_s, slow, strict=True) if not s)
-
-    @property
-    def set_aside(self) -> int:
-        return len(self.times_s) - len(self.normal_s)
-
-
-class Question(Protocol):
-    """One thing the rounds are measured to answer; `look` says whether it is decided."""
-
-    def look(self, rounds: Rounds, final: bool) -> bool: ...
-    def verdict(self) -> Verdict: ...
-
-
-@dataclass
-class Measurement:
-    """How the measurement went: rounds added after the first look, time spent waiting for the host."""
-
-    looks: int = 0
-    added: int = 0
-    waited_s: float = 0.0
-    stopped: str = ""
-
-
-def measure(
-    runner: ScenarioRunner, case: Scenario, timer: Timer, policy: LatencyPolicy, questions: Sequence[Question]
-) -> tuple[ScenarioResult | None, Measurement]:
-    """Time `first_look` rounds, then look: while a question is undecided, wait out a slow host and add
-    rounds, within `max_rounds` and `time_budget_s`. Returns the result (None when nothing was timed)."""
-    log = Measurement()
-    started = time.perf_counter()
-    with runner.run(case, warmup=policy.warmup) as run:
-        timer.time(run.generate, policy.first_look, policy.warmup, run.probe)
-        run.probe()
-        while True:
-            rounds = Rounds(tuple(t.total_ms / 1000.0 for t in run.measured), run.host_state())
-            room = _room(policy, rounds, time.perf_counter() - started)
-            log.looks += 1
-            decided = [q.look(rounds, final=room == 0) for q in questions]
-            if all(decided):
-                log.stopped = "decided"
-                break
-            if room == 0:
-                log.stopped = "out of rounds" if len(rounds.times_s) >= policy.max_rounds else "out of time"
-                break
-            log.waited_s += _wait_out(run, policy.host_wait_s - log.waited_s)
-            before = len(run.timings)
-            for _ in range(room):
-                run.probe()
-                run.generate()
-            run.probe()
-            timer.extend([t.total_ms / 1000.0 for t in run.timings[before:]])
-            log.added += room
-    return runner.results.get(case.id), log
-
-
-def _room(policy: LatencyPolicy, rounds: Rounds, elapsed_s: float) -> int:
-    """How many rounds the next batch may add: a step, within max_rounds and the time budget."""
-    done = len(rounds.times_s)
-    per = summarize(rounds.times_s).median if rounds.times_s else 0.0
-    fit = int((policy.time_budget_s - elapsed_s) / per) if per > 0 else policy.max_rounds
-    return max(0, min(policy.step, policy.max_rounds - done, fit))
-
-
-def _wait_out(run: ScenarioRun, allowance_s: float) -> float:
-    """While the last probe reads a slow host, probe again every WAIT_PROBE_S, at most `allowance_s`."""
-    calibration = run.runner.calibration
-    waited = 0.0
-    while allowance_s - waited > 0:
-        reading = run.marks.get(len(run.timings))
-        if reading is None or not (calibration.is_slow(reading) or run.busy.get(len(run.timings), False)):
-            break
-        time.sleep(WAIT_PROBE_S)
-        waited += WAIT_PROBE_S
-        run.probe()
-    return waited
-
-
-# --- the budget -----------------------------------------------------------------------------------
 
 
 class BudgetQuestion:

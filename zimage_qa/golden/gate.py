@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from zimage_qa.errors import QAUsageError
-from zimage_qa.golden.outcome import Comparison
+from zimage_qa.golden.diff import diff_image, expected_image
+from zimage_qa.golden.outcome import GoldenUpdate
+from zimage_qa.golden.pixels import as_pixels
 from zimage_qa.golden.record import GoldenCase, GoldenRecord, Provenance, make_record, provenance_verdict
 from zimage_qa.golden.store import GoldenStore
 from zimage_qa.golden.thresholds import Thresholds
-from zimage_qa.options import GoldenUpdate
+from zimage_qa.golden.verdict import compare
 from zimage_qa.records import GOLDEN_WRITTEN
 from zimage_qa.storage import confined, write_bytes_atomic
 from zimage_qa.verdict import Verdict
@@ -34,12 +36,6 @@ class GoldenAction(enum.Enum):
     WROTE_NEW = "wrote new record"
     WROTE_CHANGED = "wrote changed record"
     REWROTE = "rewrote record"
-
-
-def _compare(record: GoldenRecord, image: Any, thresholds: Thresholds | None) -> Comparison:
-    from zimage_qa.golden.verdict import compare
-
-    return compare(record, image, thresholds)
 
 
 # The gate's entry point: one zimage_qa.verdict.Verdict per golden case.
@@ -72,7 +68,7 @@ def golden_verdict(
     if mismatch is not None:
         return _with_review(mismatch.with_values(action=GoldenAction.REGRESSED.value),
                             report_dir, case.case_id, image, record)  # fmt: skip
-    verdict = _compare(record, image, thresholds)
+    verdict = compare(record, image, thresholds)
     values = {m.name: m.value for m in verdict.measures}
     if verdict.same:
         return Verdict.passed(f"same as {path}", **values, action=GoldenAction.SAME.value)
@@ -135,7 +131,7 @@ def _change(
     if old is None:
         return (f"replaced an unreadable record ({unreadable})" if unreadable else "new record"), {}
     mismatch = provenance_verdict(old, case)
-    verdict = _compare(old, image, thresholds)
+    verdict = compare(old, image, thresholds)
     values = {m.name: m.value for m in verdict.measures}
     if mismatch is not None:
         return f"provenance changed ({mismatch.message})", values
@@ -156,9 +152,6 @@ def save_review(report_dir: Path, case_id: str, image: Any, old: GoldenRecord | 
     The old picture is the record's 256 px preview, or its 64 px thumbnail for records made before
     previews; without an old record only `obtained` is written.
     """
-    from zimage_qa.golden.diff import diff_image, expected_image
-    from zimage_qa.golden.pixels import as_pixels
-
     pictures = {"obtained": as_pixels(image).pil()}
     if old is not None:
         pictures["expected"] = expected_image(old)

@@ -1,10 +1,19 @@
-"""What a golden comparison says: typed records only (statuses are Enums, results frozen dataclasses)."""
+"""What a golden comparison says, and what an update may write: typed records only (statuses and modes are
+Enums, results frozen dataclasses)."""
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
 from typing import Any
+
+
+class GoldenUpdate(enum.Enum):
+    """What a golden check may write instead of comparing."""
+
+    OFF = "off"
+    CHANGED = "changed"  # write new and changed records; those tests still fail, naming what was written
+    ALL = "all"  # rewrite every record; the run passes
 
 
 class Likeness(enum.Enum):

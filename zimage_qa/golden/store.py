@@ -6,22 +6,11 @@ writes are atomic under a file lock, so a killed update leaves the previous reco
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from zimage_qa.errors import QAUsageError
 from zimage_qa.golden.record import GoldenRecord
 from zimage_qa.storage import confined, locked, safe_name, write_text_atomic
-
-CPU = "cpu"
-
-
-def device_class(gpu_name: str | None) -> str:
-    """ "cpu" for no GPU, else a slug of the GPU name: "NVIDIA H100 80GB HBM3" -> "nvidia-h100-80gb-hbm3"."""
-    if gpu_name is None or not gpu_name.strip():
-        return CPU
-    slug = re.sub(r"[^a-z0-9]+", "-", gpu_name.strip().lower()).strip("-")
-    return safe_name(slug) if slug else CPU
 
 
 class GoldenStore:

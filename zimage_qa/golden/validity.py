@@ -7,11 +7,12 @@ random-weight model still has a spread of several levels, so "flat" means essent
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from zimage_qa.errors import InvalidPicture
 from zimage_qa.golden.colour import luma
 from zimage_qa.golden.outcome import Bound, Measure, measure
-from zimage_qa.golden.pixels import Pixels
+from zimage_qa.golden.pixels import Pixels, as_pixels
 
 if TYPE_CHECKING:
     import numpy as np
@@ -38,6 +39,29 @@ def invalid_reasons(pixels: Pixels, flat_std: float = 1.0, black_level: float = 
         if not item.passed:
             return (item.reason(),)
     return ()
+
+
+def picture_problem(image: Any, nonfinite: bool = False) -> str | None:
+    """Why `image` cannot be judged (NaN in the decoded output, black, flat), or None when it is valid;
+    `nonfinite` is the pipeline's own word that its output held NaN or infinite values."""
+    pixels = as_pixels(image)
+    reasons = invalid_reasons(pixels)
+    if nonfinite or pixels.nonfinite:
+        return "NaN or infinite values in the decoded picture" + (
+            f" (so it is {reasons[0]})" if reasons else ""
+        )
+    return reasons[0] if reasons else None
+
+
+def checked_picture(image: Any, what: str, nonfinite: bool = False) -> Any:
+    """`image`, or InvalidPicture naming `what` and the diagnosis."""
+    problem = picture_problem(image, nonfinite)
+    if problem:
+        raise InvalidPicture(
+            f"the pipeline produced an invalid picture for {what}: {problem}; check the weights, dtype and "
+            "VAE (NaN latents show as black)"
+        )
+    return image
 
 
 def _percentile(values: np.ndarray, percent: float) -> float:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from zimage_qa.measure import _nvml
+from zimage_qa.storage import safe_name
 
 PACKAGES = ("torch", "diffusers", "transformers", "modelscope")
 
@@ -180,3 +181,12 @@ def device_class(fp: Fingerprint, device: object = "cuda:0") -> str:
         return "cpu"
     gpu = _gpu_for(fp, _nvml.cuda_index(device))
     return gpu.name if gpu is not None else "cpu"
+
+
+def device_slug(gpu_name: str | None) -> str:
+    """The folder a device class files its goldens and budgets under: "cpu" for no GPU, else a slug of the
+    GPU name ("NVIDIA H100 80GB HBM3" -> "nvidia-h100-80gb-hbm3")."""
+    if gpu_name is None or not gpu_name.strip():
+        return "cpu"
+    slug = re.sub(r"[^a-z0-9]+", "-", gpu_name.strip().lower()).strip("-")
+    return safe_name(slug) if slug else "cpu"

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SLOW_FACTOR = 1.25  # a probe this much slower than normal marks the host as slow
+LAUNCH_BOUND_S = 0.7  # an image quicker than this is CPU/launch-bound: it moves with the host's speed
 CUDA_LAUNCHES = 2000
 CPU_PRODUCTS = 300  # 128x128 float32 matrix products: about 10 ms on two cores
 MIN_SESSION_READINGS = 5  # before this many readings, the session has no normal of its own

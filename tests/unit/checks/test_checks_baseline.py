@@ -7,10 +7,10 @@ from __future__ import annotations
 import random
 
 from zimage_qa.checks.baseline import BaselineQuestion, memory_against
-from zimage_qa.checks.timing import Rounds
 from zimage_qa.identity import Deployment
 from zimage_qa.measure.baseline import BaselineEntry
 from zimage_qa.measure.probe import HostState
+from zimage_qa.measure.rounds import Rounds
 from zimage_qa.verdict import Status
 
 

@@ -4,9 +4,10 @@ the run's rounds follow the probe; a GPU-bound image's slow round stands."""
 
 from __future__ import annotations
 
-from zimage_qa.checks.timing import BudgetQuestion, LatencyPolicy, Rounds
+from zimage_qa.checks.timing import BudgetQuestion
 from zimage_qa.measure.budget import BudgetContext, LatencyBudget
 from zimage_qa.measure.probe import HostState
+from zimage_qa.measure.rounds import LatencyPolicy, Rounds
 from zimage_qa.verdict import Status
 
 # One gate process at 512x512 on nvidia-h200 (benchmarks/results/2026-12-02-h200, session 4, run 1): 20

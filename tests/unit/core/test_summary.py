@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from zimage_qa.golden.gate import update_golden
+from zimage_qa.golden.outcome import GoldenUpdate
 from zimage_qa.golden.record import GoldenCase
 from zimage_qa.golden.store import GoldenStore
-from zimage_qa.options import GoldenUpdate
 from zimage_qa.records import CheckRecord, Family
 from zimage_qa.summary import GateResults
 from zimage_qa.verdict import Status

@@ -11,7 +11,8 @@ from PIL import Image
 from zimage_qa.errors import QAUsageError
 from zimage_qa.golden.diff import diff_image
 from zimage_qa.golden.record import GoldenCase, GoldenRecord, make_record
-from zimage_qa.golden.store import GoldenStore, device_class
+from zimage_qa.golden.store import GoldenStore
+from zimage_qa.measure.fingerprint import device_slug
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +30,8 @@ def record() -> GoldenRecord:
         ("  ../../etc  ", "etc"),
     ],
 )
-def test_device_class(name: str | None, expected: str) -> None:
-    assert device_class(name) == expected
+def test_device_slug(name: str | None, expected: str) -> None:
+    assert device_slug(name) == expected
 
 
 def test_layout_write_load_and_exists(tmp_path: Path, record: GoldenRecord) -> None:

@@ -12,9 +12,9 @@ from golden_labelled_set import load_photo
 from PIL import Image
 
 from zimage_qa.golden.gate import golden_verdict, update_golden
+from zimage_qa.golden.outcome import GoldenUpdate
 from zimage_qa.golden.record import GoldenCase, GoldenRecord, make_record
 from zimage_qa.golden.store import GoldenStore
-from zimage_qa.options import GoldenUpdate
 from zimage_qa.verdict import Status
 
 CASE = GoldenCase("astro", 512, 512, prompt="p", seed=1, steps=8, dtype="float32", guidance=0.0,

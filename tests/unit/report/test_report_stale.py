@@ -11,9 +11,9 @@ import pytest
 from report_records import gate_records, png
 
 from zimage_qa.golden.gate import update_golden
+from zimage_qa.golden.outcome import GoldenUpdate
 from zimage_qa.golden.record import GoldenCase
 from zimage_qa.golden.store import GoldenStore
-from zimage_qa.options import GoldenUpdate
 from zimage_qa.records import CheckRecord, Family
 from zimage_qa.report import read_results, write_report
 from zimage_qa.report.page import GATE_PICTURES

@@ -7,21 +7,7 @@ set -u
 . benchmarks/gpu/common.sh
 begin=$(stamp)
 mkdir -p /tmp/empty /tmp/ab /tmp/ten && cd /tmp/empty || exit 1
-run() {  # name, then gate arguments
-  local name=$1; shift
-  local start; start=$(stamp)
-  gate "$@" --qa-report "/tmp/runs/$name" --benchmark-json "/tmp/ab/$name.json" > "/tmp/ab/$name.log" 2>&1
-  echo "== $name: exit $?, wall $(python3 -c "print(round($(stamp) - $start, 1))") s" >> "$OUT/ab.txt"
-  grep -E "slowdown:" "/tmp/ab/$name.log" | head -2 >> "$OUT/ab.txt"
-  python3 - "/tmp/runs/$name/results.json" <<'PY' >> "$OUT/ab.txt"
-import json, sys
-try:
-    for r in json.load(open(sys.argv[1]))["records"]:
-        print(f"  {r['outcome']}: {r['test_id'].split('::')[-1]}: {r['message'][:600]}")
-except Exception as exc:  # noqa: BLE001
-    print(f"  no results.json ({exc})")
-PY
-}
+RUNS_DIR=/tmp/ab RUNS_TXT="$OUT/ab.txt"
 ZQA_SLOW_MS=13 ZQA_SLOW_KIND=matmul ZQA_SLOW_WHICH=candidate run ab1024 -p slowdown --qa-candidate synthetic \
   --qa-scenarios 1024-simple -k candidate_latency -rA
 run abSame --qa-candidate synthetic --qa-scenarios 1024-simple,512-simple -k candidate_latency -rA

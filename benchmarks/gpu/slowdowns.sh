@@ -10,21 +10,7 @@ set -u
 . benchmarks/gpu/common.sh
 mkdir -p /tmp/empty /tmp/sd && cd /tmp/empty || exit 1
 BOTH=(--qa-scenarios 1024-simple,512-simple -k "test_latency[")
-run() {  # name, then gate arguments
-  local name=$1; shift
-  local start; start=$(stamp)
-  gate "$@" --qa-report "/tmp/runs/$name" --benchmark-json "/tmp/sd/$name.json" > "/tmp/sd/$name.log" 2>&1
-  echo "== $name: exit $?, wall $(python3 -c "print(round($(stamp) - $start, 1))") s" >> "$OUT/slowdowns.txt"
-  grep -E "slowdown:" "/tmp/sd/$name.log" | head -2 >> "$OUT/slowdowns.txt"
-  python3 - "/tmp/runs/$name/results.json" <<'PY' >> "$OUT/slowdowns.txt"
-import json, sys
-try:
-    for r in json.load(open(sys.argv[1]))["records"]:
-        print(f"  {r['outcome']}: {r['test_id'].split('::')[-1]}: {r['message'][:500]}")
-except Exception as exc:  # noqa: BLE001
-    print(f"  no results.json ({exc})")
-PY
-}
+RUNS_DIR=/tmp/sd RUNS_TXT="$OUT/slowdowns.txt"
 run base "${BOTH[@]}" -rA
 run same --qa-scenarios 1024-simple -k "test_latency[" -rA --qa-baseline /tmp/sd/base.json
 ZQA_SLOW_MS=13 ZQA_SLOW_KIND=matmul run work1024 -p slowdown --qa-scenarios 1024-simple -k "test_latency[" -rA --qa-baseline /tmp/sd/base.json

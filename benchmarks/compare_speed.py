@@ -50,8 +50,10 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             spent.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
     spent.sort()
-    print(f"zqa compare, two 1024x1024 PNGs: best {spent[0]:.3f} s CPU, median {spent[len(spent) // 2]:.3f} s "
-          f"over {args.runs} runs (target {args.target} s)")
+    print(
+        f"zqa compare, two 1024x1024 PNGs: best {spent[0]:.3f} s CPU, median {spent[len(spent) // 2]:.3f} s "
+        f"over {args.runs} runs (target {args.target} s)"
+    )
     return 0 if spent[0] <= args.target else 1
 
 

@@ -58,8 +58,20 @@ def gate_trial(rows: list[dict[str, float]], rng: random.Random, effect: float) 
     b0, c0 = rng.randrange(span), rng.randrange(span)
     base = stretch(rows, b0, BASELINE_ROUNDS)
     calibration = HostCalibration(readings=list(base.probes))
-    entry = BaselineEntry("s", "s", tuple(base.times), {}, 8, "NVIDIA H200", "synthetic", {},
-                          Deployment((), ()), "study", None, host(base, BASELINE_ROUNDS, calibration))  # fmt: skip
+    entry = BaselineEntry(
+        "s",
+        "s",
+        tuple(base.times),
+        {},
+        8,
+        "NVIDIA H200",
+        "synthetic",
+        {},
+        Deployment((), ()),
+        "study",
+        None,
+        host(base, BASELINE_ROUNDS, calibration),
+    )
     question = BaselineQuestion(entry, "s", 8, 0.05, cap)
     current = stretch(rows, c0, cap, effect)
     session = HostCalibration(readings=list(current.probes[:6]))  # the warm-up's probes
@@ -93,7 +105,9 @@ def old_trial(rows: list[dict[str, float]], rng: random.Random, effect: float) -
 def paired_trial(rows: list[dict[str, float]], rng: random.Random, effect: float, pairs: int = 10) -> str:
     """Interleaved A/B: neighbouring images as pairs, B slowed by the effect, one look after 10 pairs and
     every 6 more up to 40 (the gate's cap: max_rounds x 2)."""
-    most = min(40, (len(rows) - 1) // 2)  # the gate's cap (max_rounds 20 x 2); a short recording caps it lower
+    most = min(
+        40, (len(rows) - 1) // 2
+    )  # the gate's cap (max_rounds 20 x 2); a short recording caps it lower
     start = rng.randrange(len(rows) - 2 * most)
     looks, n = Looks(ALPHA, most), min(pairs, most)
     while True:
@@ -118,20 +132,31 @@ def study(path: Path, trials: int, seed: int = 2026) -> list[dict[str, object]]:
             paired = [paired_trial(rows, rng, effect) for _ in range(trials)]
             share = lambda xs, k: sum(x == k for x in xs) / len(xs)  # noqa: E731
             outcomes = [g[0] for g in gate]
-            table.append({
-                "size": size, "effect": effect, "trials": trials,
-                "regressed": share(outcomes, "regressed"), "same": share(outcomes, "same") + share(outcomes, "improved"),
-                "not_judged": 1 - share(outcomes, "regressed") - share(outcomes, "same") - share(outcomes, "improved"),
-                "rounds": statistics.mean(g[1] for g in gate),
-                "old_regressed": share(old, "regressed"),
-                "paired_regressed": share(paired, "regressed"), "paired_not_judged": share(paired, "not judged"),
-            })  # fmt: skip
+            table.append(
+                {
+                    "size": size,
+                    "effect": effect,
+                    "trials": trials,
+                    "regressed": share(outcomes, "regressed"),
+                    "same": share(outcomes, "same") + share(outcomes, "improved"),
+                    "not_judged": 1
+                    - share(outcomes, "regressed")
+                    - share(outcomes, "same")
+                    - share(outcomes, "improved"),
+                    "rounds": statistics.mean(g[1] for g in gate),
+                    "old_regressed": share(old, "regressed"),
+                    "paired_regressed": share(paired, "regressed"),
+                    "paired_not_judged": share(paired, "not judged"),
+                }
+            )
     return table
 
 
 def markdown(table: list[dict[str, object]]) -> str:
-    lines = ["| size | effect | regressed | same | not judged | rounds (mean) | old rule: regressed | A/B: regressed | A/B: not judged |",
-             "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        "| size | effect | regressed | same | not judged | rounds (mean) | old rule: regressed | A/B: regressed | A/B: not judged |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in table:
         lines.append(
             f"| {r['size']} | +{float(r['effect']):.0%} | {float(r['regressed']):.1%} | {float(r['same']):.1%} | "

@@ -68,8 +68,10 @@ def main() -> None:
         first = timed(command, env, args.runs, f"rm -rf {calibrations}", out, f"first-{text}")
         cached = timed(command, env, args.runs, "", out, f"cached-{text}")
         for name, times in (("first", first), ("cached", cached)):
-            print(f"  {text} {name:<6} median {statistics.median(times):.2f} s, range {min(times):.2f}-"
-                  f"{max(times):.2f} s over {len(times)} runs")  # fmt: skip
+            print(
+                f"  {text} {name:<6} median {statistics.median(times):.2f} s, range {min(times):.2f}-"
+                f"{max(times):.2f} s over {len(times)} runs"
+            )
 
 
 if __name__ == "__main__":

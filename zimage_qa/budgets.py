@@ -70,10 +70,16 @@ class BudgetDraft:
     def add_result(self, scenario_id: str, result: ScenarioResult) -> str:
         """Record one scenario's measured rounds and peaks; returns the sentence the check reports."""
         peak = result.peak
-        return self.add_scenario(scenario_id, ScenarioMeasurement(
-            result.summary.median, result.summary.max,
-            peak.allocated_bytes if peak else None, peak.reserved_bytes if peak else None, peak.nvml_bytes if peak else None,
-        ))  # fmt: skip
+        return self.add_scenario(
+            scenario_id,
+            ScenarioMeasurement(
+                result.summary.median,
+                result.summary.max,
+                peak.allocated_bytes if peak else None,
+                peak.reserved_bytes if peak else None,
+                peak.nvml_bytes if peak else None,
+            ),
+        )
 
     def add_cold_start(self, load_s: float, first_image_s: float, compile_s: float | None) -> None:
         self.load_s, self.first_image_s, self.compile_s = load_s, first_image_s, compile_s

@@ -97,8 +97,15 @@ def timed(model: LoadedModel, case: Case, guidance: float) -> tuple[Sample, Any]
 class PairRun:
     """Interleaved pairs of the model (A) and the candidate (B), with the host probe between pairs."""
 
-    def __init__(self, a: LoadedModel, b: LoadedModel, case: Case, guidance: float, probe: HostProbe | None,
-                 calibration: HostCalibration) -> None:  # fmt: skip
+    def __init__(
+        self,
+        a: LoadedModel,
+        b: LoadedModel,
+        case: Case,
+        guidance: float,
+        probe: HostProbe | None,
+        calibration: HostCalibration,
+    ) -> None:
         self.models, self.case, self.guidance = {"a": a, "b": b}, case, guidance
         self.probe_, self.calibration = probe, calibration
         self.samples: dict[str, list[Sample]] = {"a": [], "b": []}

@@ -271,9 +271,14 @@ def _case_fields(t: _Table, prompts: Mapping[str, str], defaults: Mapping[str, A
     steps = t.count("steps", defaults["steps"])
     nfe = t.count("nfe", defaults["nfe"] if steps == defaults["steps"] else steps)
     return {
-        "id": case_id, "prompt": prompt, "width": width, "height": height, "steps": steps,
-        "seed": t.count("seed", defaults["seed"], minimum=0), "nfe": nfe,
-    }  # fmt: skip
+        "id": case_id,
+        "prompt": prompt,
+        "width": width,
+        "height": height,
+        "steps": steps,
+        "seed": t.count("seed", defaults["seed"], minimum=0),
+        "nfe": nfe,
+    }
 
 
 def _cases(raw: Any, key: str, source: str, read: Any) -> tuple[Any, ...]:
@@ -312,7 +317,8 @@ def _checked_run(t: _Table, base: RunSettings) -> RunSettings:
 def _run_settings(t: _Table, base: RunSettings) -> RunSettings:
     rounds = t.count("rounds", base.rounds, minimum=2)
     return RunSettings(
-        warmup=t.count("warmup", base.warmup, minimum=0), rounds=rounds,
+        warmup=t.count("warmup", base.warmup, minimum=0),
+        rounds=rounds,
         max_rounds=max(rounds, t.count("max_rounds", base.max_rounds, minimum=2)),
         time_budget_s=t.number("time_budget_s", base.time_budget_s),
         min_rounds=t.count("min_rounds", base.min_rounds, minimum=2),
@@ -322,7 +328,7 @@ def _run_settings(t: _Table, base: RunSettings) -> RunSettings:
         leak_scenario=t.get("leak_scenario", str, base.leak_scenario),
         host_probe=t.get("host_probe", bool, base.host_probe),
         host_wait_s=t.number("host_wait_s", base.host_wait_s),
-    )  # fmt: skip
+    )
 
 
 def _budget_set(t: _Table) -> BudgetSet:
@@ -361,7 +367,7 @@ def _thresholds(t: _Table, base: Thresholds) -> Thresholds:
         leak_per_1000_bytes=t.convert("leak_per_1000_images", parse_size, base.leak_per_1000_bytes),
         min_stage_coverage=t.number("min_stage_coverage", base.min_stage_coverage),
         golden=t.get("golden", dict, base.golden),
-    )  # fmt: skip
+    )
     t.done()
 
     try:
@@ -372,8 +378,16 @@ def _thresholds(t: _Table, base: Thresholds) -> Thresholds:
 
 
 TOP_LEVEL = (
-    "prompts", "defaults", "run", "thresholds", "scenarios", "golden", "glyphs", "glyph_calibration", "budgets",
-)  # fmt: skip
+    "prompts",
+    "defaults",
+    "run",
+    "thresholds",
+    "scenarios",
+    "golden",
+    "glyphs",
+    "glyph_calibration",
+    "budgets",
+)
 
 
 def _a(noun: str) -> str:
@@ -453,22 +467,27 @@ def parse_config(data: Mapping[str, Any], source: str, base: Path | None = None)
     run_default, run_by_profile = _per_profile(
         root, "run", lambda t, base: _checked_run(t, base), RunSettings()
     )
-    thresholds, thresholds_by_profile = _per_profile(root, "thresholds", _thresholds, Thresholds(),
-                                                     keep=("golden",))  # fmt: skip
+    thresholds, thresholds_by_profile = _per_profile(
+        root, "thresholds", _thresholds, Thresholds(), keep=("golden",)
+    )
 
     config = QAConfig(
-        source=source, guidance=guidance, scheduler=scheduler,
+        source=source,
+        guidance=guidance,
+        scheduler=scheduler,
         scenarios=_cases(root.get("scenarios", list, []), "scenarios", source, scenario),
         golden=_cases(root.get("golden", list, []), "golden", source, golden),
         glyphs=_cases(root.get("glyphs", list, []), "glyphs", source, glyph),
-        thresholds=thresholds, thresholds_by_profile=thresholds_by_profile,
+        thresholds=thresholds,
+        thresholds_by_profile=thresholds_by_profile,
         budgets=tuple(
             _budget_set(_Table(item, f"budgets[{i}]", source))
             for i, item in enumerate(root.get("budgets", list, []))
         ),
-        run_by_profile=run_by_profile, run_default=run_default,
+        run_by_profile=run_by_profile,
+        run_default=run_default,
         glyph_fonts=_glyph_fonts(root, base or Path.cwd()),
-    )  # fmt: skip
+    )
     _check_references(config)
     _check_glyph_coverage(config)
     return config

@@ -116,11 +116,18 @@ class Decision:
     def to_dict(self) -> dict[str, object]:
         i = self.interval
         return {
-            "outcome": self.outcome.value, "change": _finite(i.estimate), "ci_low": _finite(i.low),
-            "ci_high": _finite(i.high), "confidence": round(i.confidence, 5), "method": i.method,
-            "n_before": i.n_before, "n_after": i.n_after, "min_effect": self.min_effect,
-            "alpha": round(self.alpha, 6), "rounds_needed": self.rounds_needed,
-        }  # fmt: skip
+            "outcome": self.outcome.value,
+            "change": _finite(i.estimate),
+            "ci_low": _finite(i.low),
+            "ci_high": _finite(i.high),
+            "confidence": round(i.confidence, 5),
+            "method": i.method,
+            "n_before": i.n_before,
+            "n_after": i.n_after,
+            "min_effect": self.min_effect,
+            "alpha": round(self.alpha, 6),
+            "rounds_needed": self.rounds_needed,
+        }
 
 
 def decide(interval: Interval, min_effect: float = MIN_EFFECT, alpha: float = ALPHA) -> Decision:
@@ -185,8 +192,16 @@ def rounds_interval(
     k = _scaled_rank(_mw_rank(n1, n2, alpha), n1 * n2, len(diffs))
     low, high = (diffs[k - 1], diffs[-k]) if k >= 1 else (-math.inf, math.inf)
     spread = _pooled_spread(lx, ly)
-    return Interval(math.expm1(_median(diffs)), math.expm1(low), math.expm1(high), 1 - alpha,
-                    "Hodges-Lehmann / Mann-Whitney", len(x), len(y), spread)  # fmt: skip
+    return Interval(
+        math.expm1(_median(diffs)),
+        math.expm1(low),
+        math.expm1(high),
+        1 - alpha,
+        "Hodges-Lehmann / Mann-Whitney",
+        len(x),
+        len(y),
+        spread,
+    )
 
 
 def shift_interval(
@@ -221,8 +236,16 @@ def paired_interval(a_rounds: Sequence[float], b_rounds: Sequence[float], alpha:
     k = _wsr_rank(len(d), alpha)
     low, high = (walsh[k - 1], walsh[-k]) if k >= 1 else (-math.inf, math.inf)
     spread = _robust_sd(d)
-    return Interval(math.expm1(_median(walsh)), math.expm1(low), math.expm1(high), 1 - alpha,
-                    "Wilcoxon signed-rank, pairs", len(d), len(d), spread)  # fmt: skip
+    return Interval(
+        math.expm1(_median(walsh)),
+        math.expm1(low),
+        math.expm1(high),
+        1 - alpha,
+        "Wilcoxon signed-rank, pairs",
+        len(d),
+        len(d),
+        spread,
+    )
 
 
 @dataclass(frozen=True)
@@ -240,8 +263,9 @@ class Trend:
     def relative(self, method: str = "Theil-Sen trend") -> Interval:
         """First to last as a relative change: slope * (n - 1) / the fitted first value."""
         span = (self.n - 1) / self.start if self.start > 0 else math.nan
-        return Interval(self.slope * span, self.low * span, self.high * span, self.confidence, method,
-                        self.n, self.n)  # fmt: skip
+        return Interval(
+            self.slope * span, self.low * span, self.high * span, self.confidence, method, self.n, self.n
+        )
 
 
 def trend(values: Sequence[float], alpha: float = ALPHA, positions: Sequence[int] | None = None) -> Trend:
@@ -286,9 +310,12 @@ MIN_HOST_GAIN = 0.3  # the probe explains this much of the rounds' spread: launc
 
 
 def host_adjusted(
-    before: Sequence[float], before_ms: Sequence[float], after: Sequence[float], after_ms: Sequence[float],
+    before: Sequence[float],
+    before_ms: Sequence[float],
+    after: Sequence[float],
+    after_ms: Sequence[float],
     reference_ms: float,
-) -> HostAdjusted | None:  # fmt: skip
+) -> HostAdjusted | None:
     """Both runs' rounds on host-normalised time: a slope of log time on log probe, fitted within each run
     and pooled, takes the host's speed out of every round (a launch-bound image follows its launch path
     closely: at 512x512 on an H200 the probe explains half of the rounds' spread). None when a run has fewer

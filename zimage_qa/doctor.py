@@ -53,9 +53,14 @@ DOCTOR_OPTIONS = ("model", "revision", "config", "device", "dtype", "variant", "
 
 def configure(parser: argparse.ArgumentParser) -> None:
     for name in DOCTOR_OPTIONS:
-        parser.add_argument(f"--{name}", f"--qa-{name}", dest=name.replace("-", "_"), default=None,
-                            help=f"the --qa-{name} value to check (else ZQA_{name.upper().replace('-', '_')}, "
-                            "the ini file, the default: as the gate resolves it)")  # fmt: skip
+        parser.add_argument(
+            f"--{name}",
+            f"--qa-{name}",
+            dest=name.replace("-", "_"),
+            default=None,
+            help=f"the --qa-{name} value to check (else ZQA_{name.upper().replace('-', '_')}, "
+            "the ini file, the default: as the gate resolves it)",
+        )
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
@@ -68,8 +73,11 @@ def resolved_options(args: argparse.Namespace) -> tuple[Any, dict[str, dict[str,
     found = find_ini(Path.cwd())
     root, ini = found if found is not None else (Path.cwd(), {})
     options = resolve(cli, os.environ, ini, root)
-    sources = {name: {"value": str(value), "from": source} for name, (value, source)
-               in raw_values(cli, os.environ, ini).items() if name in DOCTOR_OPTIONS}  # fmt: skip
+    sources = {
+        name: {"value": str(value), "from": source}
+        for name, (value, source) in raw_values(cli, os.environ, ini).items()
+        if name in DOCTOR_OPTIONS
+    }
     return options, sources, root
 
 
@@ -232,9 +240,14 @@ def extras_status() -> dict[str, dict[str, Any]]:
     return {e.name: {"installed": e.installed(), "adds": e.adds, "install": e.install} for e in extras.EXTRAS}
 
 
-def report(model: str, revision: str | None, config: Path | None, root: Path | None = None,
-           options: dict[str, dict[str, str]] | None = None,
-           gate_options: GateOptions | None = None) -> dict[str, Any]:  # fmt: skip
+def report(
+    model: str,
+    revision: str | None,
+    config: Path | None,
+    root: Path | None = None,
+    options: dict[str, dict[str, str]] | None = None,
+    gate_options: GateOptions | None = None,
+) -> dict[str, Any]:
     data: dict[str, Any] = {"fingerprint": fingerprint().to_dict(), "model": model_status(model, revision)}
     data["options"] = options or {}
     data["device"] = device_status(gate_options)
@@ -264,16 +277,38 @@ def render(data: dict[str, Any]) -> str:
         f"modelscope {fp['modelscope'] or 'not installed'}",
         f"python:        {fp['python']} on {fp['platform']} ({fp['cpu']}, {fp['cpu_count']} cores)",
         *_model_lines(data["model"]),
-        *([f"device:        REFUSED: {data['device']['problem']}"] if not data.get("device", {}).get("ok", True)
-          else []),
-        *([("options:       " + ", ".join(f"{k} {v['value']} ({v['from']})" for k, v in data["options"].items()
-                                          if v["from"] != "default" or k == "model"))] if data.get("options") else []),
+        *(
+            [f"device:        REFUSED: {data['device']['problem']}"]
+            if not data.get("device", {}).get("ok", True)
+            else []
+        ),
+        *(
+            [
+                (
+                    "options:       "
+                    + ", ".join(
+                        f"{k} {v['value']} ({v['from']})"
+                        for k, v in data["options"].items()
+                        if v["from"] != "default" or k == "model"
+                    )
+                )
+            ]
+            if data.get("options")
+            else []
+        ),
         "OCR engines:   " + "; ".join(_engine_line(k, v) for k, v in data["ocr_engines"].items()),
-        "config:        " + (f"{data['config']['source']} (valid)" if data["config"]["valid"]
-                             else f"INVALID: {data['config']['problem']}"),
-        "extras:        " + "; ".join(f"[{k}] {'installed' if v['installed'] else 'not installed'}: {v['adds']}"
-                                      for k, v in data.get("extras", {}).items()),
-    ]  # fmt: skip
+        "config:        "
+        + (
+            f"{data['config']['source']} (valid)"
+            if data["config"]["valid"]
+            else f"INVALID: {data['config']['problem']}"
+        ),
+        "extras:        "
+        + "; ".join(
+            f"[{k}] {'installed' if v['installed'] else 'not installed'}: {v['adds']}"
+            for k, v in data.get("extras", {}).items()
+        ),
+    ]
     return "\n".join(lines)
 
 

@@ -32,12 +32,16 @@ class Extra:
 
 
 EXTRAS: tuple[Extra, ...] = (
-    Extra("onnxruntime", "onnxruntime", "onnxruntime's CPU build for the OCR engines (or install onnxruntime-gpu)"),
+    Extra(
+        "onnxruntime",
+        "onnxruntime",
+        "onnxruntime's CPU build for the OCR engines (or install onnxruntime-gpu)",
+    ),
     Extra("ppocrv4", "rapidocr_onnxruntime", "the PP-OCRv4 engine: --qa-ocr-engine ppocrv4 or both"),
     Extra("easyocr", "easyocr", "the EasyOCR engine: --qa-ocr-engine easyocr"),
     Extra("modelscope", "modelscope", "ModelScope ids and cache: --qa-model modelscope:org/name"),
     Extra("plot", "matplotlib", "history charts: zqa history --plot and --html"),
-)  # fmt: skip
+)
 BY_NAME = {extra.name: extra for extra in EXTRAS}
 
 

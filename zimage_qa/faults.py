@@ -52,10 +52,19 @@ class HangWatchdog:
 
 # Errors after which the CUDA context is unusable: every later call on it fails the same way.
 _STICKY = (
-    "illegal memory access", "device-side assert", "unspecified launch failure", "misaligned address",
-    "illegal instruction", "an illegal address", "uncorrectable ecc", "cuda error: launch failure",
-    "cudaerrorlaunchfailure", "device not ready", "gpu has fallen off the bus", "cublas_status_execution_failed",
-)  # fmt: skip
+    "illegal memory access",
+    "device-side assert",
+    "unspecified launch failure",
+    "misaligned address",
+    "illegal instruction",
+    "an illegal address",
+    "uncorrectable ecc",
+    "cuda error: launch failure",
+    "cudaerrorlaunchfailure",
+    "device not ready",
+    "gpu has fallen off the bus",
+    "cublas_status_execution_failed",
+)
 
 
 def is_sticky_device_error(exc: BaseException) -> bool:

@@ -131,9 +131,11 @@ def benchmark_fields(extra_info: object) -> Fields:
     if model is None and device is None:
         return ()
     return _cached_fields(
-        model if scalar(model) else None, device if scalar(device) else None,
-        variant if scalar(variant) else None, mode if scalar(mode) else None,
-    )  # fmt: skip
+        model if scalar(model) else None,
+        device if scalar(device) else None,
+        variant if scalar(variant) else None,
+        mode if scalar(mode) else None,
+    )
 
 
 @functools.lru_cache(maxsize=256)
@@ -168,8 +170,10 @@ class Deployment:
         m, w = dict(self.machine), dict(self.workload)
         cpus = f", {m['cpus']} CPUs" if "cpus" in m else ""
         hardware = (m.get("gpu") or m.get("device_class") or "no GPU") + cpus
-        workload = ", ".join([w.get("profile", "unknown profile"), w.get("variant", "eager")]
-                             + ([w["mode"]] if "mode" in w else []))  # fmt: skip
+        workload = ", ".join(
+            [w.get("profile", "unknown profile"), w.get("variant", "eager")]
+            + ([w["mode"]] if "mode" in w else [])
+        )
         return f"{hardware}; {workload}"
 
     def mismatch(self, other: Deployment) -> str | None:
@@ -224,8 +228,14 @@ def text(value: object) -> str:
     return str(value).strip()
 
 
-GATE_MODULES = ("test_latency.py", "test_vram.py", "test_guards.py", "test_golden.py", "test_glyphs.py",
-                "test_upgrade.py")  # fmt: skip
+GATE_MODULES = (
+    "test_latency.py",
+    "test_vram.py",
+    "test_guards.py",
+    "test_golden.py",
+    "test_glyphs.py",
+    "test_upgrade.py",
+)
 _GATE_TEST = re.compile(r"(?:^|.*/)(?:(?:zimage_qa|qa|tests)/gate/)?(?P<test>(?P<module>test_\w+\.py)::.+)$")
 STABLE_PREFIX = "zimage_qa/gate/"
 

@@ -70,9 +70,16 @@ class Device:
 
 
 _DTYPES = {
-    "auto": "auto", "bf16": "bf16", "bfloat16": "bf16", "fp16": "fp16", "float16": "fp16", "half": "fp16",
-    "fp32": "fp32", "float32": "fp32", "float": "fp32",
-}  # fmt: skip
+    "auto": "auto",
+    "bf16": "bf16",
+    "bfloat16": "bf16",
+    "fp16": "fp16",
+    "float16": "fp16",
+    "half": "fp16",
+    "fp32": "fp32",
+    "float32": "fp32",
+    "float": "fp32",
+}
 
 
 def parse_dtype(text: str, where: str = "--qa-dtype") -> str:
@@ -160,40 +167,110 @@ class Option:
 
 
 OPTIONS: tuple[Option, ...] = (
-    Option("model", "string", "reference", "what to load: reference (tiny CPU model), synthetic (full-size random "
-           "weights, GPU), a pipeline folder, an org/name Hugging Face id or modelscope:org/name"),
+    Option(
+        "model",
+        "string",
+        "reference",
+        "what to load: reference (tiny CPU model), synthetic (full-size random "
+        "weights, GPU), a pipeline folder, an org/name Hugging Face id or modelscope:org/name",
+    ),
     Option("revision", "string", None, "revision (branch, tag or commit) of a hub model"),
     Option("device", "string", "auto", "auto, cpu, cuda or cuda:N"),
     Option("dtype", "string", "auto", "auto (bf16 on GPU, fp32 on CPU), bf16, fp16 or fp32"),
-    Option("variant", "string", "", "how the model is served: comma list of compile=wrap|inplace[:mode], "
-           "offload=model|sequential, attention=BACKEND, quantize=LIB:SCHEME (empty: eager, resident)"),
-    Option("config", "string", None, "a TOML file (or pyproject.toml) overriding the built-in scenarios and budgets"),
+    Option(
+        "variant",
+        "string",
+        "",
+        "how the model is served: comma list of compile=wrap|inplace[:mode], "
+        "offload=model|sequential, attention=BACKEND, quantize=LIB:SCHEME (empty: eager, resident)",
+    ),
+    Option(
+        "config",
+        "string",
+        None,
+        "a TOML file (or pyproject.toml) overriding the built-in scenarios and budgets",
+    ),
     Option("scenarios", "string", None, "comma list of latency scenario ids, or all (opt-in ones included)"),
-    Option("require-gpu", "bool", False, "fail, not skip, when there is no CUDA device or the profile is "
-           "reference; implies --qa-strict"),
-    Option("strict", "bool", False, "every check that did not run or stayed unstable fails the run (CI gates)"),
+    Option(
+        "require-gpu",
+        "bool",
+        False,
+        "fail, not skip, when there is no CUDA device or the profile is reference; implies --qa-strict",
+    ),
+    Option(
+        "strict", "bool", False, "every check that did not run or stayed unstable fails the run (CI gates)"
+    ),
     Option("report", "string", "qa-report", "folder for the review report and the images of failed checks"),
     Option("golden-dir", "string", "golden", "folder of committed golden records and per-runner budgets"),
-    Option("update-golden", "string", "off", "write golden records: changed (new and changed; they still fail) "
-           "or all", metavar="changed|all", const="changed"),
-    Option("update-budgets", "bool", False, "write this runner's measured budgets to "
-           "<golden-dir>/<profile>[_<variant>]/<device class>/budgets.toml (those checks still fail, naming what was written)"),
-    Option("baseline", "string", None, "a saved pytest-benchmark run (or a folder of them) from this runner: "
-           "each latency scenario is also judged against its rounds"),
-    Option("candidate", "string", None, "a second model (folder, id, revision as id@rev) loaded beside --qa-model "
-           "and measured interleaved A/B on the same GPU"),
-    Option("min-effect", "string", "5%", "the smallest slowdown against --qa-baseline or --qa-candidate that "
-           "fails (its interval must exclude no change); 'same' needs the interval under it"),
-    Option("card-memory", "string", None, "a card size (e.g. 16GiB) the session's device-level peak must stay "
-           "under: the small-card question for offloaded or quantized deployments"),
-    Option("ocr-engine", "string", "rapidocr", "rapidocr (PP-OCRv6), ppocrv4, easyocr, or both (rapidocr and "
-           "ppocrv4 must agree)"),
-    Option("easyocr-dir", "string", None, "folder of EasyOCR model files (loaded only when their hashes match)"),
-    Option("timeout", "string", "900", "seconds a GPU test may run before it fails (pytest-timeout); 0 turns it off"),
-    Option("gpu-lock", "string", "wait", "when another zimage-qa run holds this device: wait (at most an hour; "
-           "wait:SECONDS), fail, or off (no lock; ZQA_LOCK_DIR moves the lock files from the temp folder)"),
-    Option("shard", "string", None, "K/N: run share K of the gate's checks (zqa gate --gpus sets it per GPU)"),
-)  # fmt: skip
+    Option(
+        "update-golden",
+        "string",
+        "off",
+        "write golden records: changed (new and changed; they still fail) or all",
+        metavar="changed|all",
+        const="changed",
+    ),
+    Option(
+        "update-budgets",
+        "bool",
+        False,
+        "write this runner's measured budgets to "
+        "<golden-dir>/<profile>[_<variant>]/<device class>/budgets.toml (those checks still fail, naming what was written)",
+    ),
+    Option(
+        "baseline",
+        "string",
+        None,
+        "a saved pytest-benchmark run (or a folder of them) from this runner: "
+        "each latency scenario is also judged against its rounds",
+    ),
+    Option(
+        "candidate",
+        "string",
+        None,
+        "a second model (folder, id, revision as id@rev) loaded beside --qa-model "
+        "and measured interleaved A/B on the same GPU",
+    ),
+    Option(
+        "min-effect",
+        "string",
+        "5%",
+        "the smallest slowdown against --qa-baseline or --qa-candidate that "
+        "fails (its interval must exclude no change); 'same' needs the interval under it",
+    ),
+    Option(
+        "card-memory",
+        "string",
+        None,
+        "a card size (e.g. 16GiB) the session's device-level peak must stay "
+        "under: the small-card question for offloaded or quantized deployments",
+    ),
+    Option(
+        "ocr-engine",
+        "string",
+        "rapidocr",
+        "rapidocr (PP-OCRv6), ppocrv4, easyocr, or both (rapidocr and ppocrv4 must agree)",
+    ),
+    Option(
+        "easyocr-dir", "string", None, "folder of EasyOCR model files (loaded only when their hashes match)"
+    ),
+    Option(
+        "timeout",
+        "string",
+        "900",
+        "seconds a GPU test may run before it fails (pytest-timeout); 0 turns it off",
+    ),
+    Option(
+        "gpu-lock",
+        "string",
+        "wait",
+        "when another zimage-qa run holds this device: wait (at most an hour; "
+        "wait:SECONDS), fail, or off (no lock; ZQA_LOCK_DIR moves the lock files from the temp folder)",
+    ),
+    Option(
+        "shard", "string", None, "K/N: run share K of the gate's checks (zqa gate --gpus sets it per GPU)"
+    ),
+)
 
 OPTION_NAMES = frozenset(o.name for o in OPTIONS)
 _TRUE = {"1", "true", "yes", "on"}
@@ -251,10 +328,14 @@ def resolve(
         )
     easyocr = path("easyocr-dir")
     if easyocr is not None and not easyocr.is_dir():
-        raise QAUsageError(f"{where('easyocr-dir')} {easyocr} is not a folder; give the folder holding the EasyOCR .pth files")  # fmt: skip
+        raise QAUsageError(
+            f"{where('easyocr-dir')} {easyocr} is not a folder; give the folder holding the EasyOCR .pth files"
+        )
     baseline = path("baseline")
     if baseline is not None and not baseline.exists():
-        raise QAUsageError(f"{where('baseline')} {baseline} does not exist; give a saved pytest-benchmark JSON or a folder of them")  # fmt: skip
+        raise QAUsageError(
+            f"{where('baseline')} {baseline} does not exist; give a saved pytest-benchmark JSON or a folder of them"
+        )
     config_path = path("config")
     if config_path is not None and not config_path.is_file():
         raise QAUsageError(
@@ -271,21 +352,31 @@ def resolve(
     shard = text("shard")
     gpu_lock, lock_wait_s = _gpu_lock(text("gpu-lock") or "wait", where("gpu-lock"))
     return GateOptions(
-        model=text("model") or "reference", revision=text("revision"),
+        model=text("model") or "reference",
+        revision=text("revision"),
         device=Device.parse(text("device") or "auto", where("device")),
         dtype=parse_dtype(text("dtype") or "auto", where("dtype")),
-        config_path=config_path, scenarios=text("scenarios"), require_gpu=_bool(raw, "require-gpu"),
-        strict=_bool(raw, "strict"), report_dir=path("report") or root / "qa-report",
+        config_path=config_path,
+        scenarios=text("scenarios"),
+        require_gpu=_bool(raw, "require-gpu"),
+        strict=_bool(raw, "strict"),
+        report_dir=path("report") or root / "qa-report",
         golden_dir=path("golden-dir") or root / "golden",
         update_golden=choice("update-golden", GoldenUpdate, "changed or all (or leave it off)"),
-        update_budgets=_bool(raw, "update-budgets"), baseline=baseline, candidate=text("candidate"),
-        min_effect=_fraction(text("min-effect") or "5%", where("min-effect")), variant=variant,
+        update_budgets=_bool(raw, "update-budgets"),
+        baseline=baseline,
+        candidate=text("candidate"),
+        min_effect=_fraction(text("min-effect") or "5%", where("min-effect")),
+        variant=variant,
         card_memory_bytes=_size(text("card-memory"), where("card-memory")),
-        ocr_engine=choice("ocr-engine", OcrEngine, "rapidocr, ppocrv4, easyocr or both"), easyocr_dir=easyocr,
+        ocr_engine=choice("ocr-engine", OcrEngine, "rapidocr, ppocrv4, easyocr or both"),
+        easyocr_dir=easyocr,
         timeout_s=_timeout(text("timeout") or "900", where("timeout")),
-        gpu_lock=gpu_lock, lock_wait_s=lock_wait_s,
-        shard=Shard.parse(shard, where("shard")) if shard else None, sources=sources,
-    )  # fmt: skip
+        gpu_lock=gpu_lock,
+        lock_wait_s=lock_wait_s,
+        shard=Shard.parse(shard, where("shard")) if shard else None,
+        sources=sources,
+    )
 
 
 def _gpu_lock(text: str, where: str) -> tuple[GpuLock, float]:
@@ -358,8 +449,12 @@ def find_ini(start: Path) -> tuple[Path, dict[str, Any]] | None:
         import tomli as tomllib
 
     for folder in (start, *start.parents):
-        for name, section in (("pytest.ini", "pytest"), ("pyproject.toml", None), ("tox.ini", "pytest"),
-                              ("setup.cfg", "tool:pytest")):  # fmt: skip
+        for name, section in (
+            ("pytest.ini", "pytest"),
+            ("pyproject.toml", None),
+            ("tox.ini", "pytest"),
+            ("setup.cfg", "tool:pytest"),
+        ):
             path = folder / name
             if not path.is_file():
                 continue

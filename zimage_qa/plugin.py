@@ -99,8 +99,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         if option.kind == "bool":
             group.addoption(flag, action="store_true", default=None, dest=option.dest, help=option.help)
         elif option.const is not None:
-            group.addoption(flag, nargs="?", const=option.const, default=None, dest=option.dest,
-                            metavar=option.metavar, help=option.help)  # fmt: skip
+            group.addoption(
+                flag,
+                nargs="?",
+                const=option.const,
+                default=None,
+                dest=option.dest,
+                metavar=option.metavar,
+                help=option.help,
+            )
         else:
             group.addoption(flag, default=None, dest=option.dest, metavar=option.metavar, help=option.help)
         if option.kind == "bool":
@@ -154,10 +161,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     cases: dict[str, tuple[Case, ...]] = {
         "qa_scenario": session.config.select_scenarios(session.options.scenarios)
-        if "qa_scenario" in metafunc.fixturenames else (),
+        if "qa_scenario" in metafunc.fixturenames
+        else (),
         "qa_golden_case": session.config.golden,
         "qa_glyph_case": session.config.glyphs,
-    }  # fmt: skip
+    }
     for name, values in cases.items():
         if name in metafunc.fixturenames:
             ids = [c.id for c in values]
@@ -374,8 +382,9 @@ def _faults_as_failures(session: GateSession, where: str) -> Iterator[None]:
             raise
         raise pytest.fail.Exception(
             f"{where}: no result after {session.options.timeout_s:g} s (--qa-timeout): the generation hangs or "
-            "is far slower than budgeted; the stacks above show where it waited", pytrace=False,
-        ) from None  # fmt: skip
+            "is far slower than budgeted; the stacks above show where it waited",
+            pytrace=False,
+        ) from None
     except Exception as exc:
         message = session.absorb(exc, where)
         if message is None:
@@ -403,8 +412,9 @@ class GateReporter:
         if self.state.results is None:
             self.state.results = GateResults()
         reason = skip_reason(report) if report.skipped else report.longreprtext
-        self.state.results.add(report.nodeid, Family(str(family)), report.outcome, report.user_properties,
-                               reason)  # fmt: skip
+        self.state.results.add(
+            report.nodeid, Family(str(family)), report.outcome, report.user_properties, reason
+        )
 
     def _records(self) -> list[CheckRecord]:
         return self.state.results.records if self.state.results is not None else []
@@ -577,12 +587,23 @@ class Conclusion:
         __tracebackhide__ = True
         message = verdict.message.replace("pytest -m gpu", self.command)
         if verdict.status in (Status.UNSTABLE, Status.NOT_RUN) and self.strict:
-            verdict = Verdict(Status.FAILED, f"--qa-strict: {verdict.status.value}: {message}",
-                              verdict.values, verdict.artefacts)  # fmt: skip
+            verdict = Verdict(
+                Status.FAILED,
+                f"--qa-strict: {verdict.status.value}: {message}",
+                verdict.values,
+                verdict.artefacts,
+            )
         elif message != verdict.message:
             verdict = Verdict(verdict.status, message, verdict.values, verdict.artefacts)
-        self.record = CheckRecord(self.family, self.item.nodeid, self.case, verdict.status, verdict.message,
-                                  dict(verdict.values), dict(verdict.artefacts))  # fmt: skip
+        self.record = CheckRecord(
+            self.family,
+            self.item.nodeid,
+            self.case,
+            verdict.status,
+            verdict.message,
+            dict(verdict.values),
+            dict(verdict.artefacts),
+        )
         self.item.user_properties.append((RECORD_PROP, self.record.to_json()))
         self.item.user_properties.extend(junit_properties(verdict))
         if verdict.status is Status.PASSED:
@@ -618,5 +639,10 @@ def qa_verdict(request: pytest.FixtureRequest, qa_gate: GateSession) -> Conclusi
     family = Family(_family(request.node) or "guard")
     callspec = getattr(request.node, "callspec", None)
     ids = [str(v) for v in callspec.params.values()] if callspec else []
-    return Conclusion(request.node, family, ids[0] if ids else request.node.name,
-                      qa_gate.options.strict_outcomes, qa_gate.gate_command)  # fmt: skip
+    return Conclusion(
+        request.node,
+        family,
+        ids[0] if ids else request.node.name,
+        qa_gate.options.strict_outcomes,
+        qa_gate.gate_command,
+    )

@@ -39,10 +39,14 @@ class CheckRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "family": self.family.value, "test_id": self.test_id, "case": self.case,
-            "outcome": self.outcome.value, "message": self.message, "values": dict(self.values),
+            "family": self.family.value,
+            "test_id": self.test_id,
+            "case": self.case,
+            "outcome": self.outcome.value,
+            "message": self.message,
+            "values": dict(self.values),
             "artifacts": dict(self.artifacts),
-        }  # fmt: skip
+        }
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True, default=str)
@@ -50,9 +54,14 @@ class CheckRecord:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CheckRecord:
         return cls(
-            Family(data["family"]), str(data["test_id"]), str(data["case"]), Status(data["outcome"]),
-            str(data.get("message", "")), dict(data.get("values", {})), dict(data.get("artifacts", {})),
-        )  # fmt: skip
+            Family(data["family"]),
+            str(data["test_id"]),
+            str(data["case"]),
+            Status(data["outcome"]),
+            str(data.get("message", "")),
+            dict(data.get("values", {})),
+            dict(data.get("artifacts", {})),
+        )
 
 
 @dataclass(frozen=True)
@@ -63,8 +72,11 @@ class FamilySummary:
     unstable: tuple[str, ...] = ()  # "case: reason" of each check that stayed unstable
 
     def line(self) -> str:
-        parts = [f"{self.counts.get(o, 0)} {o.value}" for o in Status if self.counts.get(o, 0) or o in
-                 (Status.PASSED, Status.FAILED)]  # fmt: skip
+        parts = [
+            f"{self.counts.get(o, 0)} {o.value}"
+            for o in Status
+            if self.counts.get(o, 0) or o in (Status.PASSED, Status.FAILED)
+        ]
         return f"{self.family.value}: " + ", ".join(parts)
 
 

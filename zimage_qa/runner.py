@@ -94,8 +94,14 @@ class ScenarioRun:
             release(pipe)
             self.released_before.append(resident)
         with self.runner.recorder.generation() as handle:
-            self.last_image = self.runner.model.generate(self.case.prompt, self.case.width, self.case.height,
-                                                         self.case.steps, self.case.seed, self.runner.guidance)  # fmt: skip
+            self.last_image = self.runner.model.generate(
+                self.case.prompt,
+                self.case.width,
+                self.case.height,
+                self.case.steps,
+                self.case.seed,
+                self.runner.guidance,
+            )
         self.nonfinite = self.nonfinite or self.runner.model.nonfinite_output
         self.timings.append(handle.timing)
 
@@ -108,10 +114,14 @@ class ScenarioRunner:
     """One per session: the stage hooks, the FLOP counts per size and the matmul peak are made once."""
 
     def __init__(
-        self, model: LoadedModel, guidance: float = 0.0, memory: SessionPeak | None = None,
-        calibration: HostCalibration | None = None, probe: HostProbe | None = None,
+        self,
+        model: LoadedModel,
+        guidance: float = 0.0,
+        memory: SessionPeak | None = None,
+        calibration: HostCalibration | None = None,
+        probe: HostProbe | None = None,
         picture_judge: PictureJudge | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.model = model
         self.picture_judge = picture_judge  # judges each run's last picture (None: not judged)
         self.probe = probe  # the host probe between rounds (None: rounds are not probed)
@@ -156,13 +166,15 @@ class ScenarioRunner:
         if not run.measured:
             return
         result = ScenarioResult(
-            case, run.measured, summarize([t.total_ms / 1000.0 for t in run.measured]),
+            case,
+            run.measured,
+            summarize([t.total_ms / 1000.0 for t in run.measured]),
             watch.peak,
             watch.nvml.gpu_state if self.on_cuda else None,
             self.roofline(case, run.measured),
             tuple(run.released_before),
             run.host_state(),
-        )  # fmt: skip
+        )
         run.result = result
         if record:
             self.results[case.id] = result

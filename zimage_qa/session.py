@@ -102,8 +102,14 @@ class GateSession:
     def shard(self, nodeids: list[str], shard: Shard) -> set[str]:
         """The gate items (node ids) this process runs of `shard`."""
         spec = self.spec
-        return select_shard(nodeids, shard, self.config, profile=spec.profile, looks=spec.judged_for_looks,
-                            renders_text=spec.renders_text)  # fmt: skip
+        return select_shard(
+            nodeids,
+            shard,
+            self.config,
+            profile=spec.profile,
+            looks=spec.judged_for_looks,
+            renders_text=spec.renders_text,
+        )
 
     def device_lock(self, holder: str) -> DeviceLock:
         """The lock that keeps other gate runs off this device while this one measures it."""
@@ -113,8 +119,9 @@ class GateSession:
         """A runner of the session model (loaded and warmed first): its memory peaks add to the session's,
         its host probe and calibration are the session's; `judge` says which pictures are invalid."""
         model = self.model()
-        return ScenarioRunner(model, self.config.guidance, self.memory_peak, self.calibration, self.host_probe(),
-                              judge)  # fmt: skip
+        return ScenarioRunner(
+            model, self.config.guidance, self.memory_peak, self.calibration, self.host_probe(), judge
+        )
 
     def machine_info(self) -> dict[str, Any]:
         """The environment fingerprint every saved gate run and report carries."""
@@ -349,8 +356,9 @@ class GateSession:
         if self._candidate is None:
             if not self.options.candidate:
                 raise QAUsageError("no --qa-candidate given")
-            self._candidate = Candidate(candidate_spec(self.options.candidate), self._served, self.model,
-                                        self.config.guidance)  # fmt: skip
+            self._candidate = Candidate(
+                candidate_spec(self.options.candidate), self._served, self.model, self.config.guidance
+            )
         return self._candidate
 
     def resident_bytes(self) -> int | None:
@@ -430,9 +438,14 @@ class GateSession:
 
     def report_header(self, wall_s: float) -> dict[str, str]:
         device = self.device_name() if self.loaded else self.expected_device()
-        header = {"model": self.spec.label, "profile": self.spec.profile, "variant": self.variant,
-                  "device": device, "config": str(self.config.source),
-                  "session": (self.cost_line(wall_s) or "").removeprefix("session: ")}  # fmt: skip
+        header = {
+            "model": self.spec.label,
+            "profile": self.spec.profile,
+            "variant": self.variant,
+            "device": device,
+            "config": str(self.config.source),
+            "session": (self.cost_line(wall_s) or "").removeprefix("session: "),
+        }
         card = self.card_text()
         if card is not None:
             header["card"] = card.removeprefix("card ")
@@ -442,9 +455,11 @@ class GateSession:
         if self.warnings.records:
             new = self.new_warnings()
             shown = new if new is not None else self.warnings.records
-            header["warnings"] = (f"{len(self.warnings.records)} library warnings recorded (not failures)"
-                                  + (f", {len(new)} new since the baseline" if new is not None else "")
-                                  + "".join(f"; {r.describe()}" for r in shown[:5]))  # fmt: skip
+            header["warnings"] = (
+                f"{len(self.warnings.records)} library warnings recorded (not failures)"
+                + (f", {len(new)} new since the baseline" if new is not None else "")
+                + "".join(f"; {r.describe()}" for r in shown[:5])
+            )
         return header
 
     def not_run_reason(self) -> str | None:

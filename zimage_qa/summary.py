@@ -28,8 +28,9 @@ class GateResults:
         record = own[-1] if own else None
         if outcome == "failed" and (record is None or record.outcome is not Status.FAILED):
             case = record.case if record else nodeid.rsplit("[", 1)[-1].rstrip("]")
-            record = CheckRecord(family, nodeid, case, Status.FAILED, _last_line(text),
-                                 dict(record.values) if record else {})  # fmt: skip
+            record = CheckRecord(
+                family, nodeid, case, Status.FAILED, _last_line(text), dict(record.values) if record else {}
+            )
         elif record is None:
             status = Status.NOT_RUN if outcome == "skipped" else Status.PASSED
             reason = _skip_reason(text) if outcome == "skipped" else ""

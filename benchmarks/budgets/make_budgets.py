@@ -71,7 +71,11 @@ def collect(paths: Iterable[Path]) -> list[DeviceClass]:
             extra, context = entry.extra, dict(entry.context)
             if "test_latency[" not in entry.fullname or not entry.rounds:
                 continue
-            if context.get("profile") not in ("reference", "synthetic") or "variant" in context or "mode" in context:
+            if (
+                context.get("profile") not in ("reference", "synthetic")
+                or "variant" in context
+                or "mode" in context
+            ):
                 continue  # eager and solo only: the shipped budgets are for the deployment as loaded
             key = (context["profile"], pattern_of(str(extra.get("device", "cpu"))))
             device = classes.setdefault(key, DeviceClass(*key))
@@ -108,15 +112,23 @@ def render(classes: Sequence[DeviceClass]) -> str:
     for device in classes:
         factor = CPU_FACTOR if device.on_cpu else 1.0
         fixed = FIXED["cpu" if device.on_cpu else "gpu"]
-        lines += ["", "[[budgets]]", f'profile = "{device.profile}"', f'device = "{device.pattern}"',
-                  f"# {len(device.runs)} runs: {', '.join(device.runs)}",  # fmt: skip
-                  f'load = "{fixed["load"]}"', f'first_image = "{fixed["first_image"]}"']
+        lines += [
+            "",
+            "[[budgets]]",
+            f'profile = "{device.profile}"',
+            f'device = "{device.pattern}"',
+            f"# {len(device.runs)} runs: {', '.join(device.runs)}",
+            f'load = "{fixed["load"]}"',
+            f'first_image = "{fixed["first_image"]}"',
+        ]
         if device.probes:
             lines.append(f'probe = "{statistics.median(device.probes):.2f}ms"')
         for scenario, data in sorted(device.scenarios.items()):
             median, worst = latency_limits(ScenarioMeasurement(max(data.medians), max(data.worsts)))
             limits = [f'median = "{_s(median * factor)}"', f'worst = "{_s(worst * factor)}"']
-            limits += [f'{name} = "{value + MEMORY_MARGIN_BYTES / GIB:.2f}GiB"' for name, value in data.peaks.items()]
+            limits += [
+                f'{name} = "{value + MEMORY_MARGIN_BYTES / GIB:.2f}GiB"' for name, value in data.peaks.items()
+            ]
             lines.append(f'scenarios."{scenario}" = {{ {", ".join(limits)} }}')
     return "\n".join(lines) + "\n"
 

@@ -25,11 +25,15 @@ def latency_rounds(bench: Path) -> None:
     for b in data.get("benchmarks", []):
         info = b.get("extra_info", {})
         vram = info.get("vram", {})
-        print(f"{b['name']}: rounds {seconds(info.get('rounds_s'))}; transfers "
-              f"{seconds(info.get('rounds_transfer_ms'), 0.001)}; stages (median ms) {info.get('stages_ms')}")  # fmt: skip
-        print(f"    device peak (NVML) {vram.get('nvml_peak_gib')} GiB, allocated {vram.get('peak_allocated_gib')} GiB, "
-              f"reserved {vram.get('peak_reserved_gib')} GiB; host RSS peak {info.get('host_peak_gib')} GiB; "
-              f"plan: {info.get('rounds_plan')}; released before timing: {info.get('released_before_timing', 'none')}")  # fmt: skip
+        print(
+            f"{b['name']}: rounds {seconds(info.get('rounds_s'))}; transfers "
+            f"{seconds(info.get('rounds_transfer_ms'), 0.001)}; stages (median ms) {info.get('stages_ms')}"
+        )
+        print(
+            f"    device peak (NVML) {vram.get('nvml_peak_gib')} GiB, allocated {vram.get('peak_allocated_gib')} GiB, "
+            f"reserved {vram.get('peak_reserved_gib')} GiB; host RSS peak {info.get('host_peak_gib')} GiB; "
+            f"plan: {info.get('rounds_plan')}; released before timing: {info.get('released_before_timing', 'none')}"
+        )
 
 
 def records(results: Path) -> None:
@@ -42,15 +46,21 @@ def records(results: Path) -> None:
             for k, (total, moved, work) in enumerate(zip(v["times_s"], transfers, works, strict=True), 1):
                 split = f" = transfer {moved:.2f} s + work {work:.3f} s" if moved is not None else ""
                 print(f"    image {k}: {total:.2f} s{split}")
-            print(f"    creep {v.get('creep')}, work creep {v.get('work_creep')}, transfer creep {v.get('transfer_creep')}; "
-                  f"released before timing: {v.get('released_before_timing', 'none')}")  # fmt: skip
+            print(
+                f"    creep {v.get('creep')}, work creep {v.get('work_creep')}, transfer creep {v.get('transfer_creep')}; "
+                f"released before timing: {v.get('released_before_timing', 'none')}"
+            )
         if "session_peak_nvml_bytes" in v:
-            print(f"    session device peak {gib(v['session_peak_nvml_bytes'])} ({v.get('session_peak_nvml_in')}), "
-                  f"torch reserved {gib(v.get('session_peak_reserved_bytes'))} ({v.get('session_peak_reserved_in')}); "
-                  f"card {gib(v.get('card_bytes'))}")  # fmt: skip
+            print(
+                f"    session device peak {gib(v['session_peak_nvml_bytes'])} ({v.get('session_peak_nvml_in')}), "
+                f"torch reserved {gib(v.get('session_peak_reserved_bytes'))} ({v.get('session_peak_reserved_in')}); "
+                f"card {gib(v.get('card_bytes'))}"
+            )
         if "peak_host_rss_bytes" in v:
-            print(f"    scenario peaks: NVML {gib(v.get('peak_nvml_bytes'))}, allocated {gib(v.get('peak_allocated_bytes'))}, "
-                  f"host RSS {gib(v.get('peak_host_rss_bytes'))}")  # fmt: skip
+            print(
+                f"    scenario peaks: NVML {gib(v.get('peak_nvml_bytes'))}, allocated {gib(v.get('peak_allocated_bytes'))}, "
+                f"host RSS {gib(v.get('peak_host_rss_bytes'))}"
+            )
 
 
 if __name__ == "__main__":

@@ -100,7 +100,9 @@ def pytest_zqa_loader() -> Any:
                 model.pipe.transformer = SlowDiT(model.pipe.transformer, 0, count)
                 what = f"{count} bf16 4096^3 matrix products (about {slow_ms} ms)"
             else:
-                model.pipe.transformer = SlowDiT(model.pipe.transformer, int(slow_ms * cycles_per_ms(model.device)))
+                model.pipe.transformer = SlowDiT(
+                    model.pipe.transformer, int(slow_ms * cycles_per_ms(model.device))
+                )
                 what = f"{slow_ms} ms of GPU sleep"
             print(f"\nslowdown: {what} after every DiT call of load {len(loads)} ({spec.label})")
         return model

@@ -39,8 +39,15 @@ def main() -> None:
     def image(size: int) -> float:
         begin = time.perf_counter()
         with torch.inference_mode():
-            pipe(PROMPT, height=size, width=size, num_inference_steps=8, guidance_scale=0.0,
-                 generator=torch.Generator("cuda").manual_seed(42), output_type="pil")  # fmt: skip
+            pipe(
+                PROMPT,
+                height=size,
+                width=size,
+                num_inference_steps=8,
+                guidance_scale=0.0,
+                generator=torch.Generator("cuda").manual_seed(42),
+                output_type="pil",
+            )
         torch.cuda.synchronize()
         return time.perf_counter() - begin
 
@@ -53,11 +60,16 @@ def main() -> None:
         until = time.perf_counter() + seconds
         while time.perf_counter() < until:
             probe_ms = probe.read_ms()
-            rows.append({"probe_ms": round(probe_ms, 3), "image_s": round(image(size), 5), "t": time.perf_counter()})
+            rows.append(
+                {"probe_ms": round(probe_ms, 3), "image_s": round(image(size), 5), "t": time.perf_counter()}
+            )
         result["sizes"][str(size)] = rows  # type: ignore[index]
         times = sorted(r["image_s"] for r in rows)
-        print(f"{size}: {len(rows)} images, median {times[len(times) // 2]:.3f} s, min {times[0]:.3f}, "
-              f"max {times[-1]:.3f}", flush=True)  # fmt: skip
+        print(
+            f"{size}: {len(rows)} images, median {times[len(times) // 2]:.3f} s, min {times[0]:.3f}, "
+            f"max {times[-1]:.3f}",
+            flush=True,
+        )
     args.out.write_text(json.dumps(result))
 
 

@@ -48,8 +48,15 @@ def _pipeline(gpu: int):
 
 def _generate(torch, pipe, size: int, seed: int = 42) -> None:
     with torch.inference_mode():
-        pipe(PROMPT, height=size, width=size, num_inference_steps=8, guidance_scale=0.0,
-             generator=torch.Generator("cuda").manual_seed(seed), output_type="pil")  # fmt: skip
+        pipe(
+            PROMPT,
+            height=size,
+            width=size,
+            num_inference_steps=8,
+            guidance_scale=0.0,
+            generator=torch.Generator("cuda").manual_seed(seed),
+            output_type="pil",
+        )
     torch.cuda.synchronize()
 
 
@@ -118,8 +125,11 @@ def worker_b(commands, ready, stop, done, gpu: int) -> None:
 def phases(cpus: int, short: bool) -> list[tuple[str, dict, tuple]]:
     """(name, A's settings, B's command)."""
     if short:  # the probe's validation: the host CPU's spells under three loads
-        return [("B idle", {}, ("idle", None, None)), ("B 1024", {}, ("gen1024", None, None)),
-                ("B cpu matmul", {}, ("cpu", None, None))]  # fmt: skip
+        return [
+            ("B idle", {}, ("idle", None, None)),
+            ("B 1024", {}, ("gen1024", None, None)),
+            ("B cpu matmul", {}, ("cpu", None, None)),
+        ]
     a_core = _siblings(0)
     b_core = _siblings(cpus // 2) - a_core or {cpus - 1}
     return [
@@ -200,26 +210,46 @@ def main() -> None:
             _set_threads(torch, None, default)
             q = statistics.quantiles(walls, n=4)
             row = {
-                "cycle": cycle + 1, "phase": name, "median_s": statistics.median(walls),
-                "rel_iqr": (q[2] - q[0]) / statistics.median(walls), "walls": walls,
-                "thread_cpu_over_wall": statistics.median(t / w for t, w in zip(thread_cpu, walls, strict=True)),
-                "process_cpu_over_wall": statistics.median(p / w for p, w in zip(process_cpu, walls, strict=True)),
-                "b": b_stats, "probes": probes,
-            }  # fmt: skip
+                "cycle": cycle + 1,
+                "phase": name,
+                "median_s": statistics.median(walls),
+                "rel_iqr": (q[2] - q[0]) / statistics.median(walls),
+                "walls": walls,
+                "thread_cpu_over_wall": statistics.median(
+                    t / w for t, w in zip(thread_cpu, walls, strict=True)
+                ),
+                "process_cpu_over_wall": statistics.median(
+                    p / w for p, w in zip(process_cpu, walls, strict=True)
+                ),
+                "b": b_stats,
+                "probes": probes,
+            }
             rows.append(row)
-            print(f"{cycle + 1} {name:34s} median {row['median_s']:.3f} s  IQR {row['rel_iqr']:6.1%}  "
-                  f"A thread cpu/wall {row['thread_cpu_over_wall']:.2f}  A process cpu/wall "
-                  f"{row['process_cpu_over_wall']:5.2f}  B gens {b_stats['gens']:3d} "
-                  f"B cpu/wall {b_stats['process_cpu_per_wall']:5.2f}", flush=True)  # fmt: skip
+            print(
+                f"{cycle + 1} {name:34s} median {row['median_s']:.3f} s  IQR {row['rel_iqr']:6.1%}  "
+                f"A thread cpu/wall {row['thread_cpu_over_wall']:.2f}  A process cpu/wall "
+                f"{row['process_cpu_over_wall']:5.2f}  B gens {b_stats['gens']:3d} "
+                f"B cpu/wall {b_stats['process_cpu_per_wall']:5.2f}",
+                flush=True,
+            )
     commands.put(None)
     stop.set()
     b.join(timeout=30)
-    info = {"probe_best_s": host.best_s, "cuda_probe_best_s": cuda_probe_best[0], "load_s": load_s, "torch_threads": default, "cpus": os.cpu_count(),
-            "siblings_cpu0": sorted(_siblings(0)), "rows": rows}  # fmt: skip
+    info = {
+        "probe_best_s": host.best_s,
+        "cuda_probe_best_s": cuda_probe_best[0],
+        "load_s": load_s,
+        "torch_threads": default,
+        "cpus": os.cpu_count(),
+        "siblings_cpu0": sorted(_siblings(0)),
+        "rows": rows,
+    }
     out = Path(os.environ.get("OUT", "/tmp"))
     (out / "contention.json").write_text(json.dumps(info, indent=1))
-    print(f"load {load_s:.1f} s, torch threads {default}, cpus {os.cpu_count()}, "
-          f"cpu0 siblings {sorted(_siblings(0))}")  # fmt: skip
+    print(
+        f"load {load_s:.1f} s, torch threads {default}, cpus {os.cpu_count()}, "
+        f"cpu0 siblings {sorted(_siblings(0))}"
+    )
 
 
 if __name__ == "__main__":

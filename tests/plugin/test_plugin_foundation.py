@@ -12,11 +12,13 @@ Project = Callable[..., pytest.Pytester]
 def test_gate_passes_on_a_sound_model_and_prints_the_family_line(gate_project: Project) -> None:
     result = gate_project().runpytest("-m", "gpu", "-s")
     result.assert_outcomes(passed=6)
-    result.stdout.fnmatch_lines([
-        "zimage-qa: model reference on cpu (dtype auto), config *",
-        "*= zimage-qa =*",
-        "guard: 6 passed, 0 failed",
-    ])  # fmt: skip
+    result.stdout.fnmatch_lines(
+        [
+            "zimage-qa: model reference on cpu (dtype auto), config *",
+            "*= zimage-qa =*",
+            "guard: 6 passed, 0 failed",
+        ]
+    )
 
 
 def test_the_model_is_loaded_once_per_session(gate_project: Project) -> None:
@@ -28,10 +30,12 @@ def test_the_model_is_loaded_once_per_session(gate_project: Project) -> None:
 def test_forward_count_guard_fails_when_steps_make_more_forwards(gate_project: Project) -> None:
     result = gate_project("StubPipe(forwards_per_step=2)").runpytest("-m", "gpu", "-k", "forwards")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        "*8 steps made 16 DiT forwards, the configuration promises 8*",
-        "guard: 0 passed, 1 failed",
-    ])  # fmt: skip
+    result.stdout.fnmatch_lines(
+        [
+            "*8 steps made 16 DiT forwards, the configuration promises 8*",
+            "guard: 0 passed, 1 failed",
+        ]
+    )
 
 
 def test_nondeterminism_guard_names_the_difference(gate_project: Project) -> None:
@@ -61,10 +65,12 @@ def test_guidance_guard_fails_when_config_asks_for_cfg(gate_project: Project) ->
 def test_require_gpu_turns_the_reference_profile_into_a_failure(gate_project: Project) -> None:
     result = gate_project().runpytest("-m", "gpu", "--qa-require-gpu")
     result.assert_outcomes(errors=6)
-    result.stdout.fnmatch_lines([
-        "*--qa-require-gpu: the reference profile is not a GPU gate; pass --qa-model synthetic or real weights*",
-        "guard: 0 passed, 6 failed",
-    ])  # fmt: skip
+    result.stdout.fnmatch_lines(
+        [
+            "*--qa-require-gpu: the reference profile is not a GPU gate; pass --qa-model synthetic or real weights*",
+            "guard: 0 passed, 6 failed",
+        ]
+    )
 
 
 def test_require_gpu_from_the_environment(gate_project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -175,8 +181,16 @@ def test_model_precedence_command_line_over_environment_over_ini(
 
 def test_markers_are_registered_and_strict(gate_project: Project) -> None:
     result = gate_project().runpytest("--markers")
-    result.stdout.fnmatch_lines(["@pytest.mark.gpu:*", "@pytest.mark.guard:*", "@pytest.mark.latency:*",
-                                 "@pytest.mark.vram:*", "@pytest.mark.golden:*", "@pytest.mark.glyph:*"])  # fmt: skip
+    result.stdout.fnmatch_lines(
+        [
+            "@pytest.mark.gpu:*",
+            "@pytest.mark.guard:*",
+            "@pytest.mark.latency:*",
+            "@pytest.mark.vram:*",
+            "@pytest.mark.golden:*",
+            "@pytest.mark.glyph:*",
+        ]
+    )
 
 
 def test_every_gate_test_is_marked_gpu() -> None:

@@ -61,7 +61,9 @@ def test_the_reference_profile_cannot_render_text_and_says_so(gate_project: Proj
     project = project_for(gate_project, "StubPipe(picture=lambda p, s, w, h: text_picture(p, w, h))")
     result = project.runpytest("-m", "gpu", "--qa-config", "qa.toml")
     result.assert_outcomes(skipped=2)
-    result.stdout.fnmatch_lines([
-        "glyph: 0 passed, 0 failed, 2 not run",
-        "    not run: the reference profile cannot render text: its weights are random*",
-    ])  # fmt: skip
+    result.stdout.fnmatch_lines(
+        [
+            "glyph: 0 passed, 0 failed, 2 not run",
+            "    not run: the reference profile cannot render text: its weights are random*",
+        ]
+    )

@@ -29,10 +29,12 @@ def records(project: pytest.Pytester) -> dict[str, Path]:
 def test_no_golden_set_is_not_run_and_names_the_update_command(project: pytest.Pytester) -> None:
     result = project.runpytest(*ARGS)
     result.assert_outcomes(skipped=3)
-    result.stdout.fnmatch_lines([
-        "golden: 0 passed, 0 failed, 3 not run",
-        "    not run: no golden set for profile 'reference' on device class 'cpu' *--qa-update-golden=all*",
-    ])  # fmt: skip
+    result.stdout.fnmatch_lines(
+        [
+            "golden: 0 passed, 0 failed, 3 not run",
+            "    not run: no golden set for profile 'reference' on device class 'cpu' *--qa-update-golden=all*",
+        ]
+    )
 
 
 def test_update_writes_new_records_and_still_fails_then_the_next_run_passes(project: pytest.Pytester) -> None:

@@ -61,9 +61,13 @@ def run_user_suite(repo: pytest.Pytester, *args: str, **env: str) -> tuple[pytes
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("ZQA_", "PYTEST_"))}
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", *args], cwd=repo.path, env={**keep, **env},
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [sys.executable, "-m", "pytest", *args],
+        cwd=repo.path,
+        env={**keep, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     wall = time.perf_counter() - started
     outcome = pytest.RunResult(
         result.returncode, result.stdout.splitlines(), result.stderr.splitlines(), wall
@@ -115,17 +119,33 @@ def test_a_users_gpu_tests_do_not_wait_for_a_gate_holding_the_device(
 @pytest.mark.parametrize(
     ("args", "env", "line"),
     [
-        (["--qa-device", "cuda:7"], {}, "--qa-device 'cuda:7': no CUDA device is visible here; use cpu or auto"),
-        ([], {"ZQA_DEVICE": "cuda:7"}, "ZQA_DEVICE 'cuda:7': no CUDA device is visible here; use cpu or auto"),
+        (
+            ["--qa-device", "cuda:7"],
+            {},
+            "--qa-device 'cuda:7': no CUDA device is visible here; use cpu or auto",
+        ),
+        (
+            [],
+            {"ZQA_DEVICE": "cuda:7"},
+            "ZQA_DEVICE 'cuda:7': no CUDA device is visible here; use cpu or auto",
+        ),
         (["--qa-model", "synthetic"], {}, "--qa-model synthetic needs a CUDA GPU * none is visible here; *"),
-        (["--qa-model", "nonexistent/path"], {"HF_HUB_OFFLINE": "1"}, "*nonexistent/path* is not in the Hugging "
-         "Face cache at *; fetch it first: *(the run is offline: HF_HUB_OFFLINE is set)"),
-        (["--qa-model", "nonexistent/path"], {"HF_HUB_OFFLINE": "0"}, "--qa-model 'nonexistent/path': model "
-         "nonexistent/path@main is not in the Hugging Face cache at *, and the Hugging Face hub did not confirm it *"
-         "there is no folder nonexistent/path here either; check the id, or pass a local folder"),
+        (
+            ["--qa-model", "nonexistent/path"],
+            {"HF_HUB_OFFLINE": "1"},
+            "*nonexistent/path* is not in the Hugging "
+            "Face cache at *; fetch it first: *(the run is offline: HF_HUB_OFFLINE is set)",
+        ),
+        (
+            ["--qa-model", "nonexistent/path"],
+            {"HF_HUB_OFFLINE": "0"},
+            "--qa-model 'nonexistent/path': model "
+            "nonexistent/path@main is not in the Hugging Face cache at *, and the Hugging Face hub did not confirm it *"
+            "there is no folder nonexistent/path here either; check the id, or pass a local folder",
+        ),
         (["--qa-scenarios", "nosuch"], {}, "--qa-scenarios names unknown scenario(s) nosuch; known: *"),
     ],
-)  # fmt: skip
+)
 def test_a_gate_run_refuses_a_bad_value_once_at_start_up(
     tmp_path: Path, args: list[str], env: dict[str, str], line: str
 ) -> None:
@@ -137,10 +157,24 @@ def test_a_gate_run_refuses_a_bad_value_once_at_start_up(
             pytest.skip("this machine has a CUDA device")
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("ZQA_", "PYTEST_"))}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--pyargs", "zimage_qa.gate", "-m", "gpu", "-p", "no:cacheprovider", *args],
-        cwd=tmp_path, env={**keep, "ZQA_LOCK_DIR": str(tmp_path / "locks"), "HF_HOME": str(tmp_path / "hf"), **env},
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--pyargs",
+            "zimage_qa.gate",
+            "-m",
+            "gpu",
+            "-p",
+            "no:cacheprovider",
+            *args,
+        ],
+        cwd=tmp_path,
+        env={**keep, "ZQA_LOCK_DIR": str(tmp_path / "locks"), "HF_HOME": str(tmp_path / "hf"), **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout[-2000:] + result.stderr[-2000:]
     errors = [x for x in result.stderr.splitlines() if x.startswith("ERROR:")]
     assert len(errors) == 1, result.stderr

@@ -74,8 +74,11 @@ def test_rounds_in_a_host_spell_are_set_aside_and_the_spell_waited_out(gate_proj
     once the host is back, and the scenario passes on them; the record says which rounds were set aside."""
     # probes 0-2 follow the warm-up image; 3 precedes the run's warm-up round; 4-7 bracket rounds 1-3, which the
     # host made slow (forward calls 16-39); waited out, the later rounds are fast
-    made = gate_project("StubPipe(forward_s=Spell(0.02, 0.002, range(16, 40)))", files=("test_latency.py",),
-                        host="SlowHost(range(4, 8))")  # fmt: skip
+    made = gate_project(
+        "StubPipe(forward_s=Spell(0.02, 0.002, range(16, 40)))",
+        files=("test_latency.py",),
+        host="SlowHost(range(4, 8))",
+    )
     made.makefile(".toml", qa=CONFIG.format(median="100ms", worst="150ms", load="30s"))
     result = run(made, "-k", "tiny", "--benchmark-json", "bench.json")
     result.assert_outcomes(passed=1)
@@ -87,8 +90,12 @@ def test_a_host_that_stays_slow_is_not_judged_never_failed(gate_project: Project
     made = gate_project(
         "StubPipe(forward_s=0.02)", files=("test_latency.py",), host="SlowHost(range(6, 10**6))"
     )
-    made.makefile(".toml", qa=CONFIG.format(median="100ms", worst="150ms", load="30s").replace(
-        "[run]\n", "[run]\nhost_wait_s = 1\nmax_rounds = 7\n"))  # fmt: skip
+    made.makefile(
+        ".toml",
+        qa=CONFIG.format(median="100ms", worst="150ms", load="30s").replace(
+            "[run]\n", "[run]\nhost_wait_s = 1\nmax_rounds = 7\n"
+        ),
+    )
     result = run(made, "-k", "tiny")
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(

@@ -99,8 +99,9 @@ def test_benchmark_params_are_serialisable(gate_project: Project) -> None:
 def test_under_xdist_the_reason_names_xdist(gate_project: Project) -> None:
     made = project(gate_project, "StubPipe(forward_s=0.002)")
     pytest.importorskip("xdist")
-    result = made.runpytest_subprocess("-m", "gpu", "-rs", "--qa-config", "qa.toml", "-k", "tiny", "-n", "2",
-                                       "-p", "xdist", timeout=120)  # fmt: skip
+    result = made.runpytest_subprocess(
+        "-m", "gpu", "-rs", "--qa-config", "qa.toml", "-k", "tiny", "-n", "2", "-p", "xdist", timeout=120
+    )
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["*pytest-benchmark turns itself off under xdist (pytest -n)*"])
 

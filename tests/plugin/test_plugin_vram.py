@@ -51,11 +51,13 @@ def test_card_on_the_cpu_the_vram_checks_do_not_run_and_the_header_names_the_car
 ) -> None:
     result = run(project(gate_project, card=None))
     result.assert_outcomes(skipped=2)
-    result.stdout.fnmatch_lines([
-        "zimage-qa: model reference on cpu (dtype auto, card 16.00 GiB (--qa-card-memory)), config *",
-        "vram: 0 passed, 0 failed, 2 not run",
-        f"    not run: {NO_GPU}",
-    ])  # fmt: skip
+    result.stdout.fnmatch_lines(
+        [
+            "zimage-qa: model reference on cpu (dtype auto, card 16.00 GiB (--qa-card-memory)), config *",
+            "vram: 0 passed, 0 failed, 2 not run",
+            f"    not run: {NO_GPU}",
+        ]
+    )
 
 
 def test_card_on_the_cpu_under_strict_fails_the_checks_that_could_not_run(gate_project: Project) -> None:
@@ -73,10 +75,12 @@ def test_card_a_session_that_fits_passes_both_checks_with_its_peaks(gate_project
 def test_card_a_scenario_over_the_card_fails_on_its_own_peak(gate_project: Project) -> None:
     result = run(project(gate_project, card="lambda n: 18 * GIB"))
     result.assert_outcomes(failed=2)
-    result.stdout.fnmatch_lines([
-        "*device-level peak 18.00 GiB does not fit a 16.00 GiB card (--qa-card-memory) for 256x256/tiny*",
-        "*the session's device-level peak 18.00 GiB (warm-up 256x256) does not fit a 16.00 GiB card*",
-    ])  # fmt: skip
+    result.stdout.fnmatch_lines(
+        [
+            "*device-level peak 18.00 GiB does not fit a 16.00 GiB card (--qa-card-memory) for 256x256/tiny*",
+            "*the session's device-level peak 18.00 GiB (warm-up 256x256) does not fit a 16.00 GiB card*",
+        ]
+    )
 
 
 def test_card_the_first_image_over_the_card_fails_the_session_once(gate_project: Project) -> None:
@@ -84,12 +88,14 @@ def test_card_the_first_image_over_the_card_fails_the_session_once(gate_project:
     the session's verdict, fails, naming the warm-up, and says that its own check passed."""
     result = run(project(gate_project, card="lambda n: 18 * GIB if n == 1 else 12 * GIB"))
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines([
-        "*_ test_vram_by_stage_and_no_leak _*",
-        "the session's device-level peak 18.00 GiB (warm-up 256x256) does not fit a 16.00 GiB card "
-        "(--qa-card-memory); memory by stage and leak: passed, tiny x3: no growth*",
-        "vram: 1 passed, 1 failed",
-    ])  # fmt: skip
+    result.stdout.fnmatch_lines(
+        [
+            "*_ test_vram_by_stage_and_no_leak _*",
+            "the session's device-level peak 18.00 GiB (warm-up 256x256) does not fit a 16.00 GiB card "
+            "(--qa-card-memory); memory by stage and leak: passed, tiny x3: no growth*",
+            "vram: 1 passed, 1 failed",
+        ]
+    )
 
 
 def test_card_without_nvml_is_named_and_hides_no_result(gate_project: Project) -> None:
@@ -98,11 +104,13 @@ def test_card_without_nvml_is_named_and_hides_no_result(gate_project: Project) -
     made = project(gate_project, card="None", config=CONFIG + HOST_CEILING)
     result = run(made)
     result.assert_outcomes(passed=1, skipped=1)
-    result.stdout.fnmatch_lines([
-        "vram: 1 passed, 0 failed, 1 not run",
-        "    not run: --qa-card-memory 16.00 GiB not judged for the session: no device-level reading (NVML); "
-        "memory by stage and leak: passed, tiny x3: no growth*",
-    ])  # fmt: skip
+    result.stdout.fnmatch_lines(
+        [
+            "vram: 1 passed, 0 failed, 1 not run",
+            "    not run: --qa-card-memory 16.00 GiB not judged for the session: no device-level reading (NVML); "
+            "memory by stage and leak: passed, tiny x3: no growth*",
+        ]
+    )
     page = (made.path / "qa-report" / "results.json").read_text()
     assert "within host <= 256.00 GiB; --qa-card-memory 16.00 GiB not judged for 256x256/tiny" in page
 

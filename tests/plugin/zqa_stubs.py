@@ -72,8 +72,17 @@ class StubPipe:
         self.transformer = _Sleeper(self.forward_s)
         self.vae = _Vae(self.decode_s)
 
-    def __call__(self, prompt: str, *, height: int, width: int, num_inference_steps: int,
-                 guidance_scale: float, generator: torch.Generator, output_type: str = "pil") -> Any:  # fmt: skip
+    def __call__(
+        self,
+        prompt: str,
+        *,
+        height: int,
+        width: int,
+        num_inference_steps: int,
+        guidance_scale: float,
+        generator: torch.Generator,
+        output_type: str = "pil",
+    ) -> Any:
         self.calls += 1
         if self.fault is not None:
             self.fault(self, width, height)
@@ -127,8 +136,12 @@ def text_picture(text: str, width: int, height: int) -> np.ndarray:
     draw = ImageDraw.Draw(canvas)
     font = ImageFont.truetype(str(FONT), size=max(24, width // (len(text) + 2)))
     left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
-    draw.text(((width - (right - left)) / 2 - left, (height - (bottom - top)) / 2 - top), text, font=font,
-              fill=(20, 20, 20))  # fmt: skip
+    draw.text(
+        ((width - (right - left)) / 2 - left, (height - (bottom - top)) / 2 - top),
+        text,
+        font=font,
+        fill=(20, 20, 20),
+    )
     return np.asarray(canvas)
 
 

@@ -38,8 +38,15 @@ class BaselineQuestion:
     soon as the rule decides keeps its error rates; host-slow rounds (this run's and the baseline's, where
     it recorded its probes) are set aside."""
 
-    def __init__(self, entry: BaselineEntry | None, case_id: str, nfe: int, min_effect: float,
-                 max_rounds: int, alpha: float = ALPHA) -> None:  # fmt: skip
+    def __init__(
+        self,
+        entry: BaselineEntry | None,
+        case_id: str,
+        nfe: int,
+        min_effect: float,
+        max_rounds: int,
+        alpha: float = ALPHA,
+    ) -> None:
         self.entry, self.case_id, self.nfe, self.min_effect = entry, case_id, nfe, min_effect
         self.looks = Looks(alpha, max_rounds)
         self.decision: Decision | None = None
@@ -83,8 +90,10 @@ class BaselineQuestion:
         note = ""
         if floor is not None:
             interval = widened(interval, floor[0])
-            note = (f"launch-bound on a host whose speed moved (the probe explains {floor[1]:.0%} of the rounds' "
-                    f"spread): a host floor of +-{floor[0]:.1%} between two runs, and no 'same' from two runs")  # fmt: skip
+            note = (
+                f"launch-bound on a host whose speed moved (the probe explains {floor[1]:.0%} of the rounds' "
+                f"spread): a host floor of +-{floor[0]:.1%} between two runs, and no 'same' from two runs"
+            )
         decision = decide(interval, self.min_effect, alpha)
         if floor is not None and decision.outcome in (Outcome.SAME, Outcome.IMPROVED):
             decision = replace(decision, outcome=Outcome.INCONCLUSIVE, rounds_needed=None)
@@ -133,20 +142,33 @@ class BaselineQuestion:
         return min(mine, theirs)
 
     def _judged(self, decision: Decision, entry: BaselineEntry, rounds: Rounds, note: str) -> Verdict:
-        values = {"baseline_median_s": entry.median_s, "baseline_change": decision.change,
-                  "baseline_ci_low": decision.interval.low, "baseline_ci_high": decision.interval.high,
-                  "baseline_outcome": decision.outcome.value, "baseline_source": entry.label,
-                  "baseline_set_aside": len(entry.rounds_s) - len(entry.normal_rounds_s) + rounds.set_aside}  # fmt: skip
+        values = {
+            "baseline_median_s": entry.median_s,
+            "baseline_change": decision.change,
+            "baseline_ci_low": decision.interval.low,
+            "baseline_ci_high": decision.interval.high,
+            "baseline_outcome": decision.outcome.value,
+            "baseline_source": entry.label,
+            "baseline_set_aside": len(entry.rounds_s) - len(entry.normal_rounds_s) + rounds.set_aside,
+        }
         text = f"{decision.describe()} against the baseline ({entry.label}{'; ' + note if note else ''})"
         weights = f"; weights {entry.weights}" if entry.weights else ""
         if decision.outcome is Outcome.REGRESSED:
-            return Verdict.failed(f"{self.case_id} is slower than its baseline: {text} (minimum effect "
-                                  f"{self.min_effect:.0%}){weights}", **values)  # fmt: skip
+            return Verdict.failed(
+                f"{self.case_id} is slower than its baseline: {text} (minimum effect "
+                f"{self.min_effect:.0%}){weights}",
+                **values,
+            )
         if decision.outcome is Outcome.INCONCLUSIVE:
-            fix = ("compare in one process instead (--qa-candidate: interleaved pairs share the host's state)"
-                   if note else "raise [run] max_rounds or time_budget_s")  # fmt: skip
-            return Verdict.not_run(f"{self.case_id}: not judged against the baseline: {text}: "
-                                   f"{decision.why_undecided()}; {fix}", **values)  # fmt: skip
+            fix = (
+                "compare in one process instead (--qa-candidate: interleaved pairs share the host's state)"
+                if note
+                else "raise [run] max_rounds or time_budget_s"
+            )
+            return Verdict.not_run(
+                f"{self.case_id}: not judged against the baseline: {text}: {decision.why_undecided()}; {fix}",
+                **values,
+            )
         return Verdict.passed(f"{decision.outcome.value} as the baseline: {text}", **values)
 
     def verdict(self) -> Verdict:
@@ -175,12 +197,15 @@ def memory_against(entry: BaselineEntry | None, case_id: str, peaks_gib: dict[st
         if before is None:
             continue
         if now - before > max(before * MEMORY_TOLERANCE, MEMORY_FLOOR_GIB):
-            grown.append(f"{key.removesuffix('_gib').replace('_', ' ')} {now:.2f} GiB vs {before:.2f} GiB "
-                         f"(+{(now / before - 1) * 100:.1f} %)")  # fmt: skip
+            grown.append(
+                f"{key.removesuffix('_gib').replace('_', ' ')} {now:.2f} GiB vs {before:.2f} GiB "
+                f"(+{(now / before - 1) * 100:.1f} %)"
+            )
     values = {f"baseline_{k}": v for k, v in entry.vram_gib.items()}
     if grown:
-        return Verdict.failed(f"{case_id} uses more memory than its baseline ({entry.label}): " + "; ".join(grown),
-                              **values)  # fmt: skip
+        return Verdict.failed(
+            f"{case_id} uses more memory than its baseline ({entry.label}): " + "; ".join(grown), **values
+        )
     return Verdict.passed(f"memory within {MEMORY_TOLERANCE:.0%} of the baseline", **values)
 
 

@@ -54,18 +54,30 @@ def judge_drift(
     """The verdict on K back-to-back images (see the module docstring)."""
     kept = [(i, image) for i, image in enumerate(images) if not image.host_slow]
     totals = [image.total_s for image in images]
-    listing = ", ".join(format_seconds(t) + (" (host slow)" if im.host_slow else "")
-                        for t, im in zip(totals, images, strict=True))  # fmt: skip
+    listing = ", ".join(
+        format_seconds(t) + (" (host slow)" if im.host_slow else "")
+        for t, im in zip(totals, images, strict=True)
+    )
     head = f"{label} x{len(images)}"
-    values: dict[str, object] = {"times_s": [round(t, 5) for t in totals],
-                                 "host_slow": [i for i, im in enumerate(images) if im.host_slow]}  # fmt: skip
+    values: dict[str, object] = {
+        "times_s": [round(t, 5) for t in totals],
+        "host_slow": [i for i, im in enumerate(images) if im.host_slow],
+    }
     if len(kept) < MIN_IMAGES:
-        return Verdict.not_run(f"{head}: not judged: {len(kept)} images at normal host speed, {MIN_IMAGES} "
-                               f"needed for a creep interval (times: {listing})", **values)  # fmt: skip
+        return Verdict.not_run(
+            f"{head}: not judged: {len(kept)} images at normal host speed, {MIN_IMAGES} "
+            f"needed for a creep interval (times: {listing})",
+            **values,
+        )
     offloaded = all(image.transfer_s is not None for _, image in kept)
-    series = (("the device work", lambda im: im.work_s, limits.max_work_creep),
-              ("the offload transfers", lambda im: im.transfer_s or 0.0, limits.max_creep)) if offloaded else (
-              ("back-to-back latency", lambda im: im.total_s, limits.max_creep),)  # fmt: skip
+    series = (
+        (
+            ("the device work", lambda im: im.work_s, limits.max_work_creep),
+            ("the offload transfers", lambda im: im.transfer_s or 0.0, limits.max_creep),
+        )
+        if offloaded
+        else (("back-to-back latency", lambda im: im.total_s, limits.max_creep),)
+    )
     parts: list[Verdict] = []
     for name, value_of, limit in series:
         decision = _creep(kept, value_of, limit, alpha)
@@ -77,8 +89,10 @@ def judge_drift(
     jump = _largest_jump(work)
     values["max_jitter_ms"] = jump[0] * 1000.0
     if jump[0] * 1000.0 > limits.max_jitter_ms:
-        sentence = (f"jitter: image {jump[1] + 1} took {format_seconds(jump[2])}, {jump[0] * 1000:.0f} ms "
-                    f"{'more' if jump[3] else 'less'} than the image before it (limit {limits.max_jitter_ms:.0f} ms)")  # fmt: skip
+        sentence = (
+            f"jitter: image {jump[1] + 1} took {format_seconds(jump[2])}, {jump[0] * 1000:.0f} ms "
+            f"{'more' if jump[3] else 'less'} than the image before it (limit {limits.max_jitter_ms:.0f} ms)"
+        )
         slow = len(images) - len(kept)
         if slow:  # the probe saw the host slow in this sequence: it may have missed some of its images too
             parts.append(

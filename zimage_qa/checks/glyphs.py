@@ -101,8 +101,13 @@ def glyph_verdict(readings: GlyphReadings, case: GlyphCase, report_dir: Path) ->
     if future is None:
         return Verdict.failed(problem or "no picture")
     lines = future.result()
-    verdict = judge(case.expect, lines, readings.calibrations[case.expect], min_score=case.min_score,
-                    engine=readings.engine.info)  # fmt: skip
+    verdict = judge(
+        case.expect,
+        lines,
+        readings.calibrations[case.expect],
+        min_score=case.min_score,
+        engine=readings.engine.info,
+    )
     annotated = save_annotated(report_dir, case.id, annotate(image, lines))
     message = f"{case.id}: {verdict.message}" + (
         f"; see {annotated}" if verdict.status.value == "failed" else ""

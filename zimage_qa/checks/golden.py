@@ -64,16 +64,27 @@ def golden_verdict(model: LoadedModel, store: GoldenStore, case: Case, run: Gold
     image = generate(model, case, run.guidance)
     scheduler = model.pipe.scheduler
     golden_case = GoldenCase(
-        case.id, case.width, case.height, case.prompt, case.seed, case.steps, dtype=model.dtype_name,
-        guidance=run.guidance, scheduler=type(scheduler).__name__,
-        scheduler_settings=scheduler_settings(scheduler), model=run.label, device_class=store.device_class,
-    )  # fmt: skip
+        case.id,
+        case.width,
+        case.height,
+        case.prompt,
+        case.seed,
+        case.steps,
+        dtype=model.dtype_name,
+        guidance=run.guidance,
+        scheduler=type(scheduler).__name__,
+        scheduler_settings=scheduler_settings(scheduler),
+        model=run.label,
+        device_class=store.device_class,
+    )
     versions = {name: package_version(name) or "" for name in ("torch", "diffusers", "transformers")}
     provenance = Provenance(
-        model=run.label, device=run.device,
-        date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), versions=versions,
+        model=run.label,
+        device=run.device,
+        date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        versions=versions,
         extra={k: v for k, v in run.identity.items() if k in ("weights", "variant")},
-    )  # fmt: skip
+    )
     try:
         return judge(store, golden_case, image, run.report_dir, provenance, run.thresholds, run.update)
     except QAUsageError as exc:  # an invalid (black, flat, NaN) picture to bless, an unwritable folder
@@ -90,7 +101,10 @@ def determinism_verdict(model: LoadedModel, cases: Sequence[Case], guidance: flo
     a, b = measure(first), measure(second)
     diff = int(np.abs(first.astype(np.int16) - second.astype(np.int16)).max())
     if diff or a != b:
-        return Verdict.failed(f"golden case {case.id} generated twice differs (max pixel difference {diff}; pHash "
-                              f"{a.phash} vs {b.phash}): generation is nondeterministic on {model.device}, so golden "
-                              "comparisons measure noise", max_abs_diff=diff)  # fmt: skip
+        return Verdict.failed(
+            f"golden case {case.id} generated twice differs (max pixel difference {diff}; pHash "
+            f"{a.phash} vs {b.phash}): generation is nondeterministic on {model.device}, so golden "
+            "comparisons measure noise",
+            max_abs_diff=diff,
+        )
     return Verdict.passed(f"{case.id} twice: identical pixels and measures", max_abs_diff=diff)

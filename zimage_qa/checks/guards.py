@@ -41,8 +41,10 @@ def guidance_verdict(model: LoadedModel, config: QAConfig, case: Case) -> Verdic
 def dtype_verdict(model: LoadedModel) -> Verdict:
     expected = "bfloat16" if model.device.startswith("cuda") else "float32"
     wanted = model.dtype_name if model.spec.profile != "synthetic" else "bfloat16"
-    found = {name: str(getattr(model.pipe, name).dtype).removeprefix("torch.")
-             for name in ("transformer", "text_encoder", "vae")}  # fmt: skip
+    found = {
+        name: str(getattr(model.pipe, name).dtype).removeprefix("torch.")
+        for name in ("transformer", "text_encoder", "vae")
+    }
     if set(found.values()) != {wanted}:
         return Verdict.failed(f"component dtypes {found} differ from the configured {wanted}", **found)
     return Verdict.passed(
@@ -74,8 +76,9 @@ def same_seed_verdict(model: LoadedModel, config: QAConfig, case: Case) -> Verdi
         changed = float((first != second).any(axis=-1).mean())
         return Verdict.failed(
             f"seed {case.seed} gave two different images (max pixel difference {diff}, {changed:.1%} of pixels): "
-            f"the pipeline is nondeterministic on {model.device}", max_abs_diff=diff,
-        )  # fmt: skip
+            f"the pipeline is nondeterministic on {model.device}",
+            max_abs_diff=diff,
+        )
     return Verdict.passed(f"seed {case.seed} twice: identical pixels", max_abs_diff=diff)
 
 
@@ -84,8 +87,11 @@ def other_seed_verdict(model: LoadedModel, config: QAConfig, case: Case) -> Verd
     other = generate(model, case, config, seed=case.seed + 1)
     mean_diff = float(np.abs(first.astype(np.float32) - other.astype(np.float32)).mean())
     if mean_diff < 1.0:
-        return Verdict.failed(f"seeds {case.seed} and {case.seed + 1} gave the same picture (mean difference "
-                              f"{mean_diff:.2f}/255): the seed is ignored", mean_abs_diff=mean_diff)  # fmt: skip
+        return Verdict.failed(
+            f"seeds {case.seed} and {case.seed + 1} gave the same picture (mean difference "
+            f"{mean_diff:.2f}/255): the seed is ignored",
+            mean_abs_diff=mean_diff,
+        )
     return Verdict.passed(
         f"another seed moves the picture by {mean_diff:.1f}/255 on average", mean_abs_diff=mean_diff
     )

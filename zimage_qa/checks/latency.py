@@ -29,24 +29,33 @@ def hint(report_dir: Path) -> str:
 
 
 def latency_questions(
-    case: Scenario, policy: LatencyPolicy, budgets: BudgetSet | None, baseline: Baseline | None,
-    min_effect: float, where: tuple[str, str, Path],
-) -> tuple[BudgetQuestion, list[Question]]:  # fmt: skip
+    case: Scenario,
+    policy: LatencyPolicy,
+    budgets: BudgetSet | None,
+    baseline: Baseline | None,
+    min_effect: float,
+    where: tuple[str, str, Path],
+) -> tuple[BudgetQuestion, list[Question]]:
     """The budget question and every question the rounds must answer (the baseline's too, with one);
     `where` is (profile, device, report folder), as the sentences name them."""
     profile, device, report_dir = where
     budget = budget_question(budgets, case, policy, device, hint(report_dir), profile)
     questions: list[Question] = [budget]
     if baseline is not None:
-        questions.append(BaselineQuestion(baseline.get(case.id), case.id, case.nfe, min_effect,
-                                          policy.max_rounds))  # fmt: skip
+        questions.append(
+            BaselineQuestion(baseline.get(case.id), case.id, case.nfe, min_effect, policy.max_rounds)
+        )
     return budget, questions
 
 
 def latency_info(
-    result: ScenarioResult, policy: LatencyPolicy, log: Measurement, model: tuple[str, str],
-    identity: Mapping[str, str], warnings: Iterable[WarningRecord],
-) -> dict[str, Any]:  # fmt: skip
+    result: ScenarioResult,
+    policy: LatencyPolicy,
+    log: Measurement,
+    model: tuple[str, str],
+    identity: Mapping[str, str],
+    warnings: Iterable[WarningRecord],
+) -> dict[str, Any]:
     """What the scenario's benchmark record carries: the result's extra_info on `model` (device, label), the
     record identity (variant, weights...), how the rounds were planned and the library warnings so far."""
     info = {**result.extra_info(*model), **identity}
@@ -58,9 +67,14 @@ def latency_info(
 
 
 def latency_verdict(
-    result: ScenarioResult | None, log: Measurement, case: Scenario, policy: LatencyPolicy,
-    questions: tuple[BudgetQuestion, list[Question]], budgets: BudgetSet | None, info: Mapping[str, Any],
-) -> Verdict:  # fmt: skip
+    result: ScenarioResult | None,
+    log: Measurement,
+    case: Scenario,
+    policy: LatencyPolicy,
+    questions: tuple[BudgetQuestion, list[Question]],
+    budgets: BudgetSet | None,
+    info: Mapping[str, Any],
+) -> Verdict:
     """The measured rounds: the forward count and stage coverage, then each question's verdict, in one."""
     if result is None or len(result.timings) < 2:
         return Verdict.not_run("fewer than 2 rounds were timed")
@@ -88,9 +102,13 @@ def budget_written(verdict: Verdict, written: str, path: Path) -> Verdict:
 
 
 def cold_start_verdict(
-    load_s: float, first_image_s: float | None, compile_s: float | None, budgets: BudgetSet | None,
-    where: tuple[str, str, Path], update_path: Path | None = None,
-) -> Verdict:  # fmt: skip
+    load_s: float,
+    first_image_s: float | None,
+    compile_s: float | None,
+    budgets: BudgetSet | None,
+    where: tuple[str, str, Path],
+    update_path: Path | None = None,
+) -> Verdict:
     """Load, compile (compiled variants) and first-image time, each against its budget; `where` is (profile,
     device, report folder). With `update_path` (--qa-update-budgets) it names where they go, never green."""
     if first_image_s is None:
@@ -111,16 +129,21 @@ def cold_start_verdict(
         else {}
     )
     if not any(v is not None for v in limits.values()):
-        return Verdict.not_run(f"no cold-start budget for {profile} on {device}; {summary}: "
-                               "write this runner's budgets with --qa-update-budgets", **values)  # fmt: skip
+        return Verdict.not_run(
+            f"no cold-start budget for {profile} on {device}; {summary}: "
+            "write this runner's budgets with --qa-update-budgets",
+            **values,
+        )
     budget = ", ".join(f"{what} <= {format_seconds(limit)}" for what, limit in limits.items() if limit)
     misses = [
         f"{what} {format_seconds(value)} > budget {format_seconds(limit)} (+{(value / limit - 1) * 100:.1f} %)"
-        for what, value in parts if value is not None and (limit := limits.get(what)) is not None and value > limit
-    ]  # fmt: skip
+        for what, value in parts
+        if value is not None and (limit := limits.get(what)) is not None and value > limit
+    ]
     if misses:
-        return Verdict.failed(f"cold start on {device}: " + "; ".join(misses) + f"; {hint(report_dir)}",
-                              **values, budget=budget)  # fmt: skip
+        return Verdict.failed(
+            f"cold start on {device}: " + "; ".join(misses) + f"; {hint(report_dir)}", **values, budget=budget
+        )
     return Verdict.passed(summary, **values, budget=budget)
 
 

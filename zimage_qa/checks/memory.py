@@ -28,9 +28,13 @@ from zimage_qa.verdict import Status, Verdict, worst
 
 
 def vram_peak_verdict(
-    result: ScenarioResult, case: Scenario, budgets: BudgetSet | None, baseline: Baseline | None,
-    card: int | None, where: tuple[str, str, int | None, Mapping[str, str]],
-) -> Verdict:  # fmt: skip
+    result: ScenarioResult,
+    case: Scenario,
+    budgets: BudgetSet | None,
+    baseline: Baseline | None,
+    card: int | None,
+    where: tuple[str, str, int | None, Mapping[str, str]],
+) -> Verdict:
     """The scenario's peaks against its ceilings and, with --qa-card-memory (`card`), its own peak against
     the card; `where` is (profile, device, the CUDA context's bytes, the record identity)."""
     profile, device, context_bytes, identity = where
@@ -74,9 +78,12 @@ def _memory_baseline(baseline: Baseline | None, case: Scenario, result: Scenario
 
 
 def stages_verdict(
-    case: Scenario, images: BackToBack, readings: tuple[MemoryReading | None, MemoryReading | None, MemoryReading],
-    context_bytes: int | None, thresholds: Thresholds,
-) -> Verdict:  # fmt: skip
+    case: Scenario,
+    images: BackToBack,
+    readings: tuple[MemoryReading | None, MemoryReading | None, MemoryReading],
+    context_bytes: int | None,
+    thresholds: Thresholds,
+) -> Verdict:
     """Memory by stage (`readings`: idle, after load, after generation) and no growth over `images`."""
     idle, loaded, after = readings
     result = images.result
@@ -87,8 +94,10 @@ def stages_verdict(
     leak = leak_verdict(
         allocated, images.allocated_before, thresholds.leak_tolerance_bytes, thresholds.leak_per_1000_bytes
     )
-    table = "; ".join(f"{stage}: {format_bytes(a or 0)} allocated, {format_bytes(n or 0)} device"
-                      for stage, a, _r, n in snapshot.rows())  # fmt: skip
+    table = "; ".join(
+        f"{stage}: {format_bytes(a or 0)} allocated, {format_bytes(n or 0)} device"
+        for stage, a, _r, n in snapshot.rows()
+    )
     message = f"{case.id} x{len(allocated)}: {leak.message}" + (f"; {table}" if leak.ok else "")
     return leak.with_message(message).with_values(stages=snapshot.to_dict())
 

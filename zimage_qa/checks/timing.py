@@ -33,8 +33,9 @@ class BudgetQuestion:
 
     CLEAR = 0.95  # every round at most this share of the limits: a clear pass
 
-    def __init__(self, budget: LatencyBudget | None, context: BudgetContext, policy: LatencyPolicy,
-                 missing: str) -> None:  # fmt: skip
+    def __init__(
+        self, budget: LatencyBudget | None, context: BudgetContext, policy: LatencyPolicy, missing: str
+    ) -> None:
         self.budget, self.context, self.policy, self.missing = budget, context, policy, missing
         self.stages_ms: dict[str, float] | None = None
         self._judged: tuple[float, ...] = ()
@@ -93,11 +94,14 @@ class BudgetQuestion:
             return _noted(judged, explained)
         if worst_s is not None and stats.max > worst_s:
             return judged
-        return _noted(Verdict.passed(
-            f"median {format_seconds(stats.median)} within budget: its 95 % upper bound "
-            f"{format_seconds(upper)} over {stats.n} rounds is under {format_seconds(median_s)} "
-            f"(the rounds spread {stats.rel_iqr:.0%} IQR/median)"
-        ), explained)  # fmt: skip
+        return _noted(
+            Verdict.passed(
+                f"median {format_seconds(stats.median)} within budget: its 95 % upper bound "
+                f"{format_seconds(upper)} over {stats.n} rounds is under {format_seconds(median_s)} "
+                f"(the rounds spread {stats.rel_iqr:.0%} IQR/median)"
+            ),
+            explained,
+        )
 
     def _on_normalised_time(self, context: BudgetContext) -> Verdict | None:
         """A pass on host-normalised time, or None. Where this run's rounds follow the host probe (slope of
@@ -136,8 +140,9 @@ class BudgetQuestion:
             f"{format_seconds(budget.median_s)} ({_host(rounds)}; the rounds follow the probe with slope "
             f"{slope:.2f}, which explains {fit[1]:.0%} of their spread; each scaled to {normal:.1f} ms); "
             f"measured median {format_seconds(statistics.median(rounds.times_s))}",
-            host_normalised=True, host_slope=round(slope, 3),
-        )  # fmt: skip
+            host_normalised=True,
+            host_slope=round(slope, 3),
+        )
 
     def _host_explained(self, worst_s: float | None, max_s: float) -> str | None:
         """A note when every judged round over the worst-round limit is within it at normal host speed, else
@@ -220,8 +225,10 @@ def budget_question(
 ) -> BudgetQuestion:
     budget = budgets.for_scenario(case.id) if budgets else None
     latency = budget.latency if budget is not None else None
-    missing = (f"no latency budget for {case.id} ({profile} on {device}): write this runner's budgets with "
-               "--qa-update-budgets")  # fmt: skip
+    missing = (
+        f"no latency budget for {case.id} ({profile} on {device}): write this runner's budgets with "
+        "--qa-update-budgets"
+    )
     limit = None
     if latency is not None:
         limit = LatencyBudget(latency.median_s, latency.worst_s, policy.max_rel_iqr)
@@ -235,17 +242,21 @@ def budget_text(budgets: BudgetSet | None, case: Scenario, policy: LatencyPolicy
     latency = budget.latency if budget is not None else None
     if latency is None:
         return {}
-    parts = [f"p50 <= {format_seconds(latency.median_s)}" if latency.median_s else "",
-             f"max <= {format_seconds(latency.worst_s)}" if latency.worst_s else "",
-             f"IQR <= {policy.max_rel_iqr:.0%}"]  # fmt: skip
+    parts = [
+        f"p50 <= {format_seconds(latency.median_s)}" if latency.median_s else "",
+        f"max <= {format_seconds(latency.worst_s)}" if latency.worst_s else "",
+        f"IQR <= {policy.max_rel_iqr:.0%}",
+    ]
     return {"budget": ", ".join(p for p in parts if p), "budget_source": budgets.source if budgets else ""}
 
 
 def shape_verdict(result: ScenarioResult, case: Scenario, policy: LatencyPolicy) -> Verdict:
     """The forward count and the stage coverage: without them the latency is not comparable."""
     if result.nfe != case.nfe:
-        return Verdict.failed(f"{case.id}: {result.nfe} DiT forwards per image, the configuration promises "
-                              f"{case.nfe}: latency is not comparable")  # fmt: skip
+        return Verdict.failed(
+            f"{case.id}: {result.nfe} DiT forwards per image, the configuration promises "
+            f"{case.nfe}: latency is not comparable"
+        )
     if result.coverage < policy.min_stage_coverage:
         return Verdict.failed(
             f"{case.id}: the stages cover {result.coverage:.1%} of the median, under {policy.min_stage_coverage:.0%}: "
@@ -260,8 +271,16 @@ def policy_for(settings: Any, thresholds: Thresholds, keeps_rounds: bool = False
     three rounds make a weak one), `rounds` to confirm a pass that is not clear, up to `max_rounds` within
     `time_budget_s` (a slow deployment gets as many as fit, never under min_rounds)."""
     first = settings.rounds if keeps_rounds else min(settings.min_rounds, settings.rounds)
-    return LatencyPolicy(first, settings.rounds, settings.warmup, settings.max_rounds, thresholds.max_rel_iqr,
-                         thresholds.min_stage_coverage, settings.time_budget_s, settings.host_wait_s)  # fmt: skip
+    return LatencyPolicy(
+        first,
+        settings.rounds,
+        settings.warmup,
+        settings.max_rounds,
+        thresholds.max_rel_iqr,
+        thresholds.min_stage_coverage,
+        settings.time_budget_s,
+        settings.host_wait_s,
+    )
 
 
 def combine(result: ScenarioResult, log: Measurement, parts: list[Verdict], notes: list[str]) -> Verdict:
@@ -274,8 +293,19 @@ def combine(result: ScenarioResult, log: Measurement, parts: list[Verdict], note
     else:
         message = verdict.message
     message += f" ({result.summary.n} rounds, {log.looks} looks)" if log.added else ""
-    return Verdict(verdict.status, "; ".join([message, *notes]), {
-        **verdict.values, "median_s": result.summary.median, "worst_s": result.summary.max,
-        "rel_iqr": result.summary.rel_iqr, "rounds": result.summary.n, "added_rounds": log.added,
-        "looks": log.looks, "host_wait_s": round(log.waited_s, 2), "stopped": log.stopped,
-    }, verdict.artefacts)  # fmt: skip
+    return Verdict(
+        verdict.status,
+        "; ".join([message, *notes]),
+        {
+            **verdict.values,
+            "median_s": result.summary.median,
+            "worst_s": result.summary.max,
+            "rel_iqr": result.summary.rel_iqr,
+            "rounds": result.summary.n,
+            "added_rounds": log.added,
+            "looks": log.looks,
+            "host_wait_s": round(log.waited_s, 2),
+            "stopped": log.stopped,
+        },
+        verdict.artefacts,
+    )

@@ -38,10 +38,15 @@ def ab_latency_verdict(
 ) -> Verdict:
     """The rule's decision on B against A (slower fails, undecided is not judged) and their peaks."""
     values: dict[str, Any] = {
-        "a_rounds_s": [round(x, 5) for x in a.seconds], "b_rounds_s": [round(x, 5) for x in b.seconds],
-        **decision.to_dict(), "pairs": len(a.seconds), "set_aside": set_aside,
-        "candidate": b.label, "model": a.label, **identity,
-    }  # fmt: skip
+        "a_rounds_s": [round(x, 5) for x in a.seconds],
+        "b_rounds_s": [round(x, 5) for x in b.seconds],
+        **decision.to_dict(),
+        "pairs": len(a.seconds),
+        "set_aside": set_aside,
+        "candidate": b.label,
+        "model": a.label,
+        **identity,
+    }
     memory, memory_values = memory_verdict(a, b)
     values.update(memory_values)
     head = f"{case.size}/{case.id}: the candidate {b.label} against {a.label}: "

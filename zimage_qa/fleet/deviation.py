@@ -99,9 +99,11 @@ def deviation_records(
         size = pixels.get(case)
         if size is not None and size < LAUNCH_BOUND_BELOW[0] * LAUNCH_BOUND_BELOW[1]:
             listing = ", ".join(f"{card} {format_seconds(m)}" for card, m in sorted(medians.items()))
-            message = (f"{case} is launch-bound (under 1024x1024): the host CPU, not the card, sets its time "
-                       f"(+29 % between two solo runs on one H200), so cards are compared at 1024x1024 and "
-                       f"above; medians {listing}")  # fmt: skip
+            message = (
+                f"{case} is launch-bound (under 1024x1024): the host CPU, not the card, sets its time "
+                f"(+29 % between two solo runs on one H200), so cards are compared at 1024x1024 and "
+                f"above; medians {listing}"
+            )
             values = {"medians_s": dict(sorted(medians.items())), "spread": spread, "mode": mode}
             out.append(
                 CheckRecord(Family.LATENCY, test_id, f"{case}: cards agree", Status.NOT_RUN, message, values)

@@ -21,11 +21,23 @@ def qa_glyph_readings(qa_gate: GateSession, qa_model: LoadedModel) -> Iterator[G
     """Every glyph case this run collected, generated once and read by the OCR worker."""
     wanted = qa_gate.collected_cases or {c.id for c in qa_gate.config.glyphs}
     spec, options = qa_gate.spec, qa_gate.options
-    cannot = None if spec.renders_text else (f"the {spec.profile} profile cannot render text: its weights are "
-                                             "random, so its pictures hold no glyphs to read")  # fmt: skip
-    run = GlyphRun(tuple(c for c in qa_gate.config.glyphs if c.id in wanted), options.ocr_engine,
-                   qa_gate.config.guidance, options.report_dir, qa_gate.config.glyph_fonts, options.easyocr_dir,
-                   cannot)  # fmt: skip
+    cannot = (
+        None
+        if spec.renders_text
+        else (
+            f"the {spec.profile} profile cannot render text: its weights are "
+            "random, so its pictures hold no glyphs to read"
+        )
+    )
+    run = GlyphRun(
+        tuple(c for c in qa_gate.config.glyphs if c.id in wanted),
+        options.ocr_engine,
+        qa_gate.config.guidance,
+        options.report_dir,
+        qa_gate.config.glyph_fonts,
+        options.easyocr_dir,
+        cannot,
+    )
     yield from read_all(qa_model, run)
 
 

@@ -26,16 +26,24 @@ def qa_golden_store(qa_gate: GateSession, qa_model: LoadedModel) -> GoldenStore:
 def qa_golden_run(qa_gate: GateSession, qa_model: LoadedModel) -> GoldenRun:
     """What the golden checks know of this run: plain values read from the session once."""
     return GoldenRun(
-        qa_gate.spec.label, qa_gate.device_name(), qa_gate.config.guidance,
-        Thresholds.from_mapping(dict(qa_gate.thresholds().golden)), qa_gate.options.report_dir,
-        qa_gate.options.update_golden, qa_gate.record_identity(), qa_gate.spec.judged_for_looks,
-    )  # fmt: skip
+        qa_gate.spec.label,
+        qa_gate.device_name(),
+        qa_gate.config.guidance,
+        Thresholds.from_mapping(dict(qa_gate.thresholds().golden)),
+        qa_gate.options.report_dir,
+        qa_gate.options.update_golden,
+        qa_gate.record_identity(),
+        qa_gate.spec.judged_for_looks,
+    )
 
 
 def test_golden_image(
-    qa_model: LoadedModel, qa_golden_store: GoldenStore, qa_golden_run: GoldenRun, qa_golden_case: Case,
+    qa_model: LoadedModel,
+    qa_golden_store: GoldenStore,
+    qa_golden_run: GoldenRun,
+    qa_golden_case: Case,
     qa_verdict: Conclusion,
-) -> None:  # fmt: skip
+) -> None:
     qa_verdict.conclude(golden_verdict(qa_model, qa_golden_store, qa_golden_case, qa_golden_run))
 
 

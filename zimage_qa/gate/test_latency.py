@@ -31,9 +31,13 @@ pytestmark = [pytest.mark.gpu, pytest.mark.latency]
 
 
 def test_latency(
-    qa_gate: GateSession, qa_runner: ScenarioRunner, qa_budgets: BudgetSet | None, qa_scenario: Scenario,
-    benchmark: Any, qa_verdict: Conclusion,
-) -> None:  # fmt: skip
+    qa_gate: GateSession,
+    qa_runner: ScenarioRunner,
+    qa_budgets: BudgetSet | None,
+    qa_scenario: Scenario,
+    benchmark: Any,
+    qa_verdict: Conclusion,
+) -> None:
     benchmark.group = f"latency {qa_scenario.size}"
     qa_verdict.conclude(_latency(qa_gate, qa_runner, qa_budgets, qa_scenario, BenchmarkTimer(benchmark)))
 
@@ -52,16 +56,23 @@ def _latency(
     gate.warm([case])
     policy = policy_for(gate.settings(), gate.thresholds(), gate.keeps_rounds)
     device = gate.device_name()
-    questions = latency_questions(case, policy, budgets, gate.baseline(), gate.options.min_effect,
-                                  (gate.spec.profile, device, gate.options.report_dir))  # fmt: skip
+    questions = latency_questions(
+        case,
+        policy,
+        budgets,
+        gate.baseline(),
+        gate.options.min_effect,
+        (gate.spec.profile, device, gate.options.report_dir),
+    )
     with OomGuard(f"{case.size}/{case.id} on {device}", runner.model.device) as guard:
         result, log = runner.measure(case, timer, policy, questions[1])
     if guard.failure:
         return Verdict.failed(guard.failure)
     info: dict[str, Any] = {}
     if result is not None and len(result.timings) >= 2:
-        info = latency_info(result, policy, log, (device, gate.spec.label), gate.record_identity(),
-                            gate.warnings.records)  # fmt: skip
+        info = latency_info(
+            result, policy, log, (device, gate.spec.label), gate.record_identity(), gate.warnings.records
+        )
         timer.attach(info)
     verdict = latency_verdict(result, log, case, policy, questions, budgets, info)
     budget_file = gate.runner_budgets()
@@ -96,8 +107,9 @@ def test_back_to_back_drift(qa_gate: GateSession, qa_runner: ScenarioRunner, qa_
     def judge(run: ScenarioRun) -> Verdict:
         return judge_drift(case.id, drift_images(run.measured, run.host_state()), limits)
 
-    verdict, run = qa_runner.run_back_to_back(case, settings.drift_images, settings.max_rounds,
-                                              settings.time_budget_s, judge)  # fmt: skip
+    verdict, run = qa_runner.run_back_to_back(
+        case, settings.drift_images, settings.max_rounds, settings.time_budget_s, judge
+    )
     if run.released_before:  # the gate had left a model on the device: released, untimed, before the image
         verdict = verdict.with_values(released_before_timing=[list(names) for names in run.released_before])
     qa_verdict.conclude(verdict)

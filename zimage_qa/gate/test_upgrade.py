@@ -40,15 +40,22 @@ def _ab_latency(gate: GateSession, case: Scenario, timer: BenchmarkTimer) -> Ver
     candidate.warm(case)
     settings = gate.settings()
     first = max(MIN_PAIRS, settings.rounds * 2)
-    pairs = PairRun(a, b, case, gate.config.guidance, HostProbe(a.device) if settings.host_probe else None,
-                    gate.calibration)  # fmt: skip
+    pairs = PairRun(
+        a,
+        b,
+        case,
+        gate.config.guidance,
+        HostProbe(a.device) if settings.host_probe else None,
+        gate.calibration,
+    )
     decision = run_pairs(pairs, timer, first, settings.max_rounds * 2, gate.options.min_effect)
     if decision is None:
         return all_pairs_slow_verdict(case, len(pairs.samples["a"]))
     side_a = Side(gate.spec.label, pairs.seconds("a"), gate.resident_bytes(), pairs.transients("a"))
     side_b = Side(candidate.label(), pairs.seconds("b"), candidate.resident_bytes, pairs.transients("b"))
-    verdict = ab_latency_verdict(case, side_a, side_b, decision, sum(pairs.slow()), gate.device_name(),
-                                 gate.record_identity())  # fmt: skip
+    verdict = ab_latency_verdict(
+        case, side_a, side_b, decision, sum(pairs.slow()), gate.device_name(), gate.record_identity()
+    )
     timer.attach(dict(verdict.values))
     return verdict
 

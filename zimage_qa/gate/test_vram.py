@@ -18,9 +18,12 @@ pytestmark = [pytest.mark.gpu, pytest.mark.vram]
 
 
 def test_vram_peak(
-    qa_gate: GateSession, qa_runner: ScenarioRunner, qa_budgets: BudgetSet | None, qa_scenario: Scenario,
+    qa_gate: GateSession,
+    qa_runner: ScenarioRunner,
+    qa_budgets: BudgetSet | None,
+    qa_scenario: Scenario,
     qa_verdict: Conclusion,
-) -> None:  # fmt: skip
+) -> None:
     qa_verdict.conclude(_vram_peak(qa_gate, qa_runner, qa_budgets, qa_scenario))
 
 

@@ -89,8 +89,10 @@ class EngineCalibration:
         scored = f", {len(self.by_score)} by score" if self.by_score else ""
         probed = sum(a.probed for a in self.look_alikes)
         extra = f" ({probed} probed with varied renders{scored})" if probed else ""
-        return (f"{self.engine}: reads {self.expected!r} in {self.read_exactly}/{self.renders} renders "
-                f"({self.trusted} trusted), {alikes}{extra}: {self.reason}")  # fmt: skip
+        return (
+            f"{self.engine}: reads {self.expected!r} in {self.read_exactly}/{self.renders} renders "
+            f"({self.trusted} trusted), {alikes}{extra}: {self.reason}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -202,10 +204,20 @@ def _disk_key(engine: OcrEngine, expected: str, fonts: FontSet) -> dict[str, Any
         "expected": expected,
         "fonts": fonts.digest(),
         "code": _code_version(module),
-        "rules": [MIN_READ_RATE, TRUE_SEEDS, separation.PROBE_SEEDS, separation.PROBE_ROUND,
-                  separation.RISK_FLOOR, separation.MARGIN, separation.SEPARATION, probe.RUNNER_UP_FLOOR,
-                  probe.RUNNERS_UP, probe.PER_POSITION, probe.WINDOW],
-    }  # fmt: skip
+        "rules": [
+            MIN_READ_RATE,
+            TRUE_SEEDS,
+            separation.PROBE_SEEDS,
+            separation.PROBE_ROUND,
+            separation.RISK_FLOOR,
+            separation.MARGIN,
+            separation.SEPARATION,
+            probe.RUNNER_UP_FLOOR,
+            probe.RUNNERS_UP,
+            probe.PER_POSITION,
+            probe.WINDOW,
+        ],
+    }
 
 
 def _to_record(result: EngineCalibration) -> dict[str, Any]:
@@ -224,23 +236,42 @@ def _from_disk(key: dict[str, Any]) -> EngineCalibration | None:
         looked = tuple(
             LookAlike(
                 Substitution(**{**a["substitution"], "source": Source(a["substitution"]["source"])}),
-                int(a["renders"]), int(a["read_as_expected"]), float(a["peak"]), float(a["rival_min"]),
+                int(a["renders"]),
+                int(a["read_as_expected"]),
+                float(a["peak"]),
+                float(a["rival_min"]),
                 bool(a["probed"]),
             )
             for a in record["look_alikes"]
-        )  # fmt: skip
+        )
         thresholds = tuple(
-            Threshold(int(t["index"]), str(t["char"]), str(t["rival"]), float(t["score"]),
-                      float(t["look_alike"]), float(t["true_bound"]), tuple(str(p) for p in t["pairs"]))
+            Threshold(
+                int(t["index"]),
+                str(t["char"]),
+                str(t["rival"]),
+                float(t["score"]),
+                float(t["look_alike"]),
+                float(t["true_bound"]),
+                tuple(str(p) for p in t["pairs"]),
+            )
             for t in record["thresholds"]
-        )  # fmt: skip
+        )
         result = EngineCalibration(
-            str(record["engine"]), str(record["expected"]), CalibrationStatus(record["status"]),
-            str(record["reason"]), int(record["renders"]), int(record["read_exactly"]),
-            int(record["trusted"]), tuple(str(m) for m in record["misreads"]), looked, thresholds,
-            tuple(str(b) for b in record["blind"]), tuple(str(f) for f in record["fonts"]),
-            float(record["seconds"]), True,
-        )  # fmt: skip
+            str(record["engine"]),
+            str(record["expected"]),
+            CalibrationStatus(record["status"]),
+            str(record["reason"]),
+            int(record["renders"]),
+            int(record["read_exactly"]),
+            int(record["trusted"]),
+            tuple(str(m) for m in record["misreads"]),
+            looked,
+            thresholds,
+            tuple(str(b) for b in record["blind"]),
+            tuple(str(f) for f in record["fonts"]),
+            float(record["seconds"]),
+            True,
+        )
     except (KeyError, TypeError, ValueError, AttributeError, StopIteration):
         return None
     return result if (result.engine, result.expected) == (key["engine"], key["expected"]) else None
@@ -250,8 +281,14 @@ def _measure(engine: OcrEngine, expected: str, fonts: FontSet) -> EngineCalibrat
     name = engine.info.name
     refusal = fonts.refusal(expected)
     if refusal is not None:
-        return EngineCalibration(name, expected, CalibrationStatus.CANNOT_JUDGE,
-                                 f"cannot be judged with this engine: {refusal}", 0, 0)  # fmt: skip
+        return EngineCalibration(
+            name,
+            expected,
+            CalibrationStatus.CANNOT_JUDGE,
+            f"cannot be judged with this engine: {refusal}",
+            0,
+            0,
+        )
     faces = fonts.covering(expected)
     want = [ch for _, ch in probe.visible(expected)]
     truth = probe.read(
@@ -264,29 +301,47 @@ def _measure(engine: OcrEngine, expected: str, fonts: FontSet) -> EngineCalibrat
     trusted = sum(all(t.holds(a) for t in thresholds) for a in alignments)
     misreads = tuple(sorted({r.text for r in truth if normalise(r.text) != normalise(expected)}))
     return _decide(
-        EngineCalibration(name, expected, CalibrationStatus.JUDGEABLE, "", len(truth), len(exact), trusted,
-                          misreads, looked, thresholds, blind, tuple(face.name for face in faces))
-    )  # fmt: skip
+        EngineCalibration(
+            name,
+            expected,
+            CalibrationStatus.JUDGEABLE,
+            "",
+            len(truth),
+            len(exact),
+            trusted,
+            misreads,
+            looked,
+            thresholds,
+            blind,
+            tuple(face.name for face in faces),
+        )
+    )
 
 
 def _decide(result: EngineCalibration) -> EngineCalibration:
     problems = []
     if result.read_rate < MIN_READ_RATE:
         seen = ", ".join(repr(m) for m in result.misreads[:3]) or "nothing"
-        problems.append(f"it reads {result.expected!r} exactly in only {result.read_exactly} of "
-                        f"{result.renders} renders (else {seen})")  # fmt: skip
+        problems.append(
+            f"it reads {result.expected!r} exactly in only {result.read_exactly} of "
+            f"{result.renders} renders (else {seen})"
+        )
     if result.blind_spots:
         problems.append("it reads " + ", ".join(dict.fromkeys(_as(a) for a in result.blind_spots)))
     elif not problems and result.trusted < MIN_READ_RATE * result.renders:
         pairs = sorted({p for t in result.thresholds for p in t.pairs})
-        problems.append(f"its readings of {result.expected!r} meet the look-alike thresholds in only "
-                        f"{result.trusted} of {result.renders} renders ({', '.join(pairs)} come too close)")  # fmt: skip
+        problems.append(
+            f"its readings of {result.expected!r} meet the look-alike thresholds in only "
+            f"{result.trusted} of {result.renders} renders ({', '.join(pairs)} come too close)"
+        )
     if problems:
         reason = f"cannot be judged with this engine ({'; '.join(problems)})"
         return replace(result, status=CalibrationStatus.CANNOT_JUDGE, reason=reason)
     scored = f", {len(result.by_score)} of them by score" if result.by_score else ""
-    reason = (f"judgeable: reads it in {result.read_exactly}/{result.renders} renders and rejects its "
-              f"{len(result.look_alikes)} look-alikes{scored}")  # fmt: skip
+    reason = (
+        f"judgeable: reads it in {result.read_exactly}/{result.renders} renders and rejects its "
+        f"{len(result.look_alikes)} look-alikes{scored}"
+    )
     return replace(result, reason=reason)
 
 

@@ -49,13 +49,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help=f"OCR engine: {', '.join(ENGINE_NAMES)} (default {DEFAULT_ENGINE})",
     )
     parser.add_argument(
-        "--min-score", type=float, default=None,
+        "--min-score",
+        type=float,
+        default=None,
         help="pass when 1 - NED >= this (0-1] instead of on an exact reading; for long texts",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--font", type=Path, action="append", default=[], metavar="PATH",
+        "--font",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="PATH",
         help="a font file the calibration also renders with (the face your pictures use); repeatable",
-    )  # fmt: skip
+    )
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for the rapidocr engines")
     parser.add_argument("--easyocr-model-dir", type=Path, default=None, help="folder with EasyOCR .pth files")
     parser.add_argument(

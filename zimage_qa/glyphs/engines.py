@@ -46,8 +46,12 @@ _OPTION_PREFIXES = tuple(f"{name}_" for name in _FACTORIES)
 ENGINE_NAMES: tuple[str, ...] = (*_FACTORIES, "both")
 DEFAULT_ENGINE = "rapidocr"
 # The extras of zimage-qa (zimage_qa.extras) each engine needs.
-_EXTRAS = {"rapidocr": ("onnxruntime",), "ppocrv4": ("onnxruntime", "ppocrv4"),
-           "both": ("onnxruntime", "ppocrv4"), "easyocr": ("easyocr",)}  # fmt: skip
+_EXTRAS = {
+    "rapidocr": ("onnxruntime",),
+    "ppocrv4": ("onnxruntime", "ppocrv4"),
+    "both": ("onnxruntime", "ppocrv4"),
+    "easyocr": ("easyocr",),
+}
 
 
 def get_engine(name: str = DEFAULT_ENGINE, **options: Any) -> OcrEngine:

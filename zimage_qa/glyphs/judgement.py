@@ -40,8 +40,13 @@ class EngineJudgement:
     doubts: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"engine": self.engine, "status": self.status.value, "message": self.message,
-                "read": self.reading.read, "doubts": list(self.doubts)}  # fmt: skip
+        return {
+            "engine": self.engine,
+            "status": self.status.value,
+            "message": self.message,
+            "read": self.reading.read,
+            "doubts": list(self.doubts),
+        }
 
 
 def glyph_verdict(
@@ -84,13 +89,18 @@ def _judge_one(
         return EngineJudgement(cal.engine, Status.NOT_RUN, cal.reason, reading)
     if not reading.passed:
         return EngineJudgement(
-            cal.engine, Status.FAILED,
-            f"asked for {expected!r}, {cal.engine} read {reading.read!r} ({reading.reason})", reading,
-        )  # fmt: skip
+            cal.engine,
+            Status.FAILED,
+            f"asked for {expected!r}, {cal.engine} read {reading.read!r} ({reading.reason})",
+            reading,
+        )
     doubts = () if min_score is not None else _doubts(expected, reading, cal)
     if doubts:
-        message = (f"{cal.engine} read {reading.read!r}, but " + "; ".join(doubts)
-                   + f": likely a look-alike of {expected!r}")  # fmt: skip
+        message = (
+            f"{cal.engine} read {reading.read!r}, but "
+            + "; ".join(doubts)
+            + f": likely a look-alike of {expected!r}"
+        )
         return EngineJudgement(cal.engine, Status.FAILED, message, reading, doubts)
     return EngineJudgement(cal.engine, Status.PASSED, f"{cal.engine} read {reading.read!r} exactly", reading)
 
@@ -106,9 +116,14 @@ def _doubts(expected: str, reading: TextMatch, cal: EngineCalibration) -> tuple[
     """A clause per calibrated threshold the reading does not meet."""
     if not cal.thresholds:
         return ()
-    line = TextLine("".join(ln.text for ln in reading.best_lines), reading.best_lines[0].box, 0.0, cal.engine,
-                    tuple(c for ln in reading.best_lines for c in ln.chars),
-                    tuple(a for ln in reading.best_lines for a in ln.alternatives))  # fmt: skip
+    line = TextLine(
+        "".join(ln.text for ln in reading.best_lines),
+        reading.best_lines[0].box,
+        0.0,
+        cal.engine,
+        tuple(c for ln in reading.best_lines for c in ln.chars),
+        tuple(a for ln in reading.best_lines for a in ln.alternatives),
+    )
     alignment = aligned(line, len(visible(expected)))
     if alignment is None:
         return ("the reading has no per-character scores to check against the calibration",)

@@ -214,8 +214,9 @@ def crop(bgr: np.ndarray, box: np.ndarray) -> np.ndarray:
     height = int(max(np.linalg.norm(box[0] - box[3]), np.linalg.norm(box[1] - box[2])))
     target = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
     matrix = cv2.getPerspectiveTransform(box.astype(np.float32), target)
-    cut = cv2.warpPerspective(bgr, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE,
-                              flags=cv2.INTER_CUBIC)  # fmt: skip
+    cut = cv2.warpPerspective(
+        bgr, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE, flags=cv2.INTER_CUBIC
+    )
     return np.rot90(cut) if cut.shape[0] >= 1.5 * cut.shape[1] else cut
 
 

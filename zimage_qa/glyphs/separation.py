@@ -96,18 +96,28 @@ class Threshold:
         alternatives = alignment[self.index]
         if self.rival:
             got = probe.rival_probability(alternatives, self.rival)
-            return (f"{self.rival} scores {got:.2g} at {self.char}, not under {self.score:.2g} (renders of "
-                    f"{self.rival} read as {self.char} gave it at least {self.look_alike:.2g}, true renders at "
-                    f"most {self.true_bound:.2g})")  # fmt: skip
+            return (
+                f"{self.rival} scores {got:.2g} at {self.char}, not under {self.score:.2g} (renders of "
+                f"{self.rival} read as {self.char} gave it at least {self.look_alike:.2g}, true renders at "
+                f"most {self.true_bound:.2g})"
+            )
         got = probe.expected_probability(alternatives, self.char)
-        return (f"{self.char} has a score of {got:.2f}, not above {self.score:.2f} (look-alikes "
-                f"{', '.join(self.pairs)} gave {self.char} up to {self.look_alike:.2f} in calibration, "
-                f"true renders at least {self.true_bound:.2f})")  # fmt: skip
+        return (
+            f"{self.char} has a score of {got:.2f}, not above {self.score:.2f} (look-alikes "
+            f"{', '.join(self.pairs)} gave {self.char} up to {self.look_alike:.2f} in calibration, "
+            f"true renders at least {self.true_bound:.2f})"
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "char": self.char, "rival": self.rival, "score": round(self.score, 6),
-                "look_alike": round(self.look_alike, 5), "true_bound": round(self.true_bound, 5),
-                "pairs": list(self.pairs)}  # fmt: skip
+        return {
+            "index": self.index,
+            "char": self.char,
+            "rival": self.rival,
+            "score": round(self.score, 6),
+            "look_alike": round(self.look_alike, 5),
+            "true_bound": round(self.true_bound, 5),
+            "pairs": list(self.pairs),
+        }
 
 
 @dataclass(frozen=True)
@@ -125,9 +135,13 @@ class _Tally:
         return self.rival_as_expected if self.read_as_expected else self.rival_any
 
     def __add__(self, other: _Tally) -> _Tally:
-        return _Tally(max(self.peak, other.peak), self.renders + other.renders,
-                      self.read_as_expected + other.read_as_expected,
-                      min(self.rival_as_expected, other.rival_as_expected), min(self.rival_any, other.rival_any))  # fmt: skip
+        return _Tally(
+            max(self.peak, other.peak),
+            self.renders + other.renders,
+            self.read_as_expected + other.read_as_expected,
+            min(self.rival_as_expected, other.rival_as_expected),
+            min(self.rival_any, other.rival_any),
+        )
 
 
 def look(engine: OcrEngine, subs: Sequence[Substitution], faces: Sequence[Face]) -> tuple[LookAlike, ...]:
@@ -144,8 +158,9 @@ def look(engine: OcrEngine, subs: Sequence[Substitution], faces: Sequence[Face])
     for first in range(1, 1 + PROBE_SEEDS, PROBE_ROUND):
         going = [i for i in risky if not _plainly_blind(screened[i] + probed[i])]
         seeds = range(first, min(first + PROBE_ROUND, 1 + PROBE_SEEDS))
-        tallies = _tally(engine, [subs[i] for i in going], [shapes[i] for i in going],
-                         [jobs(i, seeds) for i in going])  # fmt: skip
+        tallies = _tally(
+            engine, [subs[i] for i in going], [shapes[i] for i in going], [jobs(i, seeds) for i in going]
+        )
         for i, more in zip(going, tallies, strict=True):
             probed[i] = probed[i] + more
     found = []

@@ -166,17 +166,37 @@ def judge(
                 best = scored
     if best is None:
         return TextMatch(
-            MatchStatus.NO_TEXT, expected, "", 0.0, 0.0, 1.0,
+            MatchStatus.NO_TEXT,
+            expected,
+            "",
+            0.0,
+            0.0,
+            1.0,
             f"expected {expected!r}, but OCR found no text",
-            threshold, want, "", (), all_lines, engine,
-        )  # fmt: skip
+            threshold,
+            want,
+            "",
+            (),
+            all_lines,
+            engine,
+        )
     read = "".join(line.text for line in best.region)
     status = MatchStatus.PASSED if best.passes(want, threshold) else MatchStatus.WRONG_TEXT
     return TextMatch(
-        status, expected, read, best.precision, best.recall, best.ned,
+        status,
+        expected,
+        read,
+        best.precision,
+        best.recall,
+        best.ned,
         _reason(status, expected, read, best, threshold, all_lines),
-        threshold, want, best.norm, best.region, all_lines, engine,
-    )  # fmt: skip
+        threshold,
+        want,
+        best.norm,
+        best.region,
+        all_lines,
+        engine,
+    )
 
 
 def _score(want: str, region: tuple[TextLine, ...]) -> _Scored:

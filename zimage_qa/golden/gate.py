@@ -42,9 +42,14 @@ class GoldenAction(enum.Enum):
 
 
 def golden_verdict(
-    store: GoldenStore, case: GoldenCase, image: Any, report_dir: Path, provenance: Provenance | None = None,
-    thresholds: Thresholds | None = None, update: GoldenUpdate = GoldenUpdate.OFF,
-) -> Verdict:  # fmt: skip
+    store: GoldenStore,
+    case: GoldenCase,
+    image: Any,
+    report_dir: Path,
+    provenance: Provenance | None = None,
+    thresholds: Thresholds | None = None,
+    update: GoldenUpdate = GoldenUpdate.OFF,
+) -> Verdict:
     """Judge `image` against the record of `case`, or write it as `update` says (see `update_golden`).
 
     PASSED: same picture, same provenance. FAILED: a regression, a provenance mismatch, a missing or
@@ -62,12 +67,18 @@ def golden_verdict(
         if not store.exists():
             return Verdict.not_run(store.missing_message(), action=GoldenAction.NO_SET.value)
         message = f"no golden record for {case.case_id} in {store.folder}; create it with --qa-update-golden"
-        return _with_review(Verdict.failed(message, action=GoldenAction.NO_RECORD.value),
-                            report_dir, case.case_id, image, None)  # fmt: skip
+        return _with_review(
+            Verdict.failed(message, action=GoldenAction.NO_RECORD.value),
+            report_dir,
+            case.case_id,
+            image,
+            None,
+        )
     mismatch = provenance_verdict(record, case, path)
     if mismatch is not None:
-        return _with_review(mismatch.with_values(action=GoldenAction.REGRESSED.value),
-                            report_dir, case.case_id, image, record)  # fmt: skip
+        return _with_review(
+            mismatch.with_values(action=GoldenAction.REGRESSED.value), report_dir, case.case_id, image, record
+        )
     verdict = compare(record, image, thresholds)
     values = {m.name: m.value for m in verdict.measures}
     if verdict.same:
@@ -81,9 +92,14 @@ def golden_verdict(
 
 
 def update_golden(
-    store: GoldenStore, case: GoldenCase, image: Any, mode: GoldenUpdate, report_dir: Path,
-    provenance: Provenance | None = None, thresholds: Thresholds | None = None,
-) -> Verdict:  # fmt: skip
+    store: GoldenStore,
+    case: GoldenCase,
+    image: Any,
+    mode: GoldenUpdate,
+    report_dir: Path,
+    provenance: Provenance | None = None,
+    thresholds: Thresholds | None = None,
+) -> Verdict:
     """Write the record of `case` from `image` under `mode`, reading the old record first.
 
     CHANGED writes a new, changed or provenance-mismatched record and FAILS naming the file (a record
@@ -95,8 +111,9 @@ def update_golden(
     old, unreadable = _load_old(store, case.case_id)
     change, values = _change(old, case, image, thresholds, unreadable)
     if mode is GoldenUpdate.CHANGED and change is None:
-        return Verdict.passed(f"same as {store.path(case.case_id)}; nothing written",
-                                  **values, action=GoldenAction.SAME.value)  # fmt: skip
+        return Verdict.passed(
+            f"same as {store.path(case.case_id)}; nothing written", **values, action=GoldenAction.SAME.value
+        )
     try:
         path = store.write(case.case_id, make_record(image, case, provenance))
     except QAUsageError as exc:  # an invalid (black, flat, NaN) picture is never blessed
@@ -111,8 +128,9 @@ def update_golden(
         verdict = Verdict.failed(
             f"{case.case_id}: {what}; wrote the new golden record {path}: review old, new and difference on "
             "the report page and commit it, or revert it",
-            **values, action=action.value,
-        )  # fmt: skip
+            **values,
+            action=action.value,
+        )
     return _with_review(verdict, report_dir, case.case_id, image, old)
 
 

@@ -169,10 +169,16 @@ def noise_sigma(grey: np.ndarray) -> float:
 
     grey = _centre_crop(grey, SPECTRUM_SIDE)
     residual = (
-        grey[:-2, :-2] - 2 * grey[:-2, 1:-1] + grey[:-2, 2:]
-        - 2 * grey[1:-1, :-2] + 4 * grey[1:-1, 1:-1] - 2 * grey[1:-1, 2:]
-        + grey[2:, :-2] - 2 * grey[2:, 1:-1] + grey[2:, 2:]
-    )  # fmt: skip
+        grey[:-2, :-2]
+        - 2 * grey[:-2, 1:-1]
+        + grey[:-2, 2:]
+        - 2 * grey[1:-1, :-2]
+        + 4 * grey[1:-1, 1:-1]
+        - 2 * grey[1:-1, 2:]
+        + grey[2:, :-2]
+        - 2 * grey[2:, 1:-1]
+        + grey[2:, 2:]
+    )
     # For Gaussian noise of sigma s the residual has sigma 6 s; median(|r|) = 0.6745 sigma.
     return median(np.abs(residual)) / (6.0 * 0.6745)
 

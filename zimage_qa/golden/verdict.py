@@ -78,20 +78,45 @@ def signature_measures(golden: Signature, got: Signature, t: Thresholds) -> tupl
         measure("phash", hamming(golden.phash, got.phash), t.phash, "pHash distance"),
         measure("dhash", hamming(golden.dhash, got.dhash), t.dhash, "dHash distance"),
         measure("colour shift", colour_shift, t.colour_shift, "mean Lab ΔE"),
-        measure("exposure", _stops(got.brightness, golden.brightness, 2.0), t.exposure,
-                "|log2 mean-luma ratio| (stops)"),
-        measure("contrast", _stops(got.lab_std[0], golden.lab_std[0], 1.0), t.contrast,
-                "|log2 L* spread ratio| (stops)"),
-        measure("sharpness", _stops(_signal_detail(got), _signal_detail(golden), DETAIL_FLOOR), t.sharpness,
-                "|log2 4-px detail ratio| (stops)"),
+        measure(
+            "exposure",
+            _stops(got.brightness, golden.brightness, 2.0),
+            t.exposure,
+            "|log2 mean-luma ratio| (stops)",
+        ),
+        measure(
+            "contrast",
+            _stops(got.lab_std[0], golden.lab_std[0], 1.0),
+            t.contrast,
+            "|log2 L* spread ratio| (stops)",
+        ),
+        measure(
+            "sharpness",
+            _stops(_signal_detail(got), _signal_detail(golden), DETAIL_FLOOR),
+            t.sharpness,
+            "|log2 4-px detail ratio| (stops)",
+        ),
         measure("noise", noise_added, t.noise, "noise added (/255)"),
-        measure("levels", got.levels / max(golden.levels, 1e-6), t.levels, "share of tone levels kept",
-                Bound.AT_LEAST),
-        measure("periodicity", got.periodicity - golden.periodicity, t.periodicity,
-                "rise of periodic spectral peaks (log10)"),
-        measure("seams", math.log2(got.seams / max(golden.seams, 1e-6)), t.seams,
-                "rise of straight-line edges (log2)"),
-    )  # fmt: skip
+        measure(
+            "levels",
+            got.levels / max(golden.levels, 1e-6),
+            t.levels,
+            "share of tone levels kept",
+            Bound.AT_LEAST,
+        ),
+        measure(
+            "periodicity",
+            got.periodicity - golden.periodicity,
+            t.periodicity,
+            "rise of periodic spectral peaks (log10)",
+        ),
+        measure(
+            "seams",
+            math.log2(got.seams / max(golden.seams, 1e-6)),
+            t.seams,
+            "rise of straight-line edges (log2)",
+        ),
+    )
 
 
 def thumbnail_measures(golden: np.ndarray, got: np.ndarray, t: Thresholds) -> tuple[Measure, ...]:
@@ -109,9 +134,13 @@ def thumbnail_measures(golden: np.ndarray, got: np.ndarray, t: Thresholds) -> tu
         measure("structure", ssim(golden, got), t.structure, "thumbnail SSIM", Bound.AT_LEAST),
         measure("local colour", local, t.local_colour, "mean thumbnail ΔE"),
         measure("hue", hue / (chroma_g + HUE_FLOOR), t.hue, "block Δa*b* / (golden chroma + 8)"),
-        measure("saturation", _stops(chroma_c, chroma_g, CHROMA_FLOOR), t.saturation,
-                "|log2 block chroma ratio| (stops)"),
-    )  # fmt: skip
+        measure(
+            "saturation",
+            _stops(chroma_c, chroma_g, CHROMA_FLOOR),
+            t.saturation,
+            "|log2 block chroma ratio| (stops)",
+        ),
+    )
 
 
 def _coarse_ab(thumb: np.ndarray) -> np.ndarray:

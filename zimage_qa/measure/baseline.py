@@ -144,15 +144,24 @@ def _entries(run: SavedRun) -> list[BaselineEntry]:
         extra = item.extra
         vram, stages = _mapping(extra.get("vram")), _mapping(extra.get("stages_ms"))
         nfe = extra.get("nfe")
-        found.append(BaselineEntry(
-            scenario=match.group("id"), fullname=item.fullname, rounds_s=item.rounds,
-            vram_gib={k: float(vram[k]) for k in _VRAM_KEYS if _number(vram.get(k))},
-            nfe=nfe if isinstance(nfe, int) and not isinstance(nfe, bool) else None,
-            device=_text(extra.get("device")), model=_text(extra.get("model")),
-            stages_ms={str(k): float(v) for k, v in stages.items() if _number(v)},
-            deployment=Deployment(run.machine, item.context), source=run.file, date=run.date,
-            host=host_state_of(extra.get("host")), weights=item.weights, extra=extra,
-        ))  # fmt: skip
+        found.append(
+            BaselineEntry(
+                scenario=match.group("id"),
+                fullname=item.fullname,
+                rounds_s=item.rounds,
+                vram_gib={k: float(vram[k]) for k in _VRAM_KEYS if _number(vram.get(k))},
+                nfe=nfe if isinstance(nfe, int) and not isinstance(nfe, bool) else None,
+                device=_text(extra.get("device")),
+                model=_text(extra.get("model")),
+                stages_ms={str(k): float(v) for k, v in stages.items() if _number(v)},
+                deployment=Deployment(run.machine, item.context),
+                source=run.file,
+                date=run.date,
+                host=host_state_of(extra.get("host")),
+                weights=item.weights,
+                extra=extra,
+            )
+        )
     return found
 
 

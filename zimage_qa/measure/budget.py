@@ -96,13 +96,16 @@ class LatencyBudget:
             return Verdict.failed(_join(*misses, context.stage_note(), context.hint))
         if self.max_rel_iqr is not None and stats.rel_iqr > self.max_rel_iqr:
             unit = seconds_unit(stats.median)
-            return Verdict.unstable(_join(
-                f"relative IQR {stats.rel_iqr * 100:.1f} % > limit {self.max_rel_iqr * 100:.1f} % over "
-                f"{stats.n} rounds (p50 {format_seconds(stats.median, unit)}, IQR "
-                f"{format_seconds(stats.iqr, unit)}) {context.where}, within budget but too noisy to judge: "
-                f"check {'the host for other processes' if context.device == 'cpu' else 'the GPU for throttling or other processes'} "
-                "and rerun", context.hint,
-            ))  # fmt: skip
+            return Verdict.unstable(
+                _join(
+                    f"relative IQR {stats.rel_iqr * 100:.1f} % > limit {self.max_rel_iqr * 100:.1f} % over "
+                    f"{stats.n} rounds (p50 {format_seconds(stats.median, unit)}, IQR "
+                    f"{format_seconds(stats.iqr, unit)}) {context.where}, within budget but too noisy to judge: "
+                    f"check {'the host for other processes' if context.device == 'cpu' else 'the GPU for throttling or other processes'} "
+                    "and rerun",
+                    context.hint,
+                )
+            )
         return Verdict.passed(f"median {format_seconds(stats.median)} within budget")
 
     def to_dict(self) -> dict[str, float | None]:

@@ -32,9 +32,11 @@ class MemoryKind(Enum):
     @property
     def label(self) -> str:
         return {
-            "allocated": "peak allocated", "reserved": "peak reserved", "nvml": "device-level peak",
+            "allocated": "peak allocated",
+            "reserved": "peak reserved",
+            "nvml": "device-level peak",
             "host": "host RAM peak",
-        }[self.value]  # fmt: skip
+        }[self.value]
 
 
 @dataclass(frozen=True)
@@ -520,9 +522,13 @@ def _max(*values: int | None) -> int | None:
 
 
 def leak_verdict(
-    readings: Sequence[int], baseline: int, tolerance_bytes: int, per_1000_bytes: int,
-    what: str = "allocated memory", alpha: float = ALPHA,
-) -> Verdict:  # fmt: skip
+    readings: Sequence[int],
+    baseline: int,
+    tolerance_bytes: int,
+    per_1000_bytes: int,
+    what: str = "allocated memory",
+    alpha: float = ALPHA,
+) -> Verdict:
     """Memory after each of N generations: FAILED when the last reading stays above `baseline` (the
     post-warm-up level) by more than `tolerance_bytes`, or when it grows per generation, judged by the one
     decision rule on a Theil-Sen slope as what 1,000 generations would add against `per_1000_bytes`;
@@ -554,13 +560,16 @@ def leak_verdict(
             **values,
         )
     fit = trend([float(r) for r in readings], alpha)
-    per_image = Interval(fit.slope * 1000, fit.low * 1000, fit.high * 1000, fit.confidence,
-                         "Theil-Sen slope x 1,000", n, n)  # fmt: skip
+    per_image = Interval(
+        fit.slope * 1000, fit.low * 1000, fit.high * 1000, fit.confidence, "Theil-Sen slope x 1,000", n, n
+    )
     decision = decide(per_image, float(per_1000_bytes), alpha)
     values["growth_per_1000_bytes"] = per_image.estimate
-    growth = (f"{format_bytes(max(per_image.estimate, 0))} per 1,000 generations "
-              f"[{format_bytes(max(per_image.low, 0))}, {format_bytes(max(per_image.high, 0))}] "
-              f"from {n} readings (limit {format_bytes(per_1000_bytes)})")  # fmt: skip
+    growth = (
+        f"{format_bytes(max(per_image.estimate, 0))} per 1,000 generations "
+        f"[{format_bytes(max(per_image.low, 0))}, {format_bytes(max(per_image.high, 0))}] "
+        f"from {n} readings (limit {format_bytes(per_1000_bytes)})"
+    )
     if decision.outcome is Outcome.REGRESSED:
         return Verdict.failed(f"{what} grows: {growth} (readings: {listing})", **values)
     if decision.outcome is Outcome.INCONCLUSIVE:

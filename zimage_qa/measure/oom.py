@@ -92,8 +92,10 @@ def oom_failure(exc: BaseException, context: str = "", device: object = "cuda:0"
     head = f"out of memory{where}: asked {format_bytes(asked) if asked is not None else 'an unknown amount'}"
     cap = process_cap(device)
     if cap is not None:  # the device's free memory says nothing here: this process may use only its share
-        head += (f" under a per-process cap of {format_bytes(cap[1])} ({cap[0]:.0%} of the card, "
-                 "torch.cuda.set_per_process_memory_fraction)")  # fmt: skip
+        head += (
+            f" under a per-process cap of {format_bytes(cap[1])} ({cap[0]:.0%} of the card, "
+            "torch.cuda.set_per_process_memory_fraction)"
+        )
     elif free is not None:
         head += f" with {format_bytes(free)} free"
     else:

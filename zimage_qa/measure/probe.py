@@ -158,8 +158,10 @@ class HostState:
         busy CPU host."""
         limit = None if normal_ms is None else SLOW_FACTOR * normal_ms
         busy = self.busy or (False,) * len(self.round_ms)
-        return tuple((limit is not None and r is not None and r > limit) or b
-                     for r, b in zip(self.round_ms, busy, strict=True))  # fmt: skip
+        return tuple(
+            (limit is not None and r is not None and r > limit) or b
+            for r, b in zip(self.round_ms, busy, strict=True)
+        )
 
     @property
     def slow_count(self) -> int:
@@ -197,8 +199,11 @@ def bracketed(marks: Sequence[float | None], rounds: int) -> tuple[float | None,
     """Per round i, the slower of the probes before it (marks[i]) and after it (marks[i + 1])."""
     out: list[float | None] = []
     for i in range(rounds):
-        around = [m for m in (marks[i] if i < len(marks) else None,
-                              marks[i + 1] if i + 1 < len(marks) else None) if m is not None]  # fmt: skip
+        around = [
+            m
+            for m in (marks[i] if i < len(marks) else None, marks[i + 1] if i + 1 < len(marks) else None)
+            if m is not None
+        ]
         out.append(max(around) if around else None)
     return tuple(out)
 

@@ -220,8 +220,14 @@ def _entry(bench: object, tracks: Callable[[str], bool], tracked: dict[str, bool
             keep = _tracks(name, tracks, tracked)
         if keep:
             metrics[name] = value
-    return Entry(stable_name(bench["fullname"]), benchmark_fields(extra), metrics, _rounds(extra, stats),
-                 weights_of(extra), extra if type(extra) is dict else {})  # fmt: skip
+    return Entry(
+        stable_name(bench["fullname"]),
+        benchmark_fields(extra),
+        metrics,
+        _rounds(extra, stats),
+        weights_of(extra),
+        extra if type(extra) is dict else {},
+    )
 
 
 def _rounds(extra: object, stats: object) -> tuple[float, ...] | None:

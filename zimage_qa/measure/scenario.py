@@ -83,12 +83,18 @@ class ScenarioResult:
         """What each latency benchmark record carries (pytest-benchmark `extra_info`)."""
         info: dict[str, Any] = {
             "stages_ms": {k: round(v, 3) for k, v in self.stages_ms.items()},
-            "nfe": self.nfe, "device": device, "model": model, "resolution": self.case.size,
-            "width": self.case.width, "height": self.case.height, "steps": self.case.steps,
-            "seed": self.case.seed, "stage_coverage": round(self.coverage, 4),
+            "nfe": self.nfe,
+            "device": device,
+            "model": model,
+            "resolution": self.case.size,
+            "width": self.case.width,
+            "height": self.case.height,
+            "steps": self.case.steps,
+            "seed": self.case.seed,
+            "stage_coverage": round(self.coverage, 4),
             "rounds_s": [round(t, 5) for t in self.times_s],
             "clock": self.timings[0].clock,
-        }  # fmt: skip
+        }
         if "transfer" in self.timings[0].stages_ms:  # offloaded: each round's weight copies, as rounds_s
             info["rounds_transfer_ms"] = [round(t.stages_ms["transfer"], 1) for t in self.timings]
         if self.released_before:  # the gate left a model on the device: released, untimed, before the round

@@ -32,8 +32,10 @@ class BenchmarkTimer:
         if not getattr(self.benchmark, "disabled", False):
             return None
         if os.environ.get("PYTEST_XDIST_WORKER"):
-            return ("pytest-benchmark turns itself off under xdist (pytest -n), so nothing was timed; run the "
-                    "latency checks without -n, or one process per GPU with `zqa gate --gpus`")  # fmt: skip
+            return (
+                "pytest-benchmark turns itself off under xdist (pytest -n), so nothing was timed; run the "
+                "latency checks without -n, or one process per GPU with `zqa gate --gpus`"
+            )
         return "pytest-benchmark is disabled (--benchmark-disable): nothing was timed"
 
     def time(self, target: Callable[[], None], rounds: int, warmup: int, setup: Callable[[], object]) -> None:

@@ -77,9 +77,14 @@ class WarningRecord:
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "category": self.category, "message": self.message, "module": self.module,
-            "filename": self.filename, "lineno": self.lineno, "count": self.count, "phases": list(self.phases),
-        }  # fmt: skip
+            "category": self.category,
+            "message": self.message,
+            "module": self.module,
+            "filename": self.filename,
+            "lineno": self.lineno,
+            "count": self.count,
+            "phases": list(self.phases),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> WarningRecord:
@@ -114,9 +119,14 @@ class WarningsLog:
     def add(self, caught: Iterable[warnings.WarningMessage], phase: str = "") -> None:
         for item in caught:
             record = WarningRecord(
-                _category_name(item.category), str(item.message), module_of(item.filename), item.filename,
-                item.lineno, 1, (phase,) if phase else (),
-            )  # fmt: skip
+                _category_name(item.category),
+                str(item.message),
+                module_of(item.filename),
+                item.filename,
+                item.lineno,
+                1,
+                (phase,) if phase else (),
+            )
             seen = self._records.get(record.key)
             if seen is None:
                 self._records[record.key] = record

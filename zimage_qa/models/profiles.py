@@ -177,9 +177,14 @@ class LoadedModel:
             with torch.inference_mode(), warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 result = self.pipe(
-                    prompt, height=height, width=width, num_inference_steps=steps, guidance_scale=guidance,
-                    generator=self.generator(seed), output_type="pil",
-                )  # fmt: skip
+                    prompt,
+                    height=height,
+                    width=width,
+                    num_inference_steps=steps,
+                    guidance_scale=guidance,
+                    generator=self.generator(seed),
+                    output_type="pil",
+                )
         except BaseException:
             release_after_failure(self.pipe)  # the call never reached maybe_free_model_hooks()
             raise

@@ -16,8 +16,12 @@ from zimage_qa.measure.units import format_bytes, format_ms, format_seconds
 from zimage_qa.records import CheckRecord, Family
 
 STAGES = ("text_encode", "denoise", "vae_decode")
-VRAM_STAGES = (("idle", "idle"), ("loaded", "after load"), ("peak", "during generation (peak)"),
-               ("after", "after generation"))  # fmt: skip
+VRAM_STAGES = (
+    ("idle", "idle"),
+    ("loaded", "after load"),
+    ("peak", "during generation (peak)"),
+    ("after", "after generation"),
+)
 
 
 def number(value: object) -> float | None:
@@ -82,10 +86,14 @@ def roofline(values: Mapping[str, Any]) -> RooflineView | None:
     fraction = number(raw.get("fraction_of_peak"))
     flops, nfe = number(raw.get("flops_per_forward")), number(raw.get("nfe"))
     return RooflineView(
-        achieved, peak, fraction if fraction is not None else achieved / peak,
-        number(raw.get("denoise_ms")), number(raw.get("floor_ms")),
-        flops / 1e12 if flops is not None else None, int(nfe) if nfe is not None else None,
-    )  # fmt: skip
+        achieved,
+        peak,
+        fraction if fraction is not None else achieved / peak,
+        number(raw.get("denoise_ms")),
+        number(raw.get("floor_ms")),
+        flops / 1e12 if flops is not None else None,
+        int(nfe) if nfe is not None else None,
+    )
 
 
 def gpu_line(values: Mapping[str, Any]) -> str | None:
@@ -139,8 +147,14 @@ def vram_rows(values: Mapping[str, Any]) -> tuple[VramRow, ...]:
             continue
         prefix = "peak_" if key == "peak" else ""
         device = raw.get("peak_nvml_bytes") if key == "peak" else raw.get("nvml_used_bytes")
-        rows.append(VramRow(label, _bytes(raw.get(f"{prefix}allocated_bytes")),
-                            _bytes(raw.get(f"{prefix}reserved_bytes")), _bytes(device)))  # fmt: skip
+        rows.append(
+            VramRow(
+                label,
+                _bytes(raw.get(f"{prefix}allocated_bytes")),
+                _bytes(raw.get(f"{prefix}reserved_bytes")),
+                _bytes(device),
+            )
+        )
     return tuple(rows)
 
 
@@ -154,8 +168,11 @@ GOLDEN_SKIP = frozenset({"action", "max_abs_diff"})
 
 def golden_measures(values: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     """(measure, value) of a golden comparison, as the record noted them."""
-    return tuple((str(k), f"{n:.4g}") for k, v in values.items() if k not in GOLDEN_SKIP and
-                 (n := number(v)) is not None)  # fmt: skip
+    return tuple(
+        (str(k), f"{n:.4g}")
+        for k, v in values.items()
+        if k not in GOLDEN_SKIP and (n := number(v)) is not None
+    )
 
 
 @dataclass(frozen=True)
@@ -178,12 +195,17 @@ def glyph_view(values: Mapping[str, Any]) -> GlyphView | None:
     engine = _mapping(values.get("engine_info")) or _mapping(values.get("engine"))
     doubts = values.get("doubts")
     return GlyphView(
-        str(values.get("expected", "")), str(values.get("read", "")), str(values.get("status", "")),
-        number(values.get("precision")), number(values.get("recall")), number(values.get("ned")),
-        str(values.get("reason", "")), tuple(str(d) for d in doubts) if isinstance(doubts, list) else (),
+        str(values.get("expected", "")),
+        str(values.get("read", "")),
+        str(values.get("status", "")),
+        number(values.get("precision")),
+        number(values.get("recall")),
+        number(values.get("ned")),
+        str(values.get("reason", "")),
+        tuple(str(d) for d in doubts) if isinstance(doubts, list) else (),
         str(values.get("full_read", "")),
         " ".join(str(engine.get(k, "")) for k in ("name", "version")).strip(),
-    )  # fmt: skip
+    )
 
 
 def budget(record: CheckRecord) -> str:
@@ -216,14 +238,23 @@ def _latency(v: Mapping[str, Any]) -> str | None:
     if isinstance(v.get("times_s"), list):
         jitter = number(v.get("max_jitter_ms"))
         creep = number(v.get("creep"))
-        return (f"{len(v['times_s'])} images" + (f", creep {creep * 100:+.1f} %" if creep is not None else "")
-                + (f", max jitter {format_ms(jitter)}" if jitter is not None else ""))  # fmt: skip
+        return (
+            f"{len(v['times_s'])} images"
+            + (f", creep {creep * 100:+.1f} %" if creep is not None else "")
+            + (f", max jitter {format_ms(jitter)}" if jitter is not None else "")
+        )
     return None
 
 
 def _vram(v: Mapping[str, Any]) -> str | None:
-    peaks = [(label, number(v.get(key))) for label, key in (("allocated", "peak_allocated_bytes"),
-             ("reserved", "peak_reserved_bytes"), ("device", "peak_nvml_bytes"))]  # fmt: skip
+    peaks = [
+        (label, number(v.get(key)))
+        for label, key in (
+            ("allocated", "peak_allocated_bytes"),
+            ("reserved", "peak_reserved_bytes"),
+            ("device", "peak_nvml_bytes"),
+        )
+    ]
     shown = [f"{label} {format_bytes(n)}" for label, n in peaks if n is not None]
     if shown:
         return "peak " + ", ".join(shown)
@@ -251,7 +282,10 @@ _MEASURED = {Family.LATENCY: _latency, Family.VRAM: _vram, Family.GOLDEN: _golde
 
 
 def _scalars(values: Mapping[str, Any], limit: int = 4) -> str:
-    items = [(k, v) for k, v in values.items()
-             if isinstance(v, (int, float, bool)) or (isinstance(v, str) and len(v) <= 40)]  # fmt: skip
+    items = [
+        (k, v)
+        for k, v in values.items()
+        if isinstance(v, (int, float, bool)) or (isinstance(v, str) and len(v) <= 40)
+    ]
     shown = [f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in items[:limit]]
     return ", ".join(shown) or "—"

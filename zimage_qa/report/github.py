@@ -55,8 +55,10 @@ def step_summary(
         chosen = [r for r in records if r.outcome is outcome]
         if chosen:
             lines += ["", f"### {title}", ""]
-            lines += [f"- **{r.family.value}** {md(r.case, 120)}: {md(r.message or outcome.value)}"
-                      for r in chosen[:MAX_LISTED]]  # fmt: skip
+            lines += [
+                f"- **{r.family.value}** {md(r.case, 120)}: {md(r.message or outcome.value)}"
+                for r in chosen[:MAX_LISTED]
+            ]
             lines += [f"- and {len(chosen) - MAX_LISTED} more"] if len(chosen) > MAX_LISTED else []
     reasons = [(s.family.value, reason) for s in summarise(records) for reason in s.not_run_reasons]
     if reasons:
@@ -108,9 +110,13 @@ def _def_line(path: Path, function: str) -> int | None:
 
 
 def publish(
-    records: Sequence[CheckRecord], *, header: Mapping[str, object] | None = None, report: str | None = None,
-    root: Path | None = None, environ: Mapping[str, str] | None = None,
-) -> list[str]:  # fmt: skip
+    records: Sequence[CheckRecord],
+    *,
+    header: Mapping[str, object] | None = None,
+    report: str | None = None,
+    root: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> list[str]:
     """Everything GitHub Actions gets at session end: appends the job summary when $GITHUB_STEP_SUMMARY
     is set, and returns the annotation lines to print on stdout when $GITHUB_ACTIONS is set (else [])."""
     env = os.environ if environ is None else environ

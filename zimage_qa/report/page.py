@@ -37,9 +37,13 @@ def render_page(view: ReportView) -> str:
 
 
 def write_report(
-    report_dir: Path, records: Sequence[CheckRecord], *, fingerprint: Mapping[str, Any] | None = None,
-    header: Mapping[str, object] | None = None, written: str | None = None,
-) -> Path:  # fmt: skip
+    report_dir: Path,
+    records: Sequence[CheckRecord],
+    *,
+    fingerprint: Mapping[str, Any] | None = None,
+    header: Mapping[str, object] | None = None,
+    written: str | None = None,
+) -> Path:
     """Write `report_dir/index.html` and `report_dir/results.json` for `records`; return the page's path.
 
     `fingerprint` is `zimage_qa.measure.fingerprint.fingerprint().to_dict()`; `header` holds lines such as

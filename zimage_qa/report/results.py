@@ -25,9 +25,12 @@ class Results:
 
 
 def payload(
-    records: Sequence[CheckRecord], *, header: Mapping[str, object], fingerprint: Mapping[str, Any],
+    records: Sequence[CheckRecord],
+    *,
+    header: Mapping[str, object],
+    fingerprint: Mapping[str, Any],
     written: str,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     summary = {
         s.family.value: {
             "counts": {o.value: n for o, n in s.counts.items()},
@@ -36,9 +39,13 @@ def payload(
         for s in summarise(records)
     }
     return {
-        "schema": SCHEMA, "written": written, "header": dict(header), "fingerprint": dict(fingerprint),
-        "summary": summary, "records": [r.to_dict() for r in records],
-    }  # fmt: skip
+        "schema": SCHEMA,
+        "written": written,
+        "header": dict(header),
+        "fingerprint": dict(fingerprint),
+        "summary": summary,
+        "records": [r.to_dict() for r in records],
+    }
 
 
 def dumps(data: Mapping[str, Any]) -> str:

@@ -175,9 +175,13 @@ class ReportView:
 
 
 def build_view(
-    records: Iterable[CheckRecord], report_dir: Path, *, fingerprint: Mapping[str, Any] | None = None,
-    header: Mapping[str, object] | None = None, written: str = "",
-) -> ReportView:  # fmt: skip
+    records: Iterable[CheckRecord],
+    report_dir: Path,
+    *,
+    fingerprint: Mapping[str, Any] | None = None,
+    header: Mapping[str, object] | None = None,
+    written: str = "",
+) -> ReportView:
     by_family: dict[Family, list[CheckRecord]] = {f: [] for f in Family}
     for record in records:
         by_family[record.family].append(record)
@@ -192,8 +196,10 @@ def build_view(
     return ReportView(
         tuple((str(k), str(v)) for k, v in (header or {}).items() if v not in (None, "")),
         tuple((k, _text(v, missing=NOT_RECORDED)) for k, v in fp.items() if k != "gpus"),
-        _gpus(fp.get("gpus")), tuple(shown), written,
-    )  # fmt: skip
+        _gpus(fp.get("gpus")),
+        tuple(shown),
+        written,
+    )
 
 
 def _rows(records: Sequence[CheckRecord], report_dir: Path, start: int) -> tuple[CaseRow, ...]:
@@ -208,16 +214,21 @@ def _rows(records: Sequence[CheckRecord], report_dir: Path, start: int) -> tuple
 
 def _row(r: CheckRecord, anchor: str, bar: StageBar | None, report_dir: Path) -> CaseRow:
     return CaseRow(
-        record=r, anchor=f"{anchor}-{safe_name(r.test_id, max_len=60)}",
-        measured=measured(r), budget=budget(r), images=_images(r, report_dir),
-        stage_bar=bar, roofline=roofline(r.values), gpu=gpu_line(r.values),
+        record=r,
+        anchor=f"{anchor}-{safe_name(r.test_id, max_len=60)}",
+        measured=measured(r),
+        budget=budget(r),
+        images=_images(r, report_dir),
+        stage_bar=bar,
+        roofline=roofline(r.values),
+        gpu=gpu_line(r.values),
         vram=vram_rows(r.values),
         context=context_bytes(r.values) if r.family is Family.VRAM else None,
         golden=golden_measures(r.values) if r.family is Family.GOLDEN else (),
         glyph=glyph_view(r.values) if r.family is Family.GLYPH else None,
         values=tuple((str(k), _text(v)) for k, v in r.values.items()),
         card=card_line(r.values),
-    )  # fmt: skip
+    )
 
 
 def _bar(split: StageSplit, scale_ms: float) -> StageBar:

@@ -48,9 +48,15 @@ def budgets(
 ) -> BudgetSet:
     latency = LatencyBudget(median_s, worst_s) if median_s or worst_s else None
     ceilings = (MemoryCeiling(int(reserved_gib * GIB), MemoryKind.RESERVED),) if reserved_gib else ()
-    return BudgetSet("reference", "cpu", cold.get("load_s"), cold.get("first_image_s"),
-                     {CASE.id: ScenarioBudget(latency, ceilings)}, compile_s=cold.get("compile_s"),
-                     source="budgets.toml")  # fmt: skip
+    return BudgetSet(
+        "reference",
+        "cpu",
+        cold.get("load_s"),
+        cold.get("first_image_s"),
+        {CASE.id: ScenarioBudget(latency, ceilings)},
+        compile_s=cold.get("compile_s"),
+        source="budgets.toml",
+    )
 
 
 class Transformer(torch.nn.Module):
@@ -92,8 +98,17 @@ class Pipe:
         self.text_encoder = Transformer(self.dtype)
         self.vae = Transformer(self.dtype)
 
-    def __call__(self, prompt: str, *, height: int, width: int, num_inference_steps: int,
-                 guidance_scale: float, generator: torch.Generator, output_type: str = "pil") -> Any:  # fmt: skip
+    def __call__(
+        self,
+        prompt: str,
+        *,
+        height: int,
+        width: int,
+        num_inference_steps: int,
+        guidance_scale: float,
+        generator: torch.Generator,
+        output_type: str = "pil",
+    ) -> Any:
         self.calls += 1
         self.do_classifier_free_guidance = self.cfg or guidance_scale > 0
         for _ in range(num_inference_steps * self.forwards_per_step):

@@ -16,8 +16,20 @@ from zimage_qa.verdict import Status
 
 def entry(rounds: list[float], probes: list[float] | None = None, nfe: int = 8) -> BaselineEntry:
     host = HostState(tuple(probes), 14.0, "stored") if probes is not None else None
-    return BaselineEntry("1024-simple", "t", tuple(rounds), {"peak_allocated_gib": 21.7}, nfe, "NVIDIA H200",
-                         "synthetic", {}, Deployment((), ()), "base.json", None, host)  # fmt: skip
+    return BaselineEntry(
+        "1024-simple",
+        "t",
+        tuple(rounds),
+        {"peak_allocated_gib": 21.7},
+        nfe,
+        "NVIDIA H200",
+        "synthetic",
+        {},
+        Deployment((), ()),
+        "base.json",
+        None,
+        host,
+    )
 
 
 def ask(

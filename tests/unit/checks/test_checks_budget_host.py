@@ -13,10 +13,50 @@ from zimage_qa.verdict import Status
 # One gate process at 512x512 on nvidia-h200 (benchmarks/results/2026-12-02-h200, session 4, run 1): 20
 # rounds and the probe around each; round 16 (799 ms) ran with the probe at 16.5 ms, under the slow
 # factor's 17.5 ms, so it was judged, and failed the 775 ms worst-round limit.
-ROUNDS_S = (0.849, 0.858, 0.841, 0.775, 0.798, 0.62, 0.583, 0.468, 0.587, 0.567,
-            0.467, 0.469, 0.566, 0.619, 0.654, 0.657, 0.799, 0.518, 0.516, 0.507)  # fmt: skip
-PROBE_MS = (25.973, 25.973, 19.816, 24.136, 24.136, 18.455, 18.455, 14.048, 18.3, 18.3,
-            16.754, 18.699, 18.699, 15.003, 20.275, 20.275, 16.478, 16.478, 15.584, 15.584)  # fmt: skip
+ROUNDS_S = (
+    0.849,
+    0.858,
+    0.841,
+    0.775,
+    0.798,
+    0.62,
+    0.583,
+    0.468,
+    0.587,
+    0.567,
+    0.467,
+    0.469,
+    0.566,
+    0.619,
+    0.654,
+    0.657,
+    0.799,
+    0.518,
+    0.516,
+    0.507,
+)
+PROBE_MS = (
+    25.973,
+    25.973,
+    19.816,
+    24.136,
+    24.136,
+    18.455,
+    18.455,
+    14.048,
+    18.3,
+    18.3,
+    16.754,
+    18.699,
+    18.699,
+    15.003,
+    20.275,
+    20.275,
+    16.478,
+    16.478,
+    15.584,
+    15.584,
+)
 NORMAL_MS = 13.98
 BUDGET = LatencyBudget(median_s=0.680, worst_s=0.775, max_rel_iqr=0.10)
 POLICY = LatencyPolicy(

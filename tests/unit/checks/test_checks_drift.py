@@ -27,9 +27,13 @@ def resident(n: int, rng: random.Random, creep: float = 0.0, noise: float = 0.01
 
 
 def offloaded(
-    n: int, rng: random.Random, denoise_creep: float = 0.0, transfer_creep: float = 0.0,
-    work_noise: float = 0.015, transfer_noise: float = 0.03,
-) -> list[DriftImage]:  # fmt: skip
+    n: int,
+    rng: random.Random,
+    denoise_creep: float = 0.0,
+    transfer_creep: float = 0.0,
+    work_noise: float = 0.015,
+    transfer_noise: float = 0.03,
+) -> list[DriftImage]:
     images = []
     for k in range(n):
         step = k / (n - 1)
@@ -109,8 +113,10 @@ def test_a_dit_creep_of_30_percent_fails_though_the_totals_hide_it() -> None:
 def test_transfers_rising_by_a_third_fail_and_name_the_transfers() -> None:
     """Offloaded transfers rising 13.0 -> 17.2 s (+32 %) passed as "no slowdown" before."""
     rng = random.Random(18)
-    verdicts = [judge_drift("1024-simple", offloaded(6, rng, transfer_creep=0.32, transfer_noise=0.02), OFFLOADED)
-                for _ in range(100)]  # fmt: skip
+    verdicts = [
+        judge_drift("1024-simple", offloaded(6, rng, transfer_creep=0.32, transfer_noise=0.02), OFFLOADED)
+        for _ in range(100)
+    ]
     assert sum(v.status is Status.FAILED for v in verdicts) >= 95
     assert "the offload transfers rose" in next(v for v in verdicts if not v.ok).message
 

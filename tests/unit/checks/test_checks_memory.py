@@ -42,8 +42,19 @@ def test_the_card_alone_judges_a_peak_that_does_not_fit() -> None:
 
 
 def test_a_peak_grown_past_the_baseline_fails() -> None:
-    entry = BaselineEntry(CASE.id, "test_latency[1024-simple]", (1.0, 1.0), {"peak_reserved_gib": 20.0}, 9,
-                          "NVIDIA H100 80GB HBM3", "synthetic", {}, Deployment((), ()), "base.json", None)  # fmt: skip
+    entry = BaselineEntry(
+        CASE.id,
+        "test_latency[1024-simple]",
+        (1.0, 1.0),
+        {"peak_reserved_gib": 20.0},
+        9,
+        "NVIDIA H100 80GB HBM3",
+        "synthetic",
+        {},
+        Deployment((), ()),
+        "base.json",
+        None,
+    )
     baseline = Baseline({CASE.id: entry}, ("base.json",))
     verdict = vram_peak_verdict(result([1.0], peak=PEAK), CASE, None, baseline, None, WHERE)
     assert verdict.status is Status.FAILED and "uses more memory than its baseline" in verdict.message

@@ -89,8 +89,10 @@ def test_a_scenario_is_judged_on_its_own_peak_only(allocator: list[tuple[int | N
     big = PeakMemory(gib(15.0), gib(15.5), gib(18.9))
     verdict = card_verdict(CARD, big, "1024x1024/1024-simple")
     assert verdict.status is Status.FAILED
-    assert verdict.message == ("device-level peak 18.90 GiB does not fit a 16.00 GiB card (--qa-card-memory) "
-                               "for 1024x1024/1024-simple")  # fmt: skip
+    assert verdict.message == (
+        "device-level peak 18.90 GiB does not fit a 16.00 GiB card (--qa-card-memory) "
+        "for 1024x1024/1024-simple"
+    )
     verdict = card_verdict(CARD, latency_rounds(), "1024x1024/1024-simple")
     assert verdict.status is Status.PASSED
     assert verdict.message == "device-level peak 14.17 GiB fits a 16.00 GiB card (--qa-card-memory)"
@@ -114,8 +116,10 @@ def test_without_nvml_the_card_question_is_not_answered(
     session.add(PeakMemory(gib(12.0), gib(12.9), None), "latency 1024x1024/1024-simple")
     verdict = session_card_verdict(CARD, session)
     assert verdict.status is Status.NOT_RUN
-    assert verdict.message == ("--qa-card-memory 16.00 GiB not judged for the session: no device-level reading "
-                               "(NVML); torch reserved at most 12.90 GiB (latency 1024x1024/1024-simple)")  # fmt: skip
+    assert verdict.message == (
+        "--qa-card-memory 16.00 GiB not judged for the session: no device-level reading "
+        "(NVML); torch reserved at most 12.90 GiB (latency 1024x1024/1024-simple)"
+    )
 
 
 def test_the_warm_ups_before_the_first_watch_count(allocator: list[tuple[int | None, int | None]]) -> None:

@@ -22,9 +22,22 @@ GATE_MODULES = {
 
 def test_the_wheel_holds_the_gate_modules(tmp_path: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path)],
-        check=True, capture_output=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(ROOT),
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     (wheel,) = tmp_path.glob("zimage_qa-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {f"zimage_qa/gate/{m}" for m in GATE_MODULES} <= names
@@ -39,10 +52,28 @@ def test_the_gate_runs_from_an_empty_folder(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZQA_", "PYTEST_"))}
     env["ZQA_LOCK_DIR"] = str(tmp_path / "locks")
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--pyargs", "zimage_qa.gate", "-m", "gpu", "-p", "no:cacheprovider",
-         "--qa-scenarios", "512-simple", "-k", "not glyph and not vram", "-rs"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--pyargs",
+            "zimage_qa.gate",
+            "-m",
+            "gpu",
+            "-p",
+            "no:cacheprovider",
+            "--qa-scenarios",
+            "512-simple",
+            "-k",
+            "not glyph and not vram",
+            "-rs",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     out = result.stdout
     assert result.returncode == 0, out[-3000:]
     assert "guard: 6 passed, 0 failed" in out
@@ -57,9 +88,25 @@ def test_strict_from_an_empty_folder_fails_what_did_not_run(tmp_path: Path) -> N
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZQA_", "PYTEST_"))}
     env["ZQA_LOCK_DIR"] = str(tmp_path / "locks")
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--pyargs", "zimage_qa.gate", "-m", "gpu", "-p", "no:cacheprovider",
-         "-k", "golden_image", "--qa-strict"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--pyargs",
+            "zimage_qa.gate",
+            "-m",
+            "gpu",
+            "-p",
+            "no:cacheprovider",
+            "-k",
+            "golden_image",
+            "--qa-strict",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 1, result.stdout[-3000:]
     assert "--qa-strict: not run: " in result.stdout

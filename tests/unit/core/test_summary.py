@@ -14,9 +14,20 @@ from zimage_qa.records import CheckRecord, Family
 from zimage_qa.summary import GateResults
 from zimage_qa.verdict import Status
 
-CASE = GoldenCase("apple-s42", 64, 64, prompt="p", seed=42, steps=8, dtype="float32", guidance=0.0,
-                  scheduler="FlowMatchEulerDiscreteScheduler", scheduler_settings={"shift": 3.0},
-                  model="reference", device_class="cpu")  # fmt: skip
+CASE = GoldenCase(
+    "apple-s42",
+    64,
+    64,
+    prompt="p",
+    seed=42,
+    steps=8,
+    dtype="float32",
+    guidance=0.0,
+    scheduler="FlowMatchEulerDiscreteScheduler",
+    scheduler_settings={"shift": 3.0},
+    model="reference",
+    device_class="cpu",
+)
 
 
 def picture() -> np.ndarray:

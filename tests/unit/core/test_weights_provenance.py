@@ -20,11 +20,31 @@ def gate(folder: Path, cwd: Path, out: str) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZQA_", "PYTEST_"))}
     env["ZQA_LOCK_DIR"] = str(cwd / "locks")
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--pyargs", "zimage_qa.gate", "-m", "gpu", "-p", "no:cacheprovider",
-         "--qa-model", str(folder), "--qa-scenarios", "512-simple", "-k", "test_latency",
-         "--benchmark-json", out],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--pyargs",
+            "zimage_qa.gate",
+            "-m",
+            "gpu",
+            "-p",
+            "no:cacheprovider",
+            "--qa-model",
+            str(folder),
+            "--qa-scenarios",
+            "512-simple",
+            "-k",
+            "test_latency",
+            "--benchmark-json",
+            out,
+        ],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert (cwd / out).is_file(), result.stdout[-3000:]
     data: dict[str, Any] = json.loads((cwd / out).read_text())
     return data
@@ -50,9 +70,19 @@ def test_records_carry_the_folder_identity_and_history_shows_its_change(tmp_path
     assert second["model"] == first["model"] and second["weights"] != first["weights"]
 
     history = subprocess.run(
-        [sys.executable, "-m", "zimage_qa.cli", "history", str(tmp_path / "run1.json"), str(tmp_path / "run2.json"), "--json"],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "zimage_qa.cli",
+            "history",
+            str(tmp_path / "run1.json"),
+            str(tmp_path / "run2.json"),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert history.returncode in (0, 1), history.stderr
     events = json.loads(history.stdout)["events"]
     assert any("weights" in json.dumps(event) for event in events), events

@@ -29,21 +29,40 @@ def main(argv: list[str]) -> int:
         print("Fatal Python error: Segmentation fault", file=sys.stderr)
         return 3
     medians = dict(p.split(":") for p in os.environ.get("FAKE_MEDIANS", "0:0.43,1:0.43").split(","))
-    seen = {"visible": gpu, "device_order": os.environ.get("CUDA_DEVICE_ORDER"), "shard_arg": opts.get("--qa-shard"),
-            "step_summary_seen": "GITHUB_STEP_SUMMARY" in os.environ, "argv": argv}  # fmt: skip
+    seen = {
+        "visible": gpu,
+        "device_order": os.environ.get("CUDA_DEVICE_ORDER"),
+        "shard_arg": opts.get("--qa-shard"),
+        "step_summary_seen": "GITHUB_STEP_SUMMARY" in os.environ,
+        "argv": argv,
+    }
     failed = os.environ.get("FAKE_FAIL_GPU") == gpu
     median = float(medians.get(gpu, "0.43"))
     records = [
-        CheckRecord(Family.LATENCY, "zimage_qa/gate/test_latency.py::test_latency[512-simple]", "512-simple",
-                    Status.FAILED if failed else Status.PASSED,
-                    f"p50 latency {median} s > budget 0.40 s" if failed else "within budget",
-                    {"median_s": median, "mode": "solo", **seen}),
-        CheckRecord(Family.LATENCY, "zimage_qa/gate/test_latency.py::test_cold_start", "test_cold_start",
-                    Status.PASSED, "load 15 s", {"load_s": 15.0}),
-    ]  # fmt: skip
+        CheckRecord(
+            Family.LATENCY,
+            "zimage_qa/gate/test_latency.py::test_latency[512-simple]",
+            "512-simple",
+            Status.FAILED if failed else Status.PASSED,
+            f"p50 latency {median} s > budget 0.40 s" if failed else "within budget",
+            {"median_s": median, "mode": "solo", **seen},
+        ),
+        CheckRecord(
+            Family.LATENCY,
+            "zimage_qa/gate/test_latency.py::test_cold_start",
+            "test_cold_start",
+            Status.PASSED,
+            "load 15 s",
+            {"load_s": 15.0},
+        ),
+    ]
     write_report(Path(opts["--qa-report"]), records, header={"model": "synthetic", "session": "x"})
-    bench = {"machine_info": {"node": "fake"}, "benchmarks": [
-        {"name": "test_latency[512-simple]", "extra_info": {"nfe": 8}, "stats": {"median": median}}]}  # fmt: skip
+    bench = {
+        "machine_info": {"node": "fake"},
+        "benchmarks": [
+            {"name": "test_latency[512-simple]", "extra_info": {"nfe": 8}, "stats": {"median": median}}
+        ],
+    }
     Path(opts["--benchmark-json"]).write_text(json.dumps(bench))
     return 1 if failed else 0
 

@@ -36,8 +36,13 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 def gate(tmp_path: Path, env: dict[str, str], *extra: str, **switches: str) -> tuple[int, list[str]]:
     lines: list[str] = []
-    code = run_gate(request("--report", "qa-report", *extra), discover=lambda: CARDS,
-                    environ={**env, **switches}, cwd=tmp_path, say=lines.append)  # fmt: skip
+    code = run_gate(
+        request("--report", "qa-report", *extra),
+        discover=lambda: CARDS,
+        environ={**env, **switches},
+        cwd=tmp_path,
+        say=lines.append,
+    )
     return code, lines
 
 
@@ -112,8 +117,13 @@ def test_each_runs_everything_everywhere_and_names_the_deviating_card(
 
 def test_one_gpu_runs_alone_without_shard(tmp_path: Path, env: dict[str, str]) -> None:
     lines: list[str] = []
-    code = run_gate(request("--report", "qa-report", gpus="1"), discover=lambda: CARDS, environ=env,
-                    cwd=tmp_path, say=lines.append)  # fmt: skip
+    code = run_gate(
+        request("--report", "qa-report", gpus="1"),
+        discover=lambda: CARDS,
+        environ=env,
+        cwd=tmp_path,
+        say=lines.append,
+    )
     assert code == 0
     seen = values(tmp_path)
     assert list(seen) == ["GPU 1"] and seen["GPU 1"]["shard_arg"] is None

@@ -16,14 +16,28 @@ from zimage_qa.report import write_report
 from zimage_qa.verdict import Status
 
 CARDS = (Card(0, "NVIDIA H200", "GPU-a"), Card(1, "NVIDIA H200", "GPU-b"))
-FINGERPRINT = {"gpus": [{"index": 0, "name": "NVIDIA H200", "memory_bytes": 150_000_000_000},
-                        {"index": 1, "name": "NVIDIA H200", "memory_bytes": 150_000_000_000}], "torch": "2.13.0"}  # fmt: skip
+FINGERPRINT = {
+    "gpus": [
+        {"index": 0, "name": "NVIDIA H200", "memory_bytes": 150_000_000_000},
+        {"index": 1, "name": "NVIDIA H200", "memory_bytes": 150_000_000_000},
+    ],
+    "torch": "2.13.0",
+}
 
 
 def shard(tmp_path: Path, card: Card, share: str, cases: list[str], mode: str | None = None) -> ShardOutcome:
     folder = tmp_path / f"gpu{card.index}"
-    records = [CheckRecord(Family.LATENCY, f"zimage_qa/gate/test_latency.py::test_latency[{c}]", c, Status.PASSED,
-                           "ok", {"median_s": 0.4, **({"mode": mode} if mode else {})}) for c in cases]  # fmt: skip
+    records = [
+        CheckRecord(
+            Family.LATENCY,
+            f"zimage_qa/gate/test_latency.py::test_latency[{c}]",
+            c,
+            Status.PASSED,
+            "ok",
+            {"median_s": 0.4, **({"mode": mode} if mode else {})},
+        )
+        for c in cases
+    ]
     write_report(
         folder, records, fingerprint=FINGERPRINT, header={"model": "synthetic", "session": "wall 9 s"}
     )
@@ -31,13 +45,16 @@ def shard(tmp_path: Path, card: Card, share: str, cases: list[str], mode: str | 
 
 
 def test_shards_merge_into_one_list_of_stamped_records(tmp_path: Path) -> None:
-    outcomes = [shard(tmp_path, CARDS[1], "2/2", ["1024-simple"]),
-                shard(tmp_path, CARDS[0], "1/2", ["512-simple", "768-simple"], mode="solo")]  # fmt: skip
+    outcomes = [
+        shard(tmp_path, CARDS[1], "2/2", ["1024-simple"]),
+        shard(tmp_path, CARDS[0], "1/2", ["512-simple", "768-simple"], mode="solo"),
+    ]
     merged = merge(outcomes, RunMode.CONCURRENT, {"fleet": "sharded over 2 card(s)"})
     assert [(r.case, r.values["card"], r.values["shard"], r.values["mode"]) for r in merged.records] == [
-        ("512-simple", "GPU 0", "1/2", "solo"), ("768-simple", "GPU 0", "1/2", "solo"),
+        ("512-simple", "GPU 0", "1/2", "solo"),
+        ("768-simple", "GPU 0", "1/2", "solo"),
         ("1024-simple", "GPU 1", "2/2", "concurrent"),
-    ]  # fmt: skip
+    ]
     assert merged.records[0].values["card_uuid"] == "GPU-a" and merged.records[0].values["median_s"] == 0.4
     assert (
         merged.header["model"] == "synthetic" and "session" not in merged.header
@@ -57,8 +74,17 @@ def test_shards_merge_into_one_list_of_stamped_records(tmp_path: Path) -> None:
 
 def test_benchmark_json_is_stamped_in_place(tmp_path: Path) -> None:
     path = tmp_path / "benchmark.json"
-    path.write_text(json.dumps({"machine_info": {}, "benchmarks": [{"name": "a", "extra_info": {"nfe": 8}},
-                                                                  {"name": "b", "extra_info": {"mode": "solo"}}]}))  # fmt: skip
+    path.write_text(
+        json.dumps(
+            {
+                "machine_info": {},
+                "benchmarks": [
+                    {"name": "a", "extra_info": {"nfe": 8}},
+                    {"name": "b", "extra_info": {"mode": "solo"}},
+                ],
+            }
+        )
+    )
     assert stamp_benchmarks(path, CARDS[1], "2/2", RunMode.CONCURRENT) == 2
     data = json.loads(path.read_text())
     assert [b["extra_info"]["mode"] for b in data["benchmarks"]] == ["concurrent", "solo"]

@@ -136,8 +136,12 @@ def test_select_shard_splits_a_collection_exactly() -> None:
     nodeids = [f"zimage_qa/gate/test_latency.py::test_latency[{s.id}]" for s in config.scenarios]
     nodeids += [f"zimage_qa/gate/test_vram.py::test_vram_peak[{s.id}]" for s in config.scenarios]
     nodeids += [f"zimage_qa/gate/test_golden.py::test_golden_image[{c.id}]" for c in config.golden]
-    nodeids += ["zimage_qa/gate/test_latency.py::test_cold_start", "zimage_qa/gate/test_latency.py::test_back_to_back_drift",
-                "zimage_qa/gate/test_guards.py::test_same_seed_same_image", "tests/test_mine.py::test_extra"]  # fmt: skip
+    nodeids += [
+        "zimage_qa/gate/test_latency.py::test_cold_start",
+        "zimage_qa/gate/test_latency.py::test_back_to_back_drift",
+        "zimage_qa/gate/test_guards.py::test_same_seed_same_image",
+        "tests/test_mine.py::test_extra",
+    ]
     shares = [select_shard(nodeids, Shard(k, 3), config, profile="synthetic") for k in (1, 2, 3)]
     cold = "zimage_qa/gate/test_latency.py::test_cold_start"
     assert all(cold in share for share in shares)

@@ -270,9 +270,11 @@ def test_min_score_cases_ignore_look_alike_blind_spots() -> None:
 
 def _table_row(result: calibration.EngineCalibration) -> str:
     blind = ", ".join(result.blind) or "-"
-    return (f"  {result.engine:<9} {result.expected:<10} read {result.read_exactly:>2}/{result.renders:<3} "
-            f"look-alikes rejected {result.rejected}/{len(result.look_alikes):<3} by score "
-            f"{len(result.by_score)} blind: {blind:<12} {result.status.value} ({result.seconds:.2f} s)")  # fmt: skip
+    return (
+        f"  {result.engine:<9} {result.expected:<10} read {result.read_exactly:>2}/{result.renders:<3} "
+        f"look-alikes rejected {result.rejected}/{len(result.look_alikes):<3} by score "
+        f"{len(result.by_score)} blind: {blind:<12} {result.status.value} ({result.seconds:.2f} s)"
+    )
 
 
 def test_shipped_cases_calibrate_on_the_real_engines(

@@ -149,7 +149,8 @@ def test_glyph_check_starts_without_rapidocr_s_own_start_up(tmp_path: Path) -> N
         "print(code, sorted(m for m in ('rapidocr', 'omegaconf', 'shapely') if m in sys.modules))"
     )
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    done = subprocess.run([sys.executable, "-c", code, str(picture)], capture_output=True, text=True, env=env,
-                          timeout=120)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(picture)], capture_output=True, text=True, env=env, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "0 []"

@@ -90,11 +90,20 @@ def test_rapidocr_needs_no_network(tmp_path: Path) -> None:
     import sys
 
     dead = "http://127.0.0.1:9"
-    env = {**os.environ, "HTTP_PROXY": dead, "HTTPS_PROXY": dead, "http_proxy": dead, "https_proxy": dead,
-           "ALL_PROXY": dead, "NO_PROXY": ""}  # fmt: skip
-    code = ("from zimage_qa.glyphs.rapid import RapidOcrEngine; from zimage_qa.glyphs.render import render_line; "
-            "from zimage_qa.glyphs.fontset import style; "
-            "print(RapidOcrEngine(threads=1).recognise([render_line('福', style('kai'), 0)])[0].text)")  # fmt: skip
+    env = {
+        **os.environ,
+        "HTTP_PROXY": dead,
+        "HTTPS_PROXY": dead,
+        "http_proxy": dead,
+        "https_proxy": dead,
+        "ALL_PROXY": dead,
+        "NO_PROXY": "",
+    }
+    code = (
+        "from zimage_qa.glyphs.rapid import RapidOcrEngine; from zimage_qa.glyphs.render import render_line; "
+        "from zimage_qa.glyphs.fontset import style; "
+        "print(RapidOcrEngine(threads=1).recognise([render_line('福', style('kai'), 0)])[0].text)"
+    )
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "福"

@@ -26,11 +26,18 @@ def rapidocr_itself() -> Any:
     from rapidocr import RapidOCR
 
     models = model_dir()
-    return RapidOCR(params={
-        "Global.log_level": "warning", "Global.use_cls": False, "Global.model_root_dir": str(models),
-        "EngineConfig.onnxruntime.intra_op_num_threads": 2, "Det.model_path": str(models / MODELS[0]),
-        "Det.limit_type": "max", "Det.limit_side_len": DET_SIDE, "Rec.model_path": str(models / MODELS[1]),
-    })  # fmt: skip
+    return RapidOCR(
+        params={
+            "Global.log_level": "warning",
+            "Global.use_cls": False,
+            "Global.model_root_dir": str(models),
+            "EngineConfig.onnxruntime.intra_op_num_threads": 2,
+            "Det.model_path": str(models / MODELS[0]),
+            "Det.limit_type": "max",
+            "Det.limit_side_len": DET_SIDE,
+            "Rec.model_path": str(models / MODELS[1]),
+        }
+    )
 
 
 def test_detection_and_reading_match_rapidocr(rapid_engine: RapidOcrEngine, rapidocr_itself: Any) -> None:

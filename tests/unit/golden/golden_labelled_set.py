@@ -413,9 +413,16 @@ APART_REGRESSED_KINDS: dict[str, Perturb] = {
 
 # Kinds that only move colour: made only of `coloured` pictures (on a grey one they change nothing).
 COLOUR_ONLY = frozenset(
-    {"rgb/bgr swap", "desaturated", "half desaturated", "over-saturated", "grb swap", "desaturated 70%",
-     "over-saturated 1.6"}
-)  # fmt: skip
+    {
+        "rgb/bgr swap",
+        "desaturated",
+        "half desaturated",
+        "over-saturated",
+        "grb swap",
+        "desaturated 70%",
+        "over-saturated 1.6",
+    }
+)
 
 
 def _seed(index: int, kind: str) -> np.random.Generator:

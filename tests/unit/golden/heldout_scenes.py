@@ -41,8 +41,15 @@ def _rgb(grey: np.ndarray, tint: tuple[float, float, float] = (1.0, 1.0, 1.0)) -
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
-def _strokes(draw: ImageDraw.ImageDraw, rng: np.random.Generator, box: tuple[int, int, int, int],
-             count: int, width: tuple[int, int], fill: int, reach: float = 0.04) -> None:  # fmt: skip
+def _strokes(
+    draw: ImageDraw.ImageDraw,
+    rng: np.random.Generator,
+    box: tuple[int, int, int, int],
+    count: int,
+    width: tuple[int, int],
+    fill: int,
+    reach: float = 0.04,
+) -> None:
     left, top, right, bottom = box
     span = max(right - left, bottom - top)
     for _ in range(count):

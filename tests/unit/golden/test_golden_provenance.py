@@ -18,10 +18,19 @@ from zimage_qa.golden.record import (
 from zimage_qa.verdict import Status
 
 CASE = GoldenCase(
-    "apple-s42", 512, 512, prompt="A red apple on a table", seed=42, steps=8, dtype="float32", guidance=0.0,
-    scheduler="FlowMatchEulerDiscreteScheduler", scheduler_settings={"shift": 3.0, "use_dynamic_shifting": False},
-    model="reference", device_class="cpu",
-)  # fmt: skip
+    "apple-s42",
+    512,
+    512,
+    prompt="A red apple on a table",
+    seed=42,
+    steps=8,
+    dtype="float32",
+    guidance=0.0,
+    scheduler="FlowMatchEulerDiscreteScheduler",
+    scheduler_settings={"shift": 3.0, "use_dynamic_shifting": False},
+    model="reference",
+    device_class="cpu",
+)
 
 
 @pytest.fixture(scope="module")
@@ -47,17 +56,31 @@ def test_the_same_settings_pass(record: GoldenRecord) -> None:
     [
         ({"steps": 6}, "record made with steps 8, the case asks 6"),
         ({"seed": 7}, "record made with seed 42, the case asks 7"),
-        ({"prompt": "A green pear"}, "record made with prompt 'A red apple on a table', the case asks 'A green pear'"),
+        (
+            {"prompt": "A green pear"},
+            "record made with prompt 'A red apple on a table', the case asks 'A green pear'",
+        ),
         ({"width": 768}, "record made at 512x512, the case asks 768x512"),
         ({"dtype": "bfloat16"}, "record made with dtype float32, the case asks bfloat16"),
         ({"guidance": 1.5}, "record made with guidance 0, the case asks 1.5"),
-        ({"scheduler": "EulerDiscreteScheduler"}, "record made with scheduler FlowMatchEulerDiscreteScheduler, the case"),
-        ({"scheduler_settings": {"shift": 3.3, "use_dynamic_shifting": False}},
-         "record made with scheduler shift=3, the case asks 3.3"),
-        ({"model": "Tongyi-MAI/Z-Image-Turbo"}, "record made with model reference, the case asks Tongyi-MAI/Z-Image-Turbo"),
-        ({"device_class": "nvidia-h100-80gb-hbm3"}, "record made with device class cpu, the case asks nvidia-h100"),
+        (
+            {"scheduler": "EulerDiscreteScheduler"},
+            "record made with scheduler FlowMatchEulerDiscreteScheduler, the case",
+        ),
+        (
+            {"scheduler_settings": {"shift": 3.3, "use_dynamic_shifting": False}},
+            "record made with scheduler shift=3, the case asks 3.3",
+        ),
+        (
+            {"model": "Tongyi-MAI/Z-Image-Turbo"},
+            "record made with model reference, the case asks Tongyi-MAI/Z-Image-Turbo",
+        ),
+        (
+            {"device_class": "nvidia-h100-80gb-hbm3"},
+            "record made with device class cpu, the case asks nvidia-h100",
+        ),
     ],
-)  # fmt: skip
+)
 def test_each_difference_fails_with_both_values_and_the_fix(
     record: GoldenRecord, change: dict[str, object], sentence: str
 ) -> None:

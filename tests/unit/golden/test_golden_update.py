@@ -17,9 +17,20 @@ from zimage_qa.golden.record import GoldenCase, GoldenRecord, make_record
 from zimage_qa.golden.store import GoldenStore
 from zimage_qa.verdict import Status
 
-CASE = GoldenCase("astro", 512, 512, prompt="p", seed=1, steps=8, dtype="float32", guidance=0.0,
-                  scheduler="FlowMatchEulerDiscreteScheduler", scheduler_settings={"shift": 3.0},
-                  model="reference", device_class="cpu")  # fmt: skip
+CASE = GoldenCase(
+    "astro",
+    512,
+    512,
+    prompt="p",
+    seed=1,
+    steps=8,
+    dtype="float32",
+    guidance=0.0,
+    scheduler="FlowMatchEulerDiscreteScheduler",
+    scheduler_settings={"shift": 3.0},
+    model="reference",
+    device_class="cpu",
+)
 
 
 @pytest.fixture(scope="module")

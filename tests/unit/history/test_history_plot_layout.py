@@ -53,10 +53,13 @@ def test_crowded_upgrades_and_changes_are_stacked_apart(example: Analysis) -> No
     group = series.group.id
     runs = series.runs
     crowded = [
-        Event(group, RunRef(runs[i].index, "", None, None), (Upgrade("torch", "2.11.0", f"2.12.{i}"),
-                                                             Upgrade("diffusers", "0.42.1", f"0.43.{i}")))
+        Event(
+            group,
+            RunRef(runs[i].index, "", None, None),
+            (Upgrade("torch", "2.11.0", f"2.12.{i}"), Upgrade("diffusers", "0.42.1", f"0.43.{i}")),
+        )
         for i in range(10, 19)
-    ]  # fmt: skip
+    ]
     changes = tuple(
         replace(verdict.changes[0], run=runs[i], change=0.123 + i / 100) for i in (11, 12, 13, 14)
     )

@@ -30,8 +30,10 @@ def fingerprint(path: Path) -> dict[str, Any]:
 
 def here(path: Path, **record: str) -> Deployment:
     """The deployment of a gate run on the machine that saved `path` (synthetic, eager unless given)."""
-    return Deployment(machine_fields({"zimage_qa": fingerprint(path)}),
-                      benchmark_fields({"model": "synthetic", "device": "NVIDIA H200", **record}))  # fmt: skip
+    return Deployment(
+        machine_fields({"zimage_qa": fingerprint(path)}),
+        benchmark_fields({"model": "synthetic", "device": "NVIDIA H200", **record}),
+    )
 
 
 def write(path: Path, data: dict[str, Any]) -> Path:
@@ -56,8 +58,13 @@ def shifted(
 def test_reads_a_real_h200_run_per_scenario() -> None:
     baseline = load_baseline(H200, here(H200))
     assert set(baseline.entries) == {
-        "1024-simple", "1024-medium", "1024-complex", "512-simple", "768-simple", "1024x768-simple"
-    }  # fmt: skip
+        "1024-simple",
+        "1024-medium",
+        "1024-complex",
+        "512-simple",
+        "768-simple",
+        "1024x768-simple",
+    }
     entry = baseline.get("1024-simple")
     assert entry is not None
     assert entry.rounds_s == (1.31778, 1.31857, 1.32037, 1.31973, 1.31774)

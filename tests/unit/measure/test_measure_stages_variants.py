@@ -42,8 +42,15 @@ class CountingBackend:
 
 def generate(pipe: Any, steps: int = STEPS) -> None:
     with torch.inference_mode():
-        pipe("a red apple", height=64, width=64, num_inference_steps=steps, guidance_scale=0.0,
-             generator=torch.Generator().manual_seed(0), output_type="pil")  # fmt: skip
+        pipe(
+            "a red apple",
+            height=64,
+            width=64,
+            num_inference_steps=steps,
+            guidance_scale=0.0,
+            generator=torch.Generator().manual_seed(0),
+            output_type="pil",
+        )
 
 
 def timed(recorder: StageRecorder, pipe: Any, steps: int = STEPS) -> GenerationTiming:

@@ -56,8 +56,11 @@ def test_modelscope_finds_the_snapshot_of_the_asked_commit(tmp_path: Path) -> No
 
 def test_a_revision_the_cache_lacks_names_where_and_how(tmp_path: Path) -> None:
     snapshot(tmp_path, "0123456789abcdef0123")
-    with pytest.raises(NotInCache, match=r"modelscope:.*@v2 is not in the ModelScope cache at .*fetch it first: "
-                       r"`modelscope download --model Tongyi-MAI/Z-Image-Turbo --revision v2 --include"):  # fmt: skip
+    with pytest.raises(
+        NotInCache,
+        match=r"modelscope:.*@v2 is not in the ModelScope cache at .*fetch it first: "
+        r"`modelscope download --model Tongyi-MAI/Z-Image-Turbo --revision v2 --include",
+    ):
         modelscope_cached(MODEL, "v2", tmp_path)
 
 

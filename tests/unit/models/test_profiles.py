@@ -195,9 +195,16 @@ def test_an_offloaded_deployment_loads_its_weights_into_host_memory(
     assert moves == ["cpu"]
 
 
-@pytest.mark.parametrize(("variant", "place"), [("offload=model", False), ("offload=sequential", False),
-                                                ("quantize=torchao:int8wo,offload=model", True),
-                                                ("attention=native", True), ("", True)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("variant", "place"),
+    [
+        ("offload=model", False),
+        ("offload=sequential", False),
+        ("quantize=torchao:int8wo,offload=model", True),
+        ("attention=native", True),
+        ("", True),
+    ],
+)
 def test_the_gate_loads_onto_the_device_only_what_it_serves_resident(
     reference: LoadedModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variant: str, place: bool
 ) -> None:

@@ -36,10 +36,15 @@ def generate(pipe: Any, case: Case, prompt: str | None = "", **kwargs: Any) -> n
 
     with torch.inference_mode():
         result = pipe(
-            case.prompt if prompt == "" else prompt, height=case.height, width=case.width,
-            num_inference_steps=kwargs.pop("steps", case.steps), guidance_scale=0.0,
-            generator=torch.Generator("cpu").manual_seed(case.seed), output_type="np", **kwargs,
-        )  # fmt: skip
+            case.prompt if prompt == "" else prompt,
+            height=case.height,
+            width=case.width,
+            num_inference_steps=kwargs.pop("steps", case.steps),
+            guidance_scale=0.0,
+            generator=torch.Generator("cpu").manual_seed(case.seed),
+            output_type="np",
+            **kwargs,
+        )
     picture: np.ndarray = (np.clip(result.images[0], 0, 1) * 255 + 0.5).astype(np.uint8)
     return picture
 
@@ -144,7 +149,7 @@ BREAKS: dict[str, Break] = {
     "VAE shift factor -0.1": _vae_config(shift_factor=lambda s: s - 0.1),
     "VAE decoder perturbed 2 %": _perturbing("vae.decoder", 0.02),
     "VAE in bfloat16": _vae_bf16,
-}  # fmt: skip
+}
 VAE_MARGIN = 1.5  # the VAE breaks fail by at least this (they were the ones the verdict once tolerated)
 
 
@@ -227,7 +232,8 @@ def test_other_prompts_and_seeds_give_other_pictures(
     case = CASES[0]
     record = golden[case.id][1]
     other_seed = Case(case.id, case.prompt, case.width, case.height, case.steps, case.seed + 1, case.nfe)
-    other_prompt = Case(case.id, case.prompt + ", seen from above", case.width, case.height, case.steps,
-                        case.seed, case.nfe)  # fmt: skip
+    other_prompt = Case(
+        case.id, case.prompt + ", seen from above", case.width, case.height, case.steps, case.seed, case.nfe
+    )
     assert not compare(record, generate(pipe, other_seed)).same
     assert not compare(record, generate(pipe, other_prompt)).same

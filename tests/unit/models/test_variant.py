@@ -38,8 +38,17 @@ def test_parse_all_settings_and_read_back() -> None:
 
 
 def test_labels_keep_variants_apart() -> None:
-    texts = ["eager", "compile=wrap", "compile=inplace", "compile=inplace:reduce-overhead", "offload=model",
-             "offload=sequential", "attn=flash", "quantize=bnb:8bit", "compile=wrap,offload=model"]  # fmt: skip
+    texts = [
+        "eager",
+        "compile=wrap",
+        "compile=inplace",
+        "compile=inplace:reduce-overhead",
+        "offload=model",
+        "offload=sequential",
+        "attn=flash",
+        "quantize=bnb:8bit",
+        "compile=wrap,offload=model",
+    ]
     labels = [Variant.parse(t).label for t in texts]
     assert len(set(labels)) == len(texts)
     assert all(label.replace("+", "").replace("-", "").replace("_", "").isalnum() for label in labels)

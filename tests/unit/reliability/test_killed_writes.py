@@ -52,8 +52,10 @@ while rounds:
 def _writer(root: Path, rounds: int, start: int) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-c", WRITER, str(root), str(GOLDEN), str(rounds), str(start)],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(GOLDEN.parents[3])},
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(GOLDEN.parents[3])},
+    )
 
 
 def _intact(root: Path) -> int:

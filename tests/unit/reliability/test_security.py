@@ -33,16 +33,21 @@ def _folder(tmp_path: Path, index: dict[str, object], module: str, cls: str) -> 
 
 
 def test_a_custom_pipeline_file_in_the_model_folder_is_never_executed(tmp_path: Path) -> None:
-    folder, marker = _folder(tmp_path, {"_class_name": ["evil_pipeline", "EvilPipeline"]}, "evil_pipeline",
-                             "EvilPipeline")  # fmt: skip
+    folder, marker = _folder(
+        tmp_path, {"_class_name": ["evil_pipeline", "EvilPipeline"]}, "evil_pipeline", "EvilPipeline"
+    )
     with pytest.raises(QAUsageError, match="never runs custom pipeline code"):
         load_model(resolve_spec(str(folder)))
     assert not marker.exists()
 
 
 def test_a_custom_component_file_in_a_zimage_folder_is_never_executed(tmp_path: Path) -> None:
-    index: dict[str, object] = {"_class_name": "ZImagePipeline", "_diffusers_version": "0.42.1", "transformer": ["evil", "Evil"],
-             "scheduler": ["diffusers", "FlowMatchEulerDiscreteScheduler"]}  # fmt: skip
+    index: dict[str, object] = {
+        "_class_name": "ZImagePipeline",
+        "_diffusers_version": "0.42.1",
+        "transformer": ["evil", "Evil"],
+        "scheduler": ["diffusers", "FlowMatchEulerDiscreteScheduler"],
+    }
     folder, marker = _folder(tmp_path, index, "evil", "Evil")
     with pytest.raises(QAUsageError, match="could not be loaded as a safetensors Z-Image pipeline"):
         load_model(resolve_spec(str(folder)))

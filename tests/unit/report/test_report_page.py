@@ -95,8 +95,9 @@ def test_results_json_holds_the_same_records_in_page_order(written: Path, record
 
 
 def test_non_finite_values_stay_strict_json(tmp_path: Path) -> None:
-    record = CheckRecord(Family.LATENCY, "t::x", "x", Status.FAILED, "oom", {"median_s": float("inf"),
-                         "rel_iqr": float("nan")})  # fmt: skip
+    record = CheckRecord(
+        Family.LATENCY, "t::x", "x", Status.FAILED, "oom", {"median_s": float("inf"), "rel_iqr": float("nan")}
+    )
     index = write_report(tmp_path, [record])
     text = (tmp_path / "results.json").read_text(encoding="utf-8")
     assert "Infinity" not in text and "NaN" not in text
@@ -143,8 +144,10 @@ def test_render_is_deterministic_for_a_given_time(tmp_path: Path) -> None:
     assert first == again
 
 
-@pytest.mark.parametrize("text", ['{"schema": "other"}', "not json", '{"schema": "zimage-qa-report/1", '
-                                  '"records": [{"family": "nope"}]}'])  # fmt: skip
+@pytest.mark.parametrize(
+    "text",
+    ['{"schema": "other"}', "not json", '{"schema": "zimage-qa-report/1", "records": [{"family": "nope"}]}'],
+)
 def test_reading_something_else_is_a_usage_error(tmp_path: Path, text: str) -> None:
     path = tmp_path / "results.json"
     path.write_text(text)
@@ -154,8 +157,13 @@ def test_reading_something_else_is_a_usage_error(tmp_path: Path, text: str) -> N
 
 def test_values_the_run_did_not_record_read_as_such_not_as_null(tmp_path: Path) -> None:
     """A CPU run has no driver, no CUDA and no GPU memory: the page says so in words, never `null`."""
-    fingerprint = {**FINGERPRINT, "driver": None, "cuda_driver": None, "cuda_runtime": None,
-                   "gpus": [{"index": 0, "name": "GPU", "compute_capability": None, "memory_bytes": None}]}  # fmt: skip
+    fingerprint = {
+        **FINGERPRINT,
+        "driver": None,
+        "cuda_driver": None,
+        "cuda_runtime": None,
+        "gpus": [{"index": 0, "name": "GPU", "compute_capability": None, "memory_bytes": None}],
+    }
     record = CheckRecord(Family.GUARD, "t::ok", "ok", Status.PASSED, "fine", {"budget_ms": None, "nfe": 8})
     page = write_report(tmp_path / "r", [record], fingerprint=fingerprint).read_text(encoding="utf-8")
     environment = page[page.index('<h2 id="environment">') :]

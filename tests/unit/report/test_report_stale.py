@@ -45,9 +45,13 @@ def test_a_new_run_removes_the_pictures_of_cases_it_did_not_write(earlier: Path)
     kept = png(earlier / "golden" / "garden-s7" / "obtained.png", (9, 9, 9))
     write_report(earlier, [golden_record("garden-s7", {"obtained": kept})])
     assert files(earlier) == {
-        "index.html", "results.json", "mine.png", "golden/mine.png", "golden/apple-s42/notes.txt",
+        "index.html",
+        "results.json",
+        "mine.png",
+        "golden/mine.png",
+        "golden/apple-s42/notes.txt",
         "golden/garden-s7/obtained.png",
-    }  # fmt: skip
+    }
     assert not (earlier / "glyph").exists()  # emptied by the removal, so removed too
 
 
@@ -97,9 +101,20 @@ def test_killed_while_removing_the_new_report_is_already_complete(
 
 
 def test_the_pictures_a_golden_update_writes_are_the_ones_the_report_knows(tmp_path: Path) -> None:
-    case = GoldenCase("apple", 64, 64, prompt="p", seed=1, steps=8, dtype="float32", guidance=0.0,
-                      scheduler="FlowMatchEulerDiscreteScheduler", scheduler_settings={}, model="reference",
-                      device_class="cpu")  # fmt: skip
+    case = GoldenCase(
+        "apple",
+        64,
+        64,
+        prompt="p",
+        seed=1,
+        steps=8,
+        dtype="float32",
+        guidance=0.0,
+        scheduler="FlowMatchEulerDiscreteScheduler",
+        scheduler_settings={},
+        model="reference",
+        device_class="cpu",
+    )
     store = GoldenStore(tmp_path / "golden", "reference", "cpu")
     noise = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
     update_golden(store, case, noise, GoldenUpdate.ALL, tmp_path / "qa-report")

@@ -14,8 +14,13 @@ from zimage_qa.report.view import OUTCOME_ORDER, build_view
 from zimage_qa.verdict import Status
 
 
-def record(family: Family, outcome: Status, case: str = "c", values: dict[str, object] | None = None,
-           message: str = "") -> CheckRecord:  # fmt: skip
+def record(
+    family: Family,
+    outcome: Status,
+    case: str = "c",
+    values: dict[str, object] | None = None,
+    message: str = "",
+) -> CheckRecord:
     return CheckRecord(family, f"tests/gate/t.py::test[{case}]", case, outcome, message, values or {})
 
 
@@ -28,8 +33,11 @@ def test_rows_are_ordered_failed_unstable_not_run_passed_then_by_case() -> None:
 
 
 def test_families_with_a_failure_come_first_and_empty_ones_are_left_out() -> None:
-    records = [record(Family.GUARD, Status.PASSED), record(Family.GLYPH, Status.NOT_RUN),
-               record(Family.VRAM, Status.FAILED)]  # fmt: skip
+    records = [
+        record(Family.GUARD, Status.PASSED),
+        record(Family.GLYPH, Status.NOT_RUN),
+        record(Family.VRAM, Status.FAILED),
+    ]
     view = build_view(records, Path("."))
     assert [f.family for f in view.families] == [Family.VRAM, Family.GLYPH, Family.GUARD]
     assert view.verdict == "bad" and view.headline == "1 failed, 1 not run, 1 passed"
@@ -37,9 +45,13 @@ def test_families_with_a_failure_come_first_and_empty_ones_are_left_out() -> Non
 
 @pytest.mark.parametrize(
     ("outcomes", "verdict"),
-    [((Status.PASSED,), "good"), ((Status.PASSED, Status.NOT_RUN), "warn"), ((Status.UNSTABLE,), "warn"),
-     ((), "none")],
-)  # fmt: skip
+    [
+        ((Status.PASSED,), "good"),
+        ((Status.PASSED, Status.NOT_RUN), "warn"),
+        ((Status.UNSTABLE,), "warn"),
+        ((), "none"),
+    ],
+)
 def test_the_headline_badge(outcomes: tuple[Status, ...], verdict: str) -> None:
     assert (
         build_view([record(Family.GUARD, o, str(i)) for i, o in enumerate(outcomes)], Path(".")).verdict
@@ -65,8 +77,9 @@ def test_family_readers() -> None:
         and roof.percent == pytest.approx(46.1)
         and roof.tflop_per_forward == pytest.approx(55.6)
     )
-    assert details.gpu_line(lat) == ("NVIDIA H100 80GB HBM3 (throttled): 61 °C, SM 1965/1980 MHz, 650/700 W, "
-                                     "clock events: sw power cap")  # fmt: skip
+    assert details.gpu_line(lat) == (
+        "NVIDIA H100 80GB HBM3 (throttled): 61 °C, SM 1965/1980 MHz, 650/700 W, clock events: sw power cap"
+    )
     rows = details.vram_rows({"stages": vram_stages()})
     assert [r.stage for r in rows] == ["idle", "after load", "during generation (peak)", "after generation"]
     assert rows[2].device == "25.65 GiB" and rows[0].allocated == "0 B"
@@ -87,11 +100,13 @@ def test_family_readers() -> None:
 
 @pytest.mark.parametrize(
     "values",
-    [{"stages_ms": "fast", "roofline": [1], "gpu_state": 3, "stages": {"idle": "x"}, "median_s": "1"},
-     {"stages_ms": {"denoise": float("nan")}, "roofline": {"achieved_tflops": 1, "peak_tflops": 0}},
-     {"expected": None, "read": 5, "precision": "high", "doubts": "x", "engine_info": ["r"]},
-     {"budget": {"p50": "1.6 s"}, "times_s": "many", "phash": True}],
-)  # fmt: skip
+    [
+        {"stages_ms": "fast", "roofline": [1], "gpu_state": 3, "stages": {"idle": "x"}, "median_s": "1"},
+        {"stages_ms": {"denoise": float("nan")}, "roofline": {"achieved_tflops": 1, "peak_tflops": 0}},
+        {"expected": None, "read": 5, "precision": "high", "doubts": "x", "engine_info": ["r"]},
+        {"budget": {"p50": "1.6 s"}, "times_s": "many", "phash": True},
+    ],
+)
 def test_malformed_values_render_without_raising(values: dict[str, object], tmp_path: Path) -> None:
     records = [record(f, Status.FAILED, f.value, values) for f in Family]
     page = render_page(build_view(records, tmp_path, fingerprint={"gpus": "none", "x": [1]}))

@@ -35,8 +35,14 @@ def scripts(workflow: dict[Any, Any]) -> str:
 )
 def test_workflows_pass_actionlint() -> None:
     files = sorted(str(p.relative_to(ROOT)) for p in WORKFLOWS.glob("*.y*ml"))
-    result = subprocess.run(["actionlint", "-no-color", *files], cwd=ROOT, capture_output=True, text=True,
-                            timeout=120, check=False)  # fmt: skip
+    result = subprocess.run(
+        ["actionlint", "-no-color", *files],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -143,8 +149,18 @@ def test_the_gate_environment_is_a_complete_hashed_lock() -> None:
     pins = {name.lower().replace("_", "-"): version for name, version, _ in entries}
     lines = [x for x in text.splitlines() if x and not x.startswith((" ", "#"))]
     assert len(entries) == len(lines) >= 60  # every requirement line has its hashes
-    for package in ("torch", "diffusers", "transformers", "accelerate", "safetensors", "pytest-benchmark",
-                    "filelock", "tomli" if "tomli" in pins else "pyclipper", "rapidocr", "setuptools"):  # fmt: skip
+    for package in (
+        "torch",
+        "diffusers",
+        "transformers",
+        "accelerate",
+        "safetensors",
+        "pytest-benchmark",
+        "filelock",
+        "tomli" if "tomli" in pins else "pyclipper",
+        "rapidocr",
+        "setuptools",
+    ):
         assert re.fullmatch(r"\d+(\.\d+)+(\.post\d+)?", pins[package]), package
 
 

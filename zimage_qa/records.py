@@ -6,8 +6,10 @@ import enum
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
+from zimage_qa.values import FamilyValues
 from zimage_qa.verdict import Status
 
 
@@ -36,6 +38,11 @@ class CheckRecord:
     message: str = ""
     values: Mapping[str, Any] = field(default_factory=dict)
     artifacts: Mapping[str, str] = field(default_factory=dict)
+
+    @cached_property
+    def typed(self) -> FamilyValues:
+        """`values` read as each family's dataclasses (timing, memory, golden, glyph, placement, budget)."""
+        return FamilyValues.read(self.values)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -24,9 +24,6 @@ class Family(enum.Enum):
     UPGRADE = "upgrade"  # --qa-candidate: the candidate against the model, A/B in one process
 
 
-GOLDEN_WRITTEN = "record_written"  # a golden check's value: the path of the record an update wrote
-
-
 @dataclass(frozen=True)
 class CheckRecord:
     """One check's result: its family, case, outcome, a sentence, and the measured values."""

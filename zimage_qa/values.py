@@ -223,6 +223,17 @@ class Golden:
             str(written) if written else "",
         )
 
+    def to_values(self) -> dict[str, Any]:
+        """The flat form a verdict carries and results.json holds: measures, then what else was noted."""
+        values: dict[str, Any] = dict(self.measures)
+        if self.max_abs_diff is not None:
+            values["max_abs_diff"] = self.max_abs_diff
+        if self.record_written:
+            values["record_written"] = self.record_written
+        if self.action:
+            values["action"] = self.action
+        return values
+
 
 @dataclass(frozen=True)
 class Glyph:

@@ -24,6 +24,7 @@ from zimage_qa.golden.thresholds import Thresholds
 from zimage_qa.golden.validity import checked_picture
 from zimage_qa.measure.fingerprint import package_version
 from zimage_qa.models.profiles import LoadedModel
+from zimage_qa.values import Golden
 from zimage_qa.verdict import Verdict
 
 
@@ -92,5 +93,7 @@ def determinism_verdict(model: LoadedModel, cases: Sequence[Case], guidance: flo
     if diff or a != b:
         return Verdict.failed(f"golden case {case.id} generated twice differs (max pixel difference {diff}; pHash "
                               f"{a.phash} vs {b.phash}): generation is nondeterministic on {model.device}, so golden "
-                              "comparisons measure noise", max_abs_diff=diff)  # fmt: skip
-    return Verdict.passed(f"{case.id} twice: identical pixels and measures", max_abs_diff=diff)
+                              "comparisons measure noise", **Golden(max_abs_diff=diff).to_values())  # fmt: skip
+    return Verdict.passed(
+        f"{case.id} twice: identical pixels and measures", **Golden(max_abs_diff=diff).to_values()
+    )

@@ -6,8 +6,10 @@ import enum
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
+from zimage_qa.values import FamilyValues
 from zimage_qa.verdict import Status
 
 
@@ -22,9 +24,6 @@ class Family(enum.Enum):
     UPGRADE = "upgrade"  # --qa-candidate: the candidate against the model, A/B in one process
 
 
-GOLDEN_WRITTEN = "record_written"  # a golden check's value: the path of the record an update wrote
-
-
 @dataclass(frozen=True)
 class CheckRecord:
     """One check's result: its family, case, outcome, a sentence, and the measured values."""
@@ -36,6 +35,11 @@ class CheckRecord:
     message: str = ""
     values: Mapping[str, Any] = field(default_factory=dict)
     artifacts: Mapping[str, str] = field(default_factory=dict)
+
+    @cached_property
+    def typed(self) -> FamilyValues:
+        """`values` read as each family's dataclasses (timing, memory, golden, glyph, placement, budget)."""
+        return FamilyValues.read(self.values)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from zimage_qa.records import GOLDEN_WRITTEN, CheckRecord, Family, summarise
+from zimage_qa.records import CheckRecord, Family, summarise
 from zimage_qa.verdict import Status
 
 RECORD_PROP = "zqa_record"
@@ -55,7 +55,7 @@ class GateResults:
     def golden_written(self, cwd: Path | None = None) -> list[str]:
         """The golden records this run wrote, in the order of the records."""
         here = (cwd or Path.cwd()).resolve()
-        paths = [str(r.values[GOLDEN_WRITTEN]) for r in self.records if r.values.get(GOLDEN_WRITTEN)]
+        paths = [r.typed.golden.record_written for r in self.records if r.typed.golden.record_written]
         return [_shown(Path(p), here) for p in paths]
 
 

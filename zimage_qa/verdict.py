@@ -11,7 +11,10 @@ import enum
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
+
+from zimage_qa.values import FamilyValues
 
 
 class Status(enum.Enum):
@@ -47,6 +50,11 @@ class Verdict:
     @classmethod
     def not_run(cls, reason: str, **values: Any) -> Verdict:
         return cls(Status.NOT_RUN, reason, values)
+
+    @cached_property
+    def typed(self) -> FamilyValues:
+        """`values` read as each family's dataclasses; `values` stays the flat form results.json holds."""
+        return FamilyValues.read(self.values)
 
     @property
     def ok(self) -> bool:

@@ -24,6 +24,7 @@ from zimage_qa.golden.thresholds import Thresholds
 from zimage_qa.golden.validity import checked_picture
 from zimage_qa.measure.fingerprint import package_version
 from zimage_qa.models.profiles import LoadedModel
+from zimage_qa.values import Golden
 from zimage_qa.verdict import Verdict
 
 
@@ -105,6 +106,8 @@ def determinism_verdict(model: LoadedModel, cases: Sequence[Case], guidance: flo
             f"golden case {case.id} generated twice differs (max pixel difference {diff}; pHash "
             f"{a.phash} vs {b.phash}): generation is nondeterministic on {model.device}, so golden "
             "comparisons measure noise",
-            max_abs_diff=diff,
+            **Golden(max_abs_diff=diff).to_values(),
         )
-    return Verdict.passed(f"{case.id} twice: identical pixels and measures", max_abs_diff=diff)
+    return Verdict.passed(
+        f"{case.id} twice: identical pixels and measures", **Golden(max_abs_diff=diff).to_values()
+    )

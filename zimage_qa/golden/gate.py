@@ -23,8 +23,8 @@ from zimage_qa.golden.record import GoldenCase, GoldenRecord, Provenance, make_r
 from zimage_qa.golden.store import GoldenStore
 from zimage_qa.golden.thresholds import Thresholds
 from zimage_qa.golden.verdict import compare
-from zimage_qa.records import GOLDEN_WRITTEN
 from zimage_qa.storage import confined, write_bytes_atomic
+from zimage_qa.values import Golden
 from zimage_qa.verdict import Verdict
 
 
@@ -62,32 +62,28 @@ def golden_verdict(
     try:
         record = store.load(case.case_id)
     except QAUsageError as exc:
-        return Verdict.failed(str(exc), action=GoldenAction.REGRESSED.value)
+        return Verdict.failed(str(exc), **_noted(GoldenAction.REGRESSED))
     if record is None:
         if not store.exists():
-            return Verdict.not_run(store.missing_message(), action=GoldenAction.NO_SET.value)
+            return Verdict.not_run(store.missing_message(), **_noted(GoldenAction.NO_SET))
         message = f"no golden record for {case.case_id} in {store.folder}; create it with --qa-update-golden"
         return _with_review(
-            Verdict.failed(message, action=GoldenAction.NO_RECORD.value),
-            report_dir,
-            case.case_id,
-            image,
-            None,
+            Verdict.failed(message, **_noted(GoldenAction.NO_RECORD)), report_dir, case.case_id, image, None
         )
     mismatch = provenance_verdict(record, case, path)
     if mismatch is not None:
         return _with_review(
-            mismatch.with_values(action=GoldenAction.REGRESSED.value), report_dir, case.case_id, image, record
+            mismatch.with_values(**_noted(GoldenAction.REGRESSED)), report_dir, case.case_id, image, record
         )
     verdict = compare(record, image, thresholds)
-    values = {m.name: m.value for m in verdict.measures}
+    measures = tuple((m.name, m.value) for m in verdict.measures)
     if verdict.same:
-        return Verdict.passed(f"same as {path}", **values, action=GoldenAction.SAME.value)
+        return Verdict.passed(f"same as {path}", **_noted(GoldenAction.SAME, measures))
     message = (
         f"{case.case_id} regressed against {path}: {'; '.join(verdict.reasons)}; if the change is "
         "intended, rebless with --qa-update-golden"
     )
-    failed = Verdict.failed(message, **values, action=GoldenAction.REGRESSED.value)
+    failed = Verdict.failed(message, **_noted(GoldenAction.REGRESSED, measures))
     return _with_review(failed, report_dir, case.case_id, image, record)
 
 
@@ -109,29 +105,34 @@ def update_golden(
     if mode is GoldenUpdate.OFF:
         raise ValueError("update_golden needs an update mode (changed or all), not off")
     old, unreadable = _load_old(store, case.case_id)
-    change, values = _change(old, case, image, thresholds, unreadable)
+    change, measures = _change(old, case, image, thresholds, unreadable)
     if mode is GoldenUpdate.CHANGED and change is None:
         return Verdict.passed(
-            f"same as {store.path(case.case_id)}; nothing written", **values, action=GoldenAction.SAME.value
+            f"same as {store.path(case.case_id)}; nothing written", **_noted(GoldenAction.SAME, measures)
         )
     try:
         path = store.write(case.case_id, make_record(image, case, provenance))
     except QAUsageError as exc:  # an invalid (black, flat, NaN) picture is never blessed
-        return Verdict.failed(str(exc), **values)
+        return Verdict.failed(str(exc), **Golden(measures=measures).to_values())
     what = change or "unchanged"
-    values[GOLDEN_WRITTEN] = str(path)
     if mode is GoldenUpdate.ALL:
         action = GoldenAction.REWROTE
-        verdict = Verdict.passed(f"rewrote golden record {path} ({what})", **values, action=action.value)
+        verdict = Verdict.passed(f"rewrote golden record {path} ({what})", **_noted(action, measures, path))
     else:
         action = GoldenAction.WROTE_NEW if old is None else GoldenAction.WROTE_CHANGED
         verdict = Verdict.failed(
             f"{case.case_id}: {what}; wrote the new golden record {path}: review old, new and difference on "
             "the report page and commit it, or revert it",
-            **values,
-            action=action.value,
+            **_noted(action, measures, path),
         )
     return _with_review(verdict, report_dir, case.case_id, image, old)
+
+
+def _noted(
+    action: GoldenAction, measures: tuple[tuple[str, float], ...] = (), written: Path | None = None
+) -> dict[str, Any]:
+    """The golden values a verdict carries: the measures, the record written (if any), the action."""
+    return Golden(action.value, measures, record_written=str(written) if written else "").to_values()
 
 
 def _load_old(store: GoldenStore, case_id: str) -> tuple[GoldenRecord | None, str]:
@@ -144,18 +145,18 @@ def _load_old(store: GoldenStore, case_id: str) -> tuple[GoldenRecord | None, st
 
 def _change(
     old: GoldenRecord | None, case: GoldenCase, image: Any, thresholds: Thresholds | None, unreadable: str
-) -> tuple[str | None, dict[str, Any]]:
+) -> tuple[str | None, tuple[tuple[str, float], ...]]:
     """What differs between the old record and the new picture (None: nothing), and the measures."""
     if old is None:
-        return (f"replaced an unreadable record ({unreadable})" if unreadable else "new record"), {}
+        return (f"replaced an unreadable record ({unreadable})" if unreadable else "new record"), ()
     mismatch = provenance_verdict(old, case)
     verdict = compare(old, image, thresholds)
-    values = {m.name: m.value for m in verdict.measures}
+    measures = tuple((m.name, m.value) for m in verdict.measures)
     if mismatch is not None:
-        return f"provenance changed ({mismatch.message})", values
+        return f"provenance changed ({mismatch.message})", measures
     if not verdict.same:
-        return f"changed ({'; '.join(verdict.reasons)})", values
-    return None, values
+        return f"changed ({'; '.join(verdict.reasons)})", measures
+    return None, measures
 
 
 def _with_review(

@@ -187,7 +187,7 @@ def build_view(
         by_family[record.family].append(record)
     families: list[FamilyView] = []
     for family, items in by_family.items():
-        items.sort(key=lambda r: (rank(r.outcome), r.case, r.test_id, str(r.values.get("card", ""))))
+        items.sort(key=lambda r: (rank(r.outcome), r.case, r.test_id, r.typed.placement.card))
         start = sum(len(f.rows) for f in families)
         families.append(FamilyView(family, _rows(items, report_dir, start)))
     order = list(Family)
@@ -203,7 +203,7 @@ def build_view(
 
 
 def _rows(records: Sequence[CheckRecord], report_dir: Path, start: int) -> tuple[CaseRow, ...]:
-    splits = [stage_split(r.values) for r in records]
+    splits = [stage_split(r.typed.timing) for r in records]
     scale = max((s.total_ms for s in splits if s is not None), default=0.0)
     bars = [_bar(s, scale) if s is not None else None for s in splits]
     return tuple(
@@ -220,14 +220,14 @@ def _row(r: CheckRecord, anchor: str, bar: StageBar | None, report_dir: Path) ->
         budget=budget(r),
         images=_images(r, report_dir),
         stage_bar=bar,
-        roofline=roofline(r.values),
-        gpu=gpu_line(r.values),
-        vram=vram_rows(r.values),
-        context=context_bytes(r.values) if r.family is Family.VRAM else None,
-        golden=golden_measures(r.values) if r.family is Family.GOLDEN else (),
-        glyph=glyph_view(r.values) if r.family is Family.GLYPH else None,
+        roofline=roofline(r.typed.timing.roofline),
+        gpu=gpu_line(r.typed.timing.gpu_state),
+        vram=vram_rows(r.typed.memory),
+        context=context_bytes(r.typed.memory) if r.family is Family.VRAM else None,
+        golden=golden_measures(r.typed.golden) if r.family is Family.GOLDEN else (),
+        glyph=glyph_view(r.typed) if r.family is Family.GLYPH else None,
         values=tuple((str(k), _text(v)) for k, v in r.values.items()),
-        card=card_line(r.values),
+        card=card_line(r.typed.placement),
     )
 
 

@@ -11,6 +11,7 @@ from zimage_qa.records import CheckRecord, Family
 from zimage_qa.report import details
 from zimage_qa.report.page import render_page
 from zimage_qa.report.view import OUTCOME_ORDER, build_view
+from zimage_qa.values import FamilyValues, Memory
 from zimage_qa.verdict import Status
 
 
@@ -71,16 +72,17 @@ def test_stage_bars_share_one_scale_per_family() -> None:
 
 def test_family_readers() -> None:
     lat = latency_values(1.394, 1237.0)
-    roof = details.roofline(lat)
+    typed = FamilyValues.read(lat)
+    roof = details.roofline(typed.timing.roofline)
     assert (
         roof is not None
         and roof.percent == pytest.approx(46.1)
         and roof.tflop_per_forward == pytest.approx(55.6)
     )
-    assert details.gpu_line(lat) == (
+    assert details.gpu_line(typed.timing.gpu_state) == (
         "NVIDIA H100 80GB HBM3 (throttled): 61 °C, SM 1965/1980 MHz, 650/700 W, clock events: sw power cap"
     )
-    rows = details.vram_rows({"stages": vram_stages()})
+    rows = details.vram_rows(Memory.read({"stages": vram_stages()}))
     assert [r.stage for r in rows] == ["idle", "after load", "during generation (peak)", "after generation"]
     assert rows[2].device == "25.65 GiB" and rows[0].allocated == "0 B"
     assert details.measured(record(Family.LATENCY, Status.PASSED, values=lat)) == (

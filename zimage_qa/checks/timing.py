@@ -18,6 +18,7 @@ from typing import Any
 from zimage_qa.config import BudgetSet, Scenario, Thresholds
 from zimage_qa.decision import MIN_HOST_GAIN, host_elasticity
 from zimage_qa.measure.budget import BudgetContext, LatencyBudget
+from zimage_qa.measure.probe import SESSION_SOURCE
 from zimage_qa.measure.rounds import LatencyPolicy, Measurement, Rounds
 from zimage_qa.measure.scenario import ScenarioResult
 from zimage_qa.measure.stats import summarize
@@ -192,6 +193,21 @@ class BudgetQuestion:
         if not self._judged:
             return Verdict.not_run("no round was timed")
         judged = self._evaluate(replace(self.context, stages_ms=self.stages_ms))
+        host = self._rounds.host if self._rounds is not None else None
+        if (
+            judged.status is Status.FAILED
+            and self._set_aside
+            and host is not None
+            and host.normal_source == SESSION_SOURCE
+        ):
+            # The host ran slow during this measurement and its normal speed was measured on it, in this
+            # session: the rounds kept as normal may be slow too, so a failure cannot be told from the host.
+            return Verdict.not_run(
+                f"not judged: the host ran slow during the measurement ({self._note}) and this runner stores no "
+                f"normal probe, so the rounds kept may be slow too ({judged.message}): rerun on a quiet host, or "
+                "store this runner's normal with --qa-update-budgets on a quiet host",
+                set_aside=self._set_aside,
+            )
         if self._note:
             return judged.with_message(f"{judged.message}; {self._note}").with_values(
                 set_aside=self._set_aside

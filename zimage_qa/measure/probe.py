@@ -106,6 +106,9 @@ class HostProbe:
         self.read_ms()  # the first call pays for allocation and kernel loading
 
 
+SESSION_SOURCE = "this session's quick probes"  # a normal measured on the host being judged
+
+
 @dataclass
 class HostCalibration:
     """The normal probe of this session: a stored one (this runner's budgets), else the quick quartile
@@ -132,7 +135,7 @@ class HostCalibration:
         session, stored = self.session_ms, self.stored_ms
         if stored is not None and (session is None or stored < session):
             return stored, self.stored_source or "this runner's budgets"
-        return session, "this session's quick probes" if session is not None else "none yet"
+        return session, SESSION_SOURCE if session is not None else "none yet"
 
     def is_slow(self, reading_ms: float) -> bool:
         normal, _ = self.normal()

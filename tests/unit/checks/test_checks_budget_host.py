@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from zimage_qa.checks.timing import BudgetQuestion
 from zimage_qa.measure.budget import BudgetContext, LatencyBudget
-from zimage_qa.measure.probe import HostState
+from zimage_qa.measure.probe import SESSION_SOURCE, HostState
 from zimage_qa.measure.rounds import LatencyPolicy, Rounds
 from zimage_qa.verdict import Status
 
@@ -116,3 +116,19 @@ def test_a_slower_model_in_slow_spells_is_not_passed_on_host_normalised_time() -
     # The same host, the model 50 % slower: at normal host speed its median (about 700 ms) is over budget.
     status, message = judge(tuple(1.5 * t for t in ROUNDS_S), PROBE_MS)
     assert status is not Status.PASSED, message
+
+
+def test_a_failure_on_a_host_whose_normal_was_measured_while_it_ran_slow_is_not_judged() -> None:
+    # A busy CPU host: the normal probe is this session's own (no stored one), 6 of 11 rounds set aside,
+    # and the 5 kept rounds over budget: they may be slow too, so nothing is concluded, by name.
+    question = BudgetQuestion(BUDGET, BudgetContext("512x512/512-simple", "cpu"), POLICY, "no budget")
+    times = (1.2, 1.1, 1.3, 1.16, 1.4, 1.45, 1.5, 1.2, 1.15, 1.6, 1.7)
+    probes = (33.0, 34.0, 33.5, 33.0, 33.2, 950.0, 961.5, 800.0, 700.0, 600.0, 500.0)
+    question.look(Rounds(times, HostState(probes, 33.3, SESSION_SOURCE)), final=True)
+    verdict = question.verdict()
+    assert verdict.status is Status.NOT_RUN, verdict.message
+    assert "stores no normal probe" in verdict.message
+    # The same rounds against a normal stored with the runner's budgets still fail.
+    stored = BudgetQuestion(BUDGET, BudgetContext("512x512/512-simple", "cpu"), POLICY, "no budget")
+    stored.look(Rounds(times, HostState(probes, 33.3, "the budgets")), final=True)
+    assert stored.verdict().status is Status.FAILED

@@ -106,7 +106,7 @@ class HostProbe:
         self.read_ms()  # the first call pays for allocation and kernel loading
 
 
-SESSION_SOURCE = "this session's quick probes"  # a normal measured on the host being judged
+SESSION_SOURCE = "this session's quick probes"  # a normal measured on the host being judged, none stored
 
 
 @dataclass
@@ -135,6 +135,9 @@ class HostCalibration:
         session, stored = self.session_ms, self.stored_ms
         if stored is not None and (session is None or stored < session):
             return stored, self.stored_source or "this runner's budgets"
+        if session is not None and stored is not None:  # a stored normal exists: the session's is quicker
+            stored_source = self.stored_source or "this runner's budgets"
+            return session, f"{SESSION_SOURCE}, quicker than {stored_source}"
         return session, SESSION_SOURCE if session is not None else "none yet"
 
     def is_slow(self, reading_ms: float) -> bool:

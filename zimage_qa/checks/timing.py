@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from zimage_qa.config import BudgetSet, Scenario, Thresholds
@@ -112,21 +112,10 @@ class BudgetQuestion:
         within the limits. Used when too few rounds ran at normal speed, or they spread too wide: a host in
         slow spells then still gives a verdict. A GPU-bound image has no slope and gets none; a failure is
         never turned into a pass this way (it is used for no failed verdict)."""
-        rounds, budget = self._rounds, self.budget
-        host = rounds.host if rounds is not None else None
-        if (
-            rounds is None
-            or budget is None
-            or budget.median_s is None
-            or host is None
-            or host.normal_ms is None
-        ):
+        rounds, budget, fit = self._rounds, self.budget, self._host_fit()
+        if rounds is None or budget is None or budget.median_s is None or fit is None or len(fit.probed) < 8:
             return None
-        probed = [(t, p) for t, p in zip(rounds.times_s, host.round_ms, strict=True) if p]
-        fit = host_elasticity([t for t, _ in probed], [p for _, p in probed])
-        if len(probed) < 8 or fit is None or fit[1] < MIN_HOST_GAIN:
-            return None
-        slope, normal = fit[0], host.normal_ms
+        probed, slope, normal = fit.probed, fit.slope, fit.normal_ms
         scaled = [t * (normal / max(p, normal)) ** slope for t, p in probed]
         upper = median_upper_bound(scaled)
         if (
@@ -139,7 +128,7 @@ class BudgetQuestion:
             f"median {format_seconds(statistics.median(scaled))} within budget on host-normalised time: its 95 % "
             f"upper bound {format_seconds(upper)} over {len(scaled)} rounds is under "
             f"{format_seconds(budget.median_s)} ({_host(rounds)}; the rounds follow the probe with slope "
-            f"{slope:.2f}, which explains {fit[1]:.0%} of their spread; each scaled to {normal:.1f} ms); "
+            f"{slope:.2f}, which explains {fit.gain:.0%} of their spread; each scaled to {normal:.1f} ms); "
             f"measured median {format_seconds(statistics.median(rounds.times_s))}",
             host_normalised=True,
             host_slope=round(slope, 3),
@@ -152,15 +141,11 @@ class BudgetQuestion:
         18 % over normal). Where this run's rounds follow the probe (slope of log time on log probe over all
         its rounds, explaining at least MIN_HOST_GAIN of their spread), such a round is scaled back to the
         normal probe; a GPU-bound image has no slope, so its slow rounds stand."""
-        rounds, host = self._rounds, self._rounds.host if self._rounds is not None else None
-        if worst_s is None or max_s <= worst_s or rounds is None or host is None or host.normal_ms is None:
+        fit = self._host_fit() if worst_s is not None and max_s > worst_s else None
+        if worst_s is None or fit is None:
             return None
-        probed = [(t, p) for t, p in zip(rounds.times_s, host.round_ms, strict=True) if p]
-        fit = host_elasticity([t for t, _ in probed], [p for _, p in probed])
-        if fit is None or fit[1] < MIN_HOST_GAIN:
-            return None
-        slope, normal = fit[0], host.normal_ms
-        over = [(t, p) for t, p in probed if t > worst_s and t in self._judged]
+        slope, normal = fit.slope, fit.normal_ms
+        over = [(t, p) for t, p in fit.probed if t > worst_s and t in self._judged]
         if not over or any(t * (normal / max(p, normal)) ** slope > worst_s for t, p in over):
             return None
         t, p = max(over)
@@ -169,6 +154,19 @@ class BudgetQuestion:
             f"{p:.1f} ms against {normal:.1f} ms normal: {format_seconds(t * (normal / p) ** slope)} at normal "
             f"host speed (the rounds follow the probe with slope {slope:.2f})"
         )
+
+    def _host_fit(self) -> _HostFit | None:
+        """This run's probed rounds, the slope of their log time on log probe and the normal probe, where
+        the probe explains at least MIN_HOST_GAIN of their spread; else None."""
+        rounds = self._rounds
+        host = rounds.host if rounds is not None else None
+        if rounds is None or host is None or host.normal_ms is None:
+            return None
+        probed = [(t, p) for t, p in zip(rounds.times_s, host.round_ms, strict=True) if p]
+        fit = host_elasticity([t for t, _ in probed], [p for _, p in probed])
+        if fit is None or fit[1] < MIN_HOST_GAIN:
+            return None
+        return _HostFit(probed, fit[0], fit[1], host.normal_ms)
 
     def _clear(self, times: Sequence[float]) -> bool:
         """A pass that more rounds cannot undo: every round under both limits with a margin, and a spread
@@ -213,6 +211,14 @@ class BudgetQuestion:
                 set_aside=self._set_aside
             )
         return judged
+
+
+@dataclass(frozen=True)
+class _HostFit:
+    probed: list[tuple[float, float]]  # (round time s, probe ms) of every probed round
+    slope: float
+    gain: float
+    normal_ms: float
 
 
 def _noted(verdict: Verdict, note: str | None) -> Verdict:

@@ -35,7 +35,7 @@ def gate(folder: Path, cwd: Path, out: str) -> dict[str, Any]:
             "--qa-scenarios",
             "512-simple",
             "-k",
-            "test_latency",
+            "test_latency[",
             "--benchmark-json",
             out,
         ],

@@ -4,10 +4,11 @@ Each break is small and realistic: a 10 % scheduler shift, one step fewer, other
 perturbed by 1 %, the DiT output scaled by 0.97, the DiT in bfloat16, the prompt embedding truncated or
 taken from another text-encoder layer, the text encoder perturbed by 2 %, the VAE scaling factor 10 %
 off either way, the VAE shift factor dropped or 0.1 off either way, the VAE decoder perturbed by 2 %,
-the VAE in bfloat16 (the rest in float32). For every configured golden case the break's picture is
-judged by the shipped verdict against a record of the unbroken picture, and must not be "same"; the VAE
-breaks must fail by a margin (the most-failed measure's value over its threshold) of at least 1.5. The
-margins are printed with `-s` for the report.
+the VAE in bfloat16 (the rest in float32; on the first case only, as bfloat16 convolutions are slow on
+a CPU). For every configured golden case the break's picture is judged by the shipped verdict against a
+record of the unbroken picture, and must not be "same"; the VAE breaks must fail by a margin (the
+most-failed measure's value over its threshold) of at least 1.5.
+The margins are printed with `-s` for the report.
 """
 
 from __future__ import annotations
@@ -150,6 +151,9 @@ BREAKS: dict[str, Break] = {
     "VAE decoder perturbed 2 %": _perturbing("vae.decoder", 0.02),
     "VAE in bfloat16": _vae_bf16,
 }
+# bfloat16 convolutions on a CPU without bfloat16 units: the VAE takes 12 s on the 512x512 case and 64 s on all
+# three (2-core machine), so that break is judged on the first case only
+ONE_CASE = {"VAE in bfloat16"}
 VAE_MARGIN = 1.5  # the VAE breaks fail by at least this (they were the ones the verdict once tolerated)
 
 
@@ -191,7 +195,7 @@ def test_each_break_fails_the_golden_check_on_every_case(
 ) -> None:
     needed = VAE_MARGIN if name.startswith("VAE") else 1.0
     missed = []
-    for case in CASES:
+    for case in CASES[:1] if name in ONE_CASE else CASES:
         broken = BREAKS[name](copy.deepcopy(pipe), case)
         verdict = compare(golden[case.id][1], broken)
         worst, measure = margin(verdict)

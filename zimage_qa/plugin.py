@@ -24,7 +24,7 @@ from zimage_qa.faults import HangWatchdog
 from zimage_qa.identity import stable_name
 from zimage_qa.options import OPTIONS, GateOptions, GpuLock, Shard, resolve
 from zimage_qa.records import CheckRecord, Family
-from zimage_qa.summary import RECORD_PROP, GateResults
+from zimage_qa.summary import RECORD_PROP, GateResults, card_text, report_header, session_lines
 from zimage_qa.verdict import Status, Verdict
 
 if TYPE_CHECKING:
@@ -200,7 +200,7 @@ def _preflight(config: pytest.Config, session: GateSession) -> None:
 
 def gate_line(session: GateSession) -> str:
     strict = ", strict" if session.options.strict_outcomes else ""
-    card = session.card_text()
+    card = card_text(session)
     return (
         f"zimage-qa: model {session.spec.label} on {session.expected_device()} (dtype {session.options.dtype}"
         f"{strict}{f', {card}' if card else ''}), config {session.config.source}"
@@ -447,11 +447,8 @@ class GateReporter:
         if not lines or gate is None:
             return
         terminalreporter.section("zimage-qa")
-        extra = [*gate.not_applicable_lines(), *gate.warning_lines()]
-        extra += [gate.lock_wait_line] if gate.lock_wait_line else []
-        cost = gate.cost_line(self.wall_s if self.wall_s is not None else time.perf_counter() - self.started)
-        extra += [cost] if cost else []
-        extra += _junit_family_note(config)
+        wall_s = self.wall_s if self.wall_s is not None else time.perf_counter() - self.started
+        extra = [*session_lines(gate, wall_s), *_junit_family_note(config)]
         for line in [*lines, *extra, *self.report_lines]:
             terminalreporter.write_line(line)
 
@@ -472,7 +469,7 @@ def write_run_report(session: GateSession, records: list[Any], wall_s: float, ro
     from zimage_qa.report import write_report
     from zimage_qa.report.github import publish
 
-    header = session.report_header(wall_s)
+    header = report_header(session, wall_s)
     page = write_report(
         session.options.report_dir, records, fingerprint=session.machine_info(), header=header
     )

@@ -29,8 +29,7 @@ from zimage_qa.measure.memory import MemoryReading, SessionPeak, cuda_context_by
 from zimage_qa.measure.oom import is_oom, oom_failure, release_memory
 from zimage_qa.measure.probe import HostCalibration, HostProbe
 from zimage_qa.measure.rounds import compile_seconds
-from zimage_qa.measure.units import format_bytes
-from zimage_qa.measure.warnings_log import WarningRecord, WarningsLog, new_warnings
+from zimage_qa.measure.warnings_log import WarningsLog
 from zimage_qa.models.profiles import LoadedModel, ModelSpec, load_model, resolve_spec
 from zimage_qa.models.variant import OffloadKind, Variant
 from zimage_qa.options import GateOptions, Shard
@@ -72,7 +71,7 @@ class GateSession:
     gate_command: str = "pytest -m gpu"  # how a hint names the gate where this run was started
     lock_wait_line: str | None = None  # the summary's line on a wait for the device lock
     _model: LoadedModel | None = None
-    _not_applicable: dict[str, int] = field(default_factory=dict)
+    not_collected: dict[str, int] = field(default_factory=dict)  # a reason a check was left out -> how many
     _candidate: Candidate | None = None
     _baseline: Baseline | None = None
     _deployment: Variant | None = None
@@ -269,16 +268,6 @@ class GateSession:
         index = self.options.device.index
         return next((f"cuda:{index} {g.name}" for g in gpus if g.index == index), f"cuda:{index}")
 
-    def cost_line(self, wall_s: float) -> str | None:
-        """What the run cost against the model work it did: wall vs load plus generations."""
-        if self._model is None:
-            return None
-        work = self._model.load_s + self._model.generation_s
-        return (
-            f"session: wall {wall_s:.1f} s; load {self._model.load_s:.1f} s + {self._model.generations} "
-            f"generations {self._model.generation_s:.1f} s = {work:.1f} s (wall / work {wall_s / work:.2f})"
-        )
-
     def device_name(self) -> str:
         model = self.model()
         if not model.device.startswith("cuda"):
@@ -397,70 +386,13 @@ class GateSession:
         value = getattr(family, "value", "")
         if value in ("golden", "glyph") or (value == "upgrade" and "pictures" in test_name):
             reason = f"{value}: does not apply to the {self.spec.profile} profile (random weights: pictures are noise)"
-            self._not_applicable[reason] = self._not_applicable.get(reason, 0) + 1
+            self.not_collected[reason] = self.not_collected.get(reason, 0) + 1
             return reason
         return None
 
     def note_not_collected(self, reason: str) -> None:
         """A check this run does not promise (named in the summary with how many were left out)."""
-        self._not_applicable[reason] = self._not_applicable.get(reason, 0) + 1
-
-    def not_applicable_lines(self) -> list[str]:
-        return [f"{reason}; {n} checks not collected" for reason, n in self._not_applicable.items()]
-
-    def warning_lines(self) -> list[str]:
-        """The summary's lines on library warnings: recorded, never failures; new ones since the baseline."""
-        records = self.warnings.records
-        if not records:
-            return []
-        lines = [
-            f"warnings: {len(records)} distinct library warnings recorded during model work (not failures)"
-        ]
-        new = self.new_warnings()
-        if new is not None:
-            lines.append(f"    new since the baseline: {len(new)}")
-            lines.extend(f"    new: {r.describe()}" for r in new[:5])
-        else:
-            lines.extend(f"    {r.describe()}" for r in records[:3])
-        return lines
-
-    def new_warnings(self) -> tuple[WarningRecord, ...] | None:
-        """Warnings of this run that the --qa-baseline run did not record (None without a baseline)."""
-        baseline = self.baseline()
-        if baseline is None:
-            return None
-        return new_warnings(self.warnings.records, baseline.warnings)
-
-    def card_text(self) -> str | None:
-        """--qa-card-memory as the header says it, None without it."""
-        card = self.options.card_memory_bytes
-        return None if card is None else f"card {format_bytes(card)} (--qa-card-memory)"
-
-    def report_header(self, wall_s: float) -> dict[str, str]:
-        device = self.device_name() if self.loaded else self.expected_device()
-        header = {
-            "model": self.spec.label,
-            "profile": self.spec.profile,
-            "variant": self.variant,
-            "device": device,
-            "config": str(self.config.source),
-            "session": (self.cost_line(wall_s) or "").removeprefix("session: "),
-        }
-        card = self.card_text()
-        if card is not None:
-            header["card"] = card.removeprefix("card ")
-        identity = getattr(self._model, "identity", None) if self._model is not None else None
-        if identity is not None:
-            header["weights"] = identity.text
-        if self.warnings.records:
-            new = self.new_warnings()
-            shown = new if new is not None else self.warnings.records
-            header["warnings"] = (
-                f"{len(self.warnings.records)} library warnings recorded (not failures)"
-                + (f", {len(new)} new since the baseline" if new is not None else "")
-                + "".join(f"; {r.describe()}" for r in shown[:5])
-            )
-        return header
+        self.not_collected[reason] = self.not_collected.get(reason, 0) + 1
 
     def not_run_reason(self) -> str | None:
         """Why a GPU check must not start (a sticky device error earlier in the run), or None."""

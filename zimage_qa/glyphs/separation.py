@@ -31,7 +31,7 @@ PROBE_SEEDS = 6  # varied renders per font of a look-alike that came close in th
 PROBE_ROUND = 3  # seeds per font read at once; probing stops once a look-alike is plainly blind
 RISK_FLOOR = 0.02  # a look-alike render giving the expected character this much probability is probed
 MARGIN = 0.15  # an expected threshold: this much above the most any look-alike render gave the character
-SEPARATION = 16.0  # a rival threshold needs the look-alike this many times likelier on its own renders
+SEPARATION = 8.0  # a rival threshold needs the look-alike this many times likelier on its own renders
 RIVAL_FLOOR = 1e-5  # probabilities are kept to 5 decimals: the least a true render is taken to give
 
 

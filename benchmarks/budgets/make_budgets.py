@@ -7,9 +7,10 @@ One rule, the one `--qa-update-budgets` applies to a runner's own run (`zimage_q
 every recorded run of a device class: per scenario, the slowest run's median and worst round (counting
 only rounds the host probe saw at normal speed, where a run recorded its probes) become
 `median x1.10 (x1.25 under 0.7 s: launch-bound)` and `max(worst x1.15, median budget x1.10)`; memory
-ceilings are each peak's highest reading + 1 GiB; a GPU class's probe normal is the median of its runs'.
+ceilings are each peak's highest reading + 1 GiB; a class's probe normal is the median of its runs'.
 A CPU budget covers any CPU, busy or not, not only the one that was recorded, so its latency limits are
-four times that. Load and first-image budgets are not in the saved runs: fixed guards, stated below. Runs are read
+four times that; its probe normal is the recording host's speed, never a runner's own normal: a failure on
+a host whose normal probe is slower than that by the slow factor is not judged (`zimage_qa.checks.timing`). Load and first-image budgets are not in the saved runs: fixed guards, stated below. Runs are read
 through the gate's own reader (`zimage_qa.measure.runs`); only eager, solo runs of the built-in profiles
 count. `tests/unit/core/test_builtin_budgets.py` checks that the shipped file is what this script writes.
 """
@@ -91,7 +92,7 @@ def _add(device: DeviceClass, scenario: str, rounds: Sequence[float], extra: dic
     if host is not None and len(host.round_ms) == len(rounds):
         normal = [r for r, slow in zip(rounds, host.slow, strict=True) if not slow]
         kept = normal if len(normal) >= 2 else kept
-        if host.normal_ms is not None and not device.on_cpu:  # CPU budgets cover any CPU: no normal of one
+        if host.normal_ms is not None:  # a CPU class keeps it as the recording host's speed (checks.timing)
             device.probes.append(host.normal_ms)
     entry = device.scenarios.setdefault(scenario, Scenario())
     entry.medians.append(statistics.median(kept))

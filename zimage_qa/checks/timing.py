@@ -18,7 +18,7 @@ from typing import Any
 from zimage_qa.config import BudgetSet, Scenario, Thresholds
 from zimage_qa.decision import MIN_HOST_GAIN, host_elasticity
 from zimage_qa.measure.budget import BudgetContext, LatencyBudget
-from zimage_qa.measure.probe import SESSION_SOURCE
+from zimage_qa.measure.probe import SESSION_SOURCE, SLOW_FACTOR
 from zimage_qa.measure.rounds import LatencyPolicy, Measurement, Rounds
 from zimage_qa.measure.scenario import ScenarioResult
 from zimage_qa.measure.stats import summarize
@@ -35,9 +35,15 @@ class BudgetQuestion:
     CLEAR = 0.95  # every round at most this share of the limits: a clear pass
 
     def __init__(
-        self, budget: LatencyBudget | None, context: BudgetContext, policy: LatencyPolicy, missing: str
+        self,
+        budget: LatencyBudget | None,
+        context: BudgetContext,
+        policy: LatencyPolicy,
+        missing: str,
+        recorded: RecordedHost | None = None,
     ) -> None:
         self.budget, self.context, self.policy, self.missing = budget, context, policy, missing
+        self.recorded = recorded
         self.stages_ms: dict[str, float] | None = None
         self._judged: tuple[float, ...] = ()
         self._note = ""
@@ -206,11 +212,29 @@ class BudgetQuestion:
                 "store this runner's normal with --qa-update-budgets on a quiet host",
                 set_aside=self._set_aside,
             )
+        slower = self._slower_host(judged)
+        if slower is not None:
+            return Verdict.not_run(slower, set_aside=self._set_aside)
         if self._note:
             return judged.with_message(f"{judged.message}; {self._note}").with_values(
                 set_aside=self._set_aside
             )
         return judged
+
+    def _slower_host(self, judged: Verdict) -> str | None:
+        """Why a failure cannot be told from the host: a CPU budget recorded where the host probe ran
+        quicker than this host's normal by more than the slow factor (a slower host, not a slower model)."""
+        host = self._rounds.host if self._rounds is not None else None
+        recorded = self.recorded
+        if judged.status is not Status.FAILED or recorded is None or host is None or host.normal_ms is None:
+            return None
+        if host.normal_ms <= SLOW_FACTOR * recorded.probe_ms:
+            return None
+        return (
+            f"not judged: this host runs slower than the one the budget was recorded on (probe {host.normal_ms:.1f} "
+            f"ms normal here, {recorded.probe_ms:.1f} ms in {recorded.source}), so a failure cannot be told from "
+            f"the host ({judged.message}): write this runner's budgets with --qa-update-budgets on a quiet host"
+        )
 
 
 @dataclass(frozen=True)
@@ -242,6 +266,15 @@ def _host(rounds: Rounds) -> str:
     return rounds.host.describe() if rounds.host is not None else "host speed not known"
 
 
+@dataclass(frozen=True)
+class RecordedHost:
+    """The host probe's normal where a CPU budget was recorded (a CPU budget serves other CPUs, so it is
+    never this runner's normal), and where the budget comes from."""
+
+    probe_ms: float
+    source: str
+
+
 def budget_question(
     budgets: BudgetSet | None, case: Scenario, policy: LatencyPolicy, device: str, hint: str, profile: str
 ) -> BudgetQuestion:
@@ -254,8 +287,11 @@ def budget_question(
     limit = None
     if latency is not None:
         limit = LatencyBudget(latency.median_s, latency.worst_s, policy.max_rel_iqr)
+    recorded = None
+    if budgets is not None and budgets.device == "cpu" and budgets.probe_ms is not None:
+        recorded = RecordedHost(budgets.probe_ms, budgets.source or "the budgets")
     return BudgetQuestion(
-        limit, BudgetContext(f"{case.size}/{case.id}", device, None, hint=hint), policy, missing
+        limit, BudgetContext(f"{case.size}/{case.id}", device, None, hint=hint), policy, missing, recorded
     )
 
 

@@ -4,7 +4,7 @@ the run's rounds follow the probe; a GPU-bound image's slow round stands."""
 
 from __future__ import annotations
 
-from zimage_qa.checks.timing import BudgetQuestion
+from zimage_qa.checks.timing import BudgetQuestion, RecordedHost
 from zimage_qa.measure.budget import BudgetContext, LatencyBudget
 from zimage_qa.measure.probe import SESSION_SOURCE, HostState
 from zimage_qa.measure.rounds import LatencyPolicy, Rounds
@@ -132,3 +132,35 @@ def test_a_failure_on_a_host_whose_normal_was_measured_while_it_ran_slow_is_not_
     stored = BudgetQuestion(BUDGET, BudgetContext("512x512/512-simple", "cpu"), POLICY, "no budget")
     stored.look(Rounds(times, HostState(probes, 33.3, "the budgets")), final=True)
     assert stored.verdict().status is Status.FAILED
+
+
+def test_a_cpu_budget_failure_on_a_host_slower_than_where_it_was_recorded_is_not_judged() -> None:
+    # The reference gate on a 2-core cloud host in a long slow spell (CI run, 2026-12-02): the whole session
+    # ran with the probe at 51-62 ms, the built-in CPU budget was recorded where it read 9.7 ms; every
+    # round is at this session's normal speed and over budget. A slower host, not a slower model.
+    times = (0.7205, 0.7375, 0.8007, 0.731, 0.745)
+    probes = (55.0, 58.0, 61.6, 57.0, 56.0)
+    recorded = RecordedHost(9.74, "zimage-qa built-in budgets")
+
+    def verdict(normal_ms: float, recorded_host: RecordedHost | None) -> tuple[Status, str]:
+        question = BudgetQuestion(
+            BUDGET, BudgetContext("512x512/512-simple", "cpu"), POLICY, "no budget", recorded_host
+        )
+        scaled = tuple(p * normal_ms / 55.0 for p in probes)  # the same host state, at another speed
+        question.look(Rounds(times, HostState(scaled, normal_ms, SESSION_SOURCE)), final=True)
+        judged = question.verdict()
+        return judged.status, judged.message
+
+    status, message = verdict(55.0, recorded)
+    assert status is Status.NOT_RUN, message
+    assert "runs slower than the one the budget was recorded on (probe 55.0 ms normal here, 9.7 ms" in message
+    assert "p50 latency" in message  # the failure it would have been is named
+    # On a host as quick as the recording one (within the slow factor) the same rounds fail; a budget with no
+    # recorded host also fails; and rounds within budget pass on the slow host.
+    assert verdict(12.0, recorded)[0] is Status.FAILED
+    assert verdict(55.0, None)[0] is Status.FAILED
+    question = BudgetQuestion(
+        BUDGET, BudgetContext("512x512/512-simple", "cpu"), POLICY, "no budget", recorded
+    )
+    question.look(Rounds((0.60, 0.61, 0.62, 0.6, 0.61), HostState(probes, 55.0, SESSION_SOURCE)), final=True)
+    assert question.verdict().status is Status.PASSED

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from installed_gate import run_installed_gate
 
 from zimage_qa.storage import DeviceLock
 
@@ -155,26 +156,7 @@ def test_a_gate_run_refuses_a_bad_value_once_at_start_up(
 
         if torch.cuda.is_available():
             pytest.skip("this machine has a CUDA device")
-    keep = {k: v for k, v in os.environ.items() if not k.startswith(("ZQA_", "PYTEST_"))}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--pyargs",
-            "zimage_qa.gate",
-            "-m",
-            "gpu",
-            "-p",
-            "no:cacheprovider",
-            *args,
-        ],
-        cwd=tmp_path,
-        env={**keep, "ZQA_LOCK_DIR": str(tmp_path / "locks"), "HF_HOME": str(tmp_path / "hf"), **env},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_installed_gate(tmp_path, *args, env={"HF_HOME": str(tmp_path / "hf"), **env}, timeout=300)
     assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout[-2000:] + result.stderr[-2000:]
     errors = [x for x in result.stderr.splitlines() if x.startswith("ERROR:")]
     assert len(errors) == 1, result.stderr

@@ -3,11 +3,13 @@ project reads its config and golden records there, never from this repository or
 
 from __future__ import annotations
 
-import os
+import re
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
+
+from installed_gate import run_installed_gate
 
 ROOT = Path(__file__).resolve().parents[3]
 GATE_MODULES = {
@@ -49,35 +51,18 @@ def test_the_wheel_holds_the_gate_modules(tmp_path: Path) -> None:
 def test_the_gate_runs_from_an_empty_folder(tmp_path: Path) -> None:
     """At least 8 real checks pass (guards, latency, cold start, drift) on the reference model; golden has no
     set in this folder and says where it looked."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZQA_", "PYTEST_"))}
-    env["ZQA_LOCK_DIR"] = str(tmp_path / "locks")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--pyargs",
-            "zimage_qa.gate",
-            "-m",
-            "gpu",
-            "-p",
-            "no:cacheprovider",
-            "--qa-scenarios",
-            "512-simple",
-            "-k",
-            "not glyph and not vram",
-            "-rs",
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    result = run_installed_gate(
+        tmp_path, "--qa-scenarios", "512-simple", "-k", "not glyph and not vram", "-rs"
     )
     out = result.stdout
     assert result.returncode == 0, out[-3000:]
     assert "guard: 6 passed, 0 failed" in out
-    assert "latency: 3 passed, 0 failed" in out  # 512-simple, cold start, drift
+    # 512-simple, cold start, drift: each passes, or on a host in a slow spell is not judged, by name
+    latency = re.search(r"latency: (\d+) passed, 0 failed(?:, (\d+) not run)?\n", out)
+    assert latency is not None, out[-3000:]
+    passed, not_run = int(latency[1]), int(latency[2] or 0)
+    assert passed + not_run == 3 and passed >= 1, out[-3000:]
+    assert out.count("not judged: ") >= not_run, out[-3000:]
     assert "golden: 1 passed, 0 failed, 3 not run" in out  # determinism runs; no golden set in this folder
     assert str(tmp_path / "golden") in out  # ... and the reason names where it looked
     assert (tmp_path / "qa-report" / "index.html").is_file()
@@ -85,28 +70,6 @@ def test_the_gate_runs_from_an_empty_folder(tmp_path: Path) -> None:
 
 
 def test_strict_from_an_empty_folder_fails_what_did_not_run(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZQA_", "PYTEST_"))}
-    env["ZQA_LOCK_DIR"] = str(tmp_path / "locks")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--pyargs",
-            "zimage_qa.gate",
-            "-m",
-            "gpu",
-            "-p",
-            "no:cacheprovider",
-            "-k",
-            "golden_image",
-            "--qa-strict",
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    result = run_installed_gate(tmp_path, "-k", "golden_image", "--qa-strict")
     assert result.returncode == 1, result.stdout[-3000:]
     assert "--qa-strict: not run: " in result.stdout

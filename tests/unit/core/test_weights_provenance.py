@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,38 +11,22 @@ from typing import Any
 
 import pytest
 import torch
+from installed_gate import run_installed_gate
 
 from zimage_qa.models.profiles import load_model, resolve_spec
 
 
 def gate(folder: Path, cwd: Path, out: str) -> dict[str, Any]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZQA_", "PYTEST_"))}
-    env["ZQA_LOCK_DIR"] = str(cwd / "locks")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--pyargs",
-            "zimage_qa.gate",
-            "-m",
-            "gpu",
-            "-p",
-            "no:cacheprovider",
-            "--qa-model",
-            str(folder),
-            "--qa-scenarios",
-            "512-simple",
-            "-k",
-            "test_latency[",
-            "--benchmark-json",
-            out,
-        ],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    result = run_installed_gate(
+        cwd,
+        "--qa-model",
+        str(folder),
+        "--qa-scenarios",
+        "512-simple",
+        "-k",
+        "test_latency[",
+        "--benchmark-json",
+        out,
     )
     assert (cwd / out).is_file(), result.stdout[-3000:]
     data: dict[str, Any] = json.loads((cwd / out).read_text())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from zimage_qa.config import BudgetSet, QAConfig, read_budget_file
@@ -147,7 +147,7 @@ class RunnerBudgets:
     def lookup(self, config: QAConfig, profile: str, device: str, variant: str) -> BudgetSet | None:
         """The file's budgets for this deployment first, then the config's."""
         own = [b for b in read_runner_budgets(self.path) if b.matches(profile, device, variant)]
-        return own[0] if own else config.budgets_for(profile, device, variant)
+        return replace(own[0], own=True) if own else config.budgets_for(profile, device, variant)
 
     def write(self, probe_ms: float | None, note: str) -> str | None:
         """Merge the draft (with the session's normal host probe) into the file; the sentence to print,

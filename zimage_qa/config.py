@@ -107,7 +107,16 @@ class BudgetSet:
     variant: str = "eager"
     compile_s: float | None = None  # first call per shape minus a warm call, compiled variants only
     source: str = ""
-    probe_ms: float | None = None  # the host probe's normal time on this runner (zimage_qa.measure.probe)
+    probe_ms: float | None = None  # the host probe's normal time where these were recorded (measure.probe)
+    own: bool = (
+        False  # this runner's own budgets file (--qa-update-budgets): its probe is this runner's normal
+    )
+
+    @property
+    def recording_host(self) -> bool:
+        """The probe is another host's speed, not this runner's normal: a CPU budget from a config (the
+        built-in reference budget serves every CPU)."""
+        return self.device == "cpu" and not self.own and self.probe_ms is not None
 
     def matches(self, profile: str, device_name: str, variant: str = "eager") -> bool:
         return (

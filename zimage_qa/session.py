@@ -328,8 +328,7 @@ class GateSession:
     def budgets(self) -> BudgetSet | None:
         """This runner's own budgets (budgets.toml beside its golden set) first, then the config's."""
         found = self.runner_budgets().lookup(self.config, self.spec.profile, self.device_name(), self.variant)
-        if found is not None and found.probe_ms is not None and found.device != "cpu":
-            # a CPU budget's probe is the recording host's (checks.timing.RecordedHost), not this runner's
+        if found is not None and found.probe_ms is not None and not found.recording_host:
             self.calibration.stored_ms = found.probe_ms
             self.calibration.stored_source = f"the budgets of {found.source or 'this runner'}"
         return found

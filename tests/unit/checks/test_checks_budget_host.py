@@ -4,7 +4,8 @@ the run's rounds follow the probe; a GPU-bound image's slow round stands."""
 
 from __future__ import annotations
 
-from zimage_qa.checks.timing import BudgetQuestion, RecordedHost
+from zimage_qa.checks.timing import BudgetQuestion, RecordedHost, budget_question
+from zimage_qa.config import BudgetSet, Scenario, ScenarioBudget
 from zimage_qa.measure.budget import BudgetContext, LatencyBudget
 from zimage_qa.measure.probe import SESSION_SOURCE, HostState
 from zimage_qa.measure.rounds import LatencyPolicy, Rounds
@@ -164,3 +165,21 @@ def test_a_cpu_budget_failure_on_a_host_slower_than_where_it_was_recorded_is_not
     )
     question.look(Rounds((0.60, 0.61, 0.62, 0.6, 0.61), HostState(probes, 55.0, SESSION_SOURCE)), final=True)
     assert question.verdict().status is Status.PASSED
+
+
+def test_only_a_cpu_budget_from_a_config_names_a_recording_host() -> None:
+    """The built-in reference budget serves every CPU: its probe is the recording host's speed. A runner's
+    own budgets (--qa-update-budgets) hold its own normal, and a GPU budget's probe is its class's normal."""
+    case = Scenario("512-simple", "a prompt", 512, 512, 8, 42, 8)
+    limits = {"512-simple": ScenarioBudget(LatencyBudget(0.68, 0.75, 0.10), ())}
+
+    def question(device: str, own: bool) -> BudgetQuestion:
+        budgets = BudgetSet(
+            "reference", device, None, None, limits, source="built-in", probe_ms=9.74, own=own
+        )
+        return budget_question(budgets, case, POLICY, device, "", "reference")
+
+    recorded = question("cpu", own=False).recorded
+    assert recorded is not None and recorded.probe_ms == 9.74 and recorded.source == "built-in"
+    assert question("cpu", own=True).recorded is None
+    assert question("NVIDIA H200*", own=False).recorded is None

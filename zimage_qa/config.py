@@ -108,9 +108,7 @@ class BudgetSet:
     compile_s: float | None = None  # first call per shape minus a warm call, compiled variants only
     source: str = ""
     probe_ms: float | None = None  # the host probe's normal time where these were recorded (measure.probe)
-    own: bool = (
-        False  # this runner's own budgets file (--qa-update-budgets): its probe is this runner's normal
-    )
+    own: bool = False  # from this runner's own budgets file: its probe is this runner's normal
 
     @property
     def recording_host(self) -> bool:

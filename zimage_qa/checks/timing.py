@@ -288,7 +288,7 @@ def budget_question(
     if latency is not None:
         limit = LatencyBudget(latency.median_s, latency.worst_s, policy.max_rel_iqr)
     recorded = None
-    if budgets is not None and budgets.recording_host and budgets.probe_ms is not None:
+    if budgets is not None and budgets.recording_host and budgets.probe_ms is not None:  # narrows for mypy
         recorded = RecordedHost(budgets.probe_ms, budgets.source or "the budgets")
     return BudgetQuestion(
         limit, BudgetContext(f"{case.size}/{case.id}", device, None, hint=hint), policy, missing, recorded

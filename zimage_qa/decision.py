@@ -69,6 +69,16 @@ class Interval:
     n_before: int
     n_after: int
     spread: float = math.nan  # the log-scale spread the power estimate uses (NaN: unknown)
+    # the sizes the interval was drawn from: fewer than the rounds where neighbours move together (spells)
+    effective_before: int | None = None
+    effective_after: int | None = None
+
+    @property
+    def effective(self) -> tuple[int, int]:
+        return (
+            self.n_before if self.effective_before is None else self.effective_before,
+            self.n_after if self.effective_after is None else self.effective_after,
+        )
 
     @property
     def bounded(self) -> bool:
@@ -101,6 +111,8 @@ class Decision:
         i = self.interval
         if not i.bounded:
             base = "too few rounds for a bounded interval"
+            if i.effective[0] < i.n_before:
+                base += f" (the {i.n_before} rounds before count as {i.effective[0]}: they move together)"
         elif i.estimate >= self.min_effect:
             base = f"the estimate reaches the minimum effect {_pct(self.min_effect)} but the interval includes no change"
         else:
@@ -201,6 +213,8 @@ def rounds_interval(
         len(x),
         len(y),
         spread,
+        n1,
+        n2,
     )
 
 
@@ -219,7 +233,7 @@ def shift_interval(
     method = "Hodges-Lehmann / Mann-Whitney, shift"
     spread = _pooled_spread(x, y) / scale
     return Interval(
-        _median(diffs) / scale, low / scale, high / scale, 1 - alpha, method, len(x), len(y), spread
+        _median(diffs) / scale, low / scale, high / scale, 1 - alpha, method, len(x), len(y), spread, n1, n2
     )
 
 
@@ -368,7 +382,9 @@ def rounds_needed(
     interval: Interval, min_effect: float, alpha: float = ALPHA, cap: int = 10_000
 ) -> int | None:
     """About how many rounds a side (pairs for A/B) would decide an inconclusive interval at its current
-    estimate and spread; None when the spread is unknown, or the estimate sits on a decision edge."""
+    estimate and spread, counting the rounds after as the interval did (correlated rounds count as fewer);
+    None when the spread is unknown, the estimate sits on a decision edge, or no number of rounds after
+    would bound the interval against the rounds before as they count."""
     s, e = interval.spread, math.log1p(interval.estimate) if interval.estimate > -1 else math.nan
     m = math.log1p(min_effect)
     if not (math.isfinite(s) and math.isfinite(e)) or s <= 0 or not 0 < alpha < 1:
@@ -379,8 +395,12 @@ def rounds_needed(
     z = statistics.NormalDist().inv_cdf(1 - alpha / 2) * _HL_EFFICIENCY
     if "pairs" in interval.method:
         need = max((z * s / gap) ** 2, _fewest_pairs(alpha))
-    else:
-        need = max(2 * (z * s / gap) ** 2, _fewest_after(interval.n_before, alpha, cap))
+        return min(cap, max(interval.n_after + 1, math.ceil(need)))
+    before, after = interval.effective
+    fewest = _fewest_after(before, alpha, cap)
+    if fewest >= cap:
+        return None
+    need = max(2 * (z * s / gap) ** 2, fewest) * interval.n_after / max(after, 1)
     return min(cap, max(interval.n_after + 1, math.ceil(need)))
 
 

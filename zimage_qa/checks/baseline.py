@@ -160,11 +160,13 @@ class BaselineQuestion:
                 **values,
             )
         if decision.outcome is Outcome.INCONCLUSIVE:
-            fix = (
-                "compare in one process instead (--qa-candidate: interleaved pairs share the host's state)"
-                if note
-                else "raise [run] max_rounds or time_budget_s"
-            )
+            i = decision.interval
+            if note:
+                fix = "compare in one process instead (--qa-candidate: interleaved pairs share the host's state)"
+            elif not i.bounded and i.effective[0] < i.n_before:
+                fix = "record the baseline again with more rounds ([run] rounds), on a quiet host"
+            else:
+                fix = "raise [run] max_rounds or time_budget_s"
             return Verdict.not_run(
                 f"{self.case_id}: not judged against the baseline: {text}: {decision.why_undecided()}; {fix}",
                 **values,

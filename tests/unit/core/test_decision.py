@@ -218,3 +218,21 @@ def test_a_look_with_no_new_rounds_spends_nothing_and_asks_for_no_power_estimate
     interval = rounds_interval([1.0, 1.1, 1.2, 1.05], [1.3, 1.2, 1.25, 1.22], 0.0)
     assert decide(interval, 0.05, 0.0).rounds_needed is None
     assert looks.spend(20, final=True) > 0
+
+
+def test_rounds_recorded_in_one_spell_count_as_few_and_the_advice_says_so() -> None:
+    """A baseline whose 20 rounds creep steadily (a host warming up) counts as about 2, and 60 creeping
+    rounds after it as about 7: no bounded interval at the last look's alpha, and a decision is said to take
+    many more rounds than the raw sizes suggest (uncorrelated rounds count in full)."""
+    rng = random.Random(7)
+    creeping = [0.038 * (1 + 0.004 * i) * (1 + 0.002 * rng.gauss(0, 1)) for i in range(20)]
+    steady = [0.039 * (1 + 0.01 * rng.gauss(0, 1)) for _ in range(60)]
+    assert rounds_interval(creeping, steady, alpha=0.004).effective[1] >= 40
+    after = [0.039 * (1 + 0.001 * i) * (1 + 0.002 * rng.gauss(0, 1)) for i in range(60)]
+    interval = rounds_interval(creeping, after, alpha=0.004)
+    assert interval.effective[0] <= 3 < interval.n_before == 20
+    assert interval.effective[1] <= 10 < interval.n_after == 60
+    decision = decide(interval, 0.25, 0.004)
+    assert decision.outcome is Outcome.INCONCLUSIVE and not interval.bounded
+    assert "the 20 rounds before count as" in decision.why_undecided()
+    assert decision.rounds_needed is not None and decision.rounds_needed >= 150

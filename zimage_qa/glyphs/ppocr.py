@@ -16,17 +16,21 @@ Given the same detector input, boxes, texts and scores equal rapidocr's (tests/u
 from __future__ import annotations
 
 import math
+import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from zimage_qa.errors import QACheckError
-from zimage_qa.glyphs.lines import Alternatives, Recognition, char_scores
+from zimage_qa.errors import QACheckError, QAUsageError
+from zimage_qa.glyphs.cache import file_digest
+from zimage_qa.glyphs.lines import Alternatives, EngineInfo, Recognition, TextLine, char_scores, to_box
 
 if TYPE_CHECKING:
     import numpy as np
     import onnxruntime
+    from PIL import Image
 
 CPU = "CPUExecutionProvider"
 
@@ -300,3 +304,103 @@ def to_bgr(image: Any) -> np.ndarray:
     import numpy as np
 
     return np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
+
+
+def default_threads() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def check_engine_options(threads: object, min_score: object, det_side: object) -> int:
+    """The thread count to use, or QAUsageError for options no engine could use."""
+    threads = default_threads() if threads is None else threads
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise QAUsageError(f"OCR threads must be a positive integer, got {threads!r}")
+    if isinstance(min_score, bool) or not isinstance(min_score, (int, float)) or not 0.0 <= min_score < 1.0:
+        raise QAUsageError(f"OCR min_score must be in [0, 1), got {min_score!r}")
+    if isinstance(det_side, bool) or not isinstance(det_side, int) or not 64 <= det_side <= 4096:
+        raise QAUsageError(f"OCR det_side must be an integer from 64 to 4096 pixels, got {det_side!r}")
+    return min(threads, os.cpu_count() or threads)
+
+
+class PpOcrEngine:
+    """A PP-OCR detector and recogniser pair from a wheel's model folder, on the CPU. Loads its models
+    when built. Each engine names its models, where they live and its version (`zimage_qa.glyphs.rapid`,
+    `zimage_qa.glyphs.ppocr4`).
+
+    `threads`: onnxruntime intra-op threads (default `default_threads()`).
+    `min_score`: recognition confidence below which a line is dropped (rapidocr's `text_score`).
+    `det_side`: the detector sees the picture shrunk to at most this many pixels on its longer side.
+    """
+
+    name: ClassVar[str]
+    models: ClassVar[tuple[str, str]]  # detection, recognition
+    det_side: ClassVar[int]
+
+    def __init__(
+        self, *, threads: int | None = None, min_score: float = 0.5, det_side: int | None = None
+    ) -> None:
+        side = type(self).det_side if det_side is None else det_side
+        threads = check_engine_options(threads, min_score, side)
+        folder = self.model_dir()
+        missing = [name for name in self.models if not (folder / name).is_file()]
+        if missing:
+            raise QAUsageError(self.missing(missing, folder))
+        self._det = Detector(session(folder / self.models[0], threads), side)
+        self._rec = Recogniser(session(folder / self.models[1], threads))
+        self._lock = threading.Lock()
+        self.threads = threads
+        self.min_score = float(min_score)
+        hashes = {name: file_digest(folder / name) for name in self.models}
+        self._info = EngineInfo(name=self.name, version=self.version(), model_hashes=hashes)
+
+    @classmethod
+    def model_dir(cls) -> Path:
+        raise NotImplementedError
+
+    @classmethod
+    def version(cls) -> str:
+        raise NotImplementedError
+
+    @classmethod
+    def missing(cls, files: list[str], folder: Path) -> str:
+        raise NotImplementedError
+
+    @property
+    def info(self) -> EngineInfo:
+        return self._info
+
+    @property
+    def sessions(self) -> tuple[object, ...]:
+        """The onnxruntime sessions (detection, recognition), for checks of where they run."""
+        return self._det.model, self._rec.model
+
+    def read(self, image: Image.Image) -> tuple[TextLine, ...]:
+        """Detect the text lines in `image`, cut each from the full-size picture and recognise it."""
+        bgr = to_bgr(image)
+        with self._lock:
+            found = self._det(bgr)
+            readings = self._rec([crop(bgr, d.box) for d in found])
+        return tuple(
+            TextLine(r.text, to_box(d.box.tolist()), r.score, self.name, r.chars, r.alternatives)
+            for d, r in zip(found, readings, strict=True)
+            if r.text.strip() and r.score >= self.min_score
+        )
+
+    def recognise(self, lines: Sequence[Image.Image]) -> tuple[Recognition, ...]:
+        """Read ready-cut single-line pictures with the recogniser alone (no detection)."""
+        if not lines:
+            return ()
+        with self._lock:
+            return self._rec([to_bgr(line) for line in lines], tight=True)
+
+    def warm_up(self, size: tuple[int, int] = (1024, 1024)) -> None:
+        """Read a synthetic picture of `size` once: onnxruntime's first run at a new input size
+        costs more than the next ones."""
+        from PIL import Image, ImageDraw, ImageFont
+
+        picture = Image.new("RGB", size, (235, 230, 215))
+        font = ImageFont.load_default(max(16, size[1] // 12))
+        ImageDraw.Draw(picture).text(
+            (size[0] // 10, size[1] // 3), "Warm up 2025", fill=(20, 20, 20), font=font
+        )
+        self.read(picture)

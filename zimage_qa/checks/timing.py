@@ -197,44 +197,45 @@ class BudgetQuestion:
         if not self._judged:
             return Verdict.not_run("no round was timed")
         judged = self._evaluate(replace(self.context, stages_ms=self.stages_ms))
-        host = self._rounds.host if self._rounds is not None else None
-        if (
-            judged.status is Status.FAILED
-            and self._set_aside
-            and host is not None
-            and host.normal_source == SESSION_SOURCE
-        ):
-            # The host ran slow during this measurement and its normal speed was measured on it, in this
-            # session: the rounds kept as normal may be slow too, so a failure cannot be told from the host.
-            return Verdict.not_run(
-                f"not judged: the host ran slow during the measurement ({self._note}) and this runner stores no "
-                f"normal probe, so the rounds kept may be slow too ({judged.message}): rerun on a quiet host, or "
-                "store this runner's normal with --qa-update-budgets on a quiet host",
-                set_aside=self._set_aside,
-            )
-        slower = self._slower_host(judged)
-        if slower is not None:
-            return Verdict.not_run(slower, set_aside=self._set_aside)
+        unexplained = self._host_explains(judged)
+        if unexplained is not None:
+            return Verdict.not_run(unexplained, set_aside=self._set_aside)
         if self._note:
             return judged.with_message(f"{judged.message}; {self._note}").with_values(
                 set_aside=self._set_aside
             )
         return judged
 
-    def _slower_host(self, judged: Verdict) -> str | None:
-        """Why a failure cannot be told from the host: a CPU budget recorded where the host probe ran
-        quicker than this host's normal by more than the slow factor (a slower host, not a slower model)."""
+    def _host_explains(self, judged: Verdict) -> str | None:
+        """Why a failure cannot be told from the host, or None (a pass, or a failure the host cannot explain):
+        - the host ran slow during the measurement and its normal speed was measured on it, in this session:
+          the rounds kept as normal may be slow too;
+        - a CPU budget recorded where the host probe ran quicker than this host's normal by more than the slow
+          factor: a slower host, not a slower model."""
         host = self._rounds.host if self._rounds is not None else None
         recorded = self.recorded
-        if judged.status is not Status.FAILED or recorded is None or host is None or host.normal_ms is None:
+        if judged.status is not Status.FAILED or host is None:
             return None
-        if host.normal_ms <= SLOW_FACTOR * recorded.probe_ms:
+        if self._set_aside and host.normal_source == SESSION_SOURCE:
+            why = (
+                f"the host ran slow during the measurement ({self._note}) and this runner stores no normal "
+                "probe, so the rounds kept may be slow too"
+            )
+            fix = "rerun on a quiet host, or store this runner's normal with --qa-update-budgets on a quiet host"
+        elif (
+            recorded is not None
+            and host.normal_ms is not None
+            and host.normal_ms > SLOW_FACTOR * recorded.probe_ms
+        ):
+            why = (
+                f"this host runs slower than the one the budget was recorded on (probe {host.normal_ms:.1f} ms "
+                f"normal here, {recorded.probe_ms:.1f} ms in {recorded.source}), so a failure cannot be told "
+                "from the host"
+            )
+            fix = "write this runner's budgets with --qa-update-budgets on a quiet host"
+        else:
             return None
-        return (
-            f"not judged: this host runs slower than the one the budget was recorded on (probe {host.normal_ms:.1f} "
-            f"ms normal here, {recorded.probe_ms:.1f} ms in {recorded.source}), so a failure cannot be told from "
-            f"the host ({judged.message}): write this runner's budgets with --qa-update-budgets on a quiet host"
-        )
+        return f"not judged: {why} ({judged.message}): {fix}"
 
 
 @dataclass(frozen=True)

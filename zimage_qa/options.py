@@ -215,7 +215,7 @@ OPTIONS: tuple[Option, ...] = (
         "bool",
         False,
         "write this runner's measured budgets to "
-        "<golden-dir>/<profile>[_<variant>]/<device class>/budgets.toml (those checks still fail, naming what was written)",
+        "<golden-dir>/<profile>[+<variant>]/<device class>/budgets.toml (those checks still fail, naming what was written)",
     ),
     Option(
         "baseline",

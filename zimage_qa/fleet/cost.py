@@ -17,7 +17,7 @@ GEN_LINEAR_S = 1.067  # per megapixel at 8 steps
 GEN_QUADRATIC_S = 0.129  # attention's quadratic share, per megapixel squared at 8 steps
 REFERENCE_STEPS = 8
 WARM_FACTOR = 1.5  # the first generation at a new size (allocator growth, kernel selection) vs a warm one
-LOAD_S = 15.0  # the issue measured 13-16 s of load per process on the H200
+LOAD_S = 15.0  # 13-16 s of load per process, measured on nvidia-h200
 OCR_S = 1.0  # one OCR reading on the CPU, per glyph case
 
 

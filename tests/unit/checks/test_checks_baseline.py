@@ -116,3 +116,19 @@ def test_memory_is_compared_with_a_tolerance() -> None:
     grown = memory_against(base, "1024-simple", {"peak_allocated_gib": 22.3})
     assert grown.status is Status.FAILED and "uses more memory than its baseline" in grown.message
     assert memory_against(None, "1024-simple", {}).status is Status.NOT_RUN
+
+
+def test_a_baseline_recorded_in_one_spell_asks_to_be_recorded_again() -> None:
+    """A baseline whose rounds creep as a spell starts counts as few rounds; when no bounded interval
+    comes of it, the fix named is a new baseline, not more rounds now (which could not bound it)."""
+    rng = random.Random(8)
+    creeping = [1.31 * (1 + 0.004 * i) * (1 + 0.002 * rng.gauss(0, 1)) for i in range(12)]
+    drifting = [1.32 * (1 + 0.002 * i) * (1 + 0.002 * rng.gauss(0, 1)) for i in range(12)]
+    verdict = ask(entry(creeping), drifting).verdict()
+    assert verdict.status is Status.NOT_RUN, verdict.message
+    assert "the 12 rounds before count as" in verdict.message, verdict.message
+    assert verdict.message.endswith(
+        "record the baseline again with more rounds ([run] rounds), on a quiet host"
+    )
+    steady = ask(entry(draw(rng, 12, 1.31)), drifting).verdict()  # a steady baseline: the usual advice
+    assert "record the baseline again" not in steady.message

@@ -85,11 +85,6 @@ def unit_of(test_name: str) -> str:
     return func if param is None else f"{func}[{param}]"
 
 
-def is_timed(test_name: str) -> bool:
-    """Whether the test's timings are judged (and so are disturbed by a busy sibling)."""
-    return split_name(test_name)[0] in TIMED_TESTS
-
-
 def plan_units(
     config: QAConfig,
     profile: str | None,

@@ -128,9 +128,6 @@ class Calibration:
         """Every engine can judge the text (with `both`, both must)."""
         return bool(self.engines) and all(e.judgeable for e in self.engines)
 
-    def for_engine(self, name: str) -> EngineCalibration | None:
-        return next((e for e in self.engines if e.engine == name), None)
-
     @property
     def reason(self) -> str:
         return "; ".join(f"{e.engine}: {e.reason}" for e in self.engines)

@@ -69,10 +69,6 @@ def judge(series: Series, policy: MetricPolicy) -> SeriesVerdict:
     return restate(verdict, changes, force=True)
 
 
-def judge_all(all_series: Sequence[Series], policy: MetricPolicy) -> list[SeriesVerdict]:
-    return [judge(s, policy) for s in all_series]
-
-
 def status_of(
     changes: Sequence[Change], pending: Blip | None, not_judged: Sequence[NotJudged], short: bool
 ) -> Status:

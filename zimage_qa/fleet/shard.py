@@ -53,7 +53,6 @@ GUARD_GENERATIONS: dict[str, int] = {
 DRIFT_TEST = "test_back_to_back_drift"
 LEAK_TEST = "test_vram_by_stage_and_no_leak"
 GOLDEN_DETERMINISM_TEST = "test_golden_case_is_deterministic"
-TIMED_TESTS = ("test_latency", DRIFT_TEST)  # the tests whose timings become verdicts
 _NAME = re.compile(r"^(?P<func>[^\[]+)(?:\[(?P<param>.*)\])?$")
 
 

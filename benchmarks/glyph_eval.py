@@ -7,6 +7,10 @@ then its correct render and near misses read and judged in each held-out font.
 
 The default test (tests/unit/glyphs/test_heldout.py) runs the same evaluation with one font per text;
 this script renders every text in every font. Calibrations go to a fresh cache folder.
+
+Fonts, from Debian's packages: the held-out set needs fonts-wqy-zenhei fonts-wqy-microhei
+fonts-arphic-gkai00mp fonts-arphic-gbsn00lp fonts-lxgw-wenkai fonts-droid-fallback (as `.ci/run` installs);
+`--dev` needs fonts-noto-cjk fonts-noto-cjk-extra fonts-arphic-ukai.
 """
 
 from __future__ import annotations
@@ -31,11 +35,15 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="zqa-eval-")
 
-    from heldout_set import DEV_FONTS, DEV_TEXTS, EVAL_TEXTS, HELD_OUT_FONTS, evaluate
+    from heldout_set import APT, DEV_APT, DEV_FONTS, DEV_TEXTS, EVAL_TEXTS, HELD_OUT_FONTS, evaluate
 
     from zimage_qa.glyphs.engines import get_engine
 
     texts, fonts = (DEV_TEXTS, DEV_FONTS) if args.dev else (EVAL_TEXTS, HELD_OUT_FONTS)
+    missing = sorted(path for path, _ in fonts.values() if not Path(path).is_file())
+    if missing:
+        packages = DEV_APT if args.dev else APT
+        sys.exit(f"glyph_eval: fonts missing: {', '.join(missing)}; fix: apt-get install -y {packages}")
     texts = texts[: args.texts] if args.texts else texts
     engine = get_engine(args.engine)
     started = time.perf_counter()

@@ -42,10 +42,10 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from zimage_qa.measure.budget import BudgetStatus
-    from zimage_qa.measure.fingerprint import device_class, fingerprint
     from benchmarks.measurement_overhead import measure_overhead
     from benchmarks.workload import default_workload_spec, load_workload
+    from zimage_qa.measure.budget import BudgetStatus
+    from zimage_qa.measure.fingerprint import device_class, fingerprint
 
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     spec = args.workload or default_workload_spec(device)

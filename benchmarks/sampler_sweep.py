@@ -32,9 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args(argv)
 
+    from benchmarks.workload import load_workload
     from zimage_qa.measure.memory import NvmlSampler
     from zimage_qa.measure.stages import StageRecorder
-    from benchmarks.workload import load_workload
 
     width, _, height = args.size.partition("x")
     work = load_workload(args.workload, args.device, int(height), int(width), args.steps)

@@ -42,6 +42,8 @@ HELD_OUT_FONTS: dict[str, tuple[str, int]] = {
 APT = "fonts-wqy-zenhei fonts-wqy-microhei fonts-arphic-gkai00mp fonts-arphic-gbsn00lp fonts-lxgw-wenkai fonts-droid-fallback"
 
 # Other weights and regional faces of the calibration's font families: tuning only, never asserted.
+# From Debian's packages:
+DEV_APT = "fonts-noto-cjk fonts-noto-cjk-extra fonts-arphic-ukai"
 DEV_FONTS: dict[str, tuple[str, int]] = {
     "noto-sans-light": ("/usr/share/fonts/opentype/noto/NotoSansCJK-Light.ttc", 2),
     "noto-sans-bold": ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", 2),

@@ -15,8 +15,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-
 from zimage_qa.errors import QACheckError, QAUsageError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -69,6 +67,8 @@ def folder_lock_path(folder: Path) -> Path:
 @contextlib.contextmanager
 def locked(path: Path, timeout: float = 60.0) -> Iterator[None]:
     """Hold the lock of `path`'s folder while the block runs; waits at most `timeout` seconds."""
+    from filelock import FileLock  # imported when a write needs it: `zqa SUB --help` never does (30-80 ms)
+
     path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(folder_lock_path(path.parent)), timeout=timeout):
         yield
@@ -129,6 +129,8 @@ class DeviceLock:
 
     def __init__(self, key: str, owner: str, lock_dir: Path | None = None) -> None:
         self.path = device_lock_path(key, lock_dir)
+        from filelock import FileLock
+
         self.key, self.owner = key, owner
         self._lock = FileLock(str(self.path), thread_local=False)
 
@@ -145,6 +147,8 @@ class DeviceLock:
     def acquire(self, wait_s: float, on_wait: Callable[[str], None] | None = None) -> LockWait | None:
         """Take the lock, waiting at most `wait_s` seconds for a run that holds it (0: not at all). Returns
         the wait when there was one; a QACheckError names the holder and the fix when the lock stays held."""
+        from filelock import Timeout
+
         if self._lock.is_locked:
             self._lock.acquire()  # re-entrant: one count more
             return None

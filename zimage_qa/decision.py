@@ -84,6 +84,14 @@ class Interval:
     def bounded(self) -> bool:
         return math.isfinite(self.low) and math.isfinite(self.high)
 
+    def limited_before(self, alpha: float) -> bool:
+        """Unbounded only because the rounds before count as fewer than they are: counted in full, they would
+        bound the interval against the rounds after as these count (record the rounds before again)."""
+        before, after = self.effective
+        if self.bounded or before >= self.n_before or after < 1:
+            return False
+        return 2 / math.comb(self.n_before + after, after) <= alpha
+
 
 @dataclass(frozen=True)
 class Decision:

@@ -160,10 +160,9 @@ class BaselineQuestion:
                 **values,
             )
         if decision.outcome is Outcome.INCONCLUSIVE:
-            i = decision.interval
             if note:
                 fix = "compare in one process instead (--qa-candidate: interleaved pairs share the host's state)"
-            elif not i.bounded and i.effective[0] < i.n_before:
+            elif decision.interval.limited_before(decision.alpha):
                 fix = "record the baseline again with more rounds ([run] rounds), on a quiet host"
             else:
                 fix = "raise [run] max_rounds or time_budget_s"

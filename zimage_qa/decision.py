@@ -90,7 +90,7 @@ class Interval:
         before, after = self.effective
         if self.bounded or before >= self.n_before or after < 1:
             return False
-        return 2 / math.comb(self.n_before + after, after) <= alpha
+        return _mw_bounded(self.n_before, after, alpha)
 
 
 @dataclass(frozen=True)
@@ -420,9 +420,15 @@ def _fewest_pairs(alpha: float) -> int:
 def _fewest_after(n_before: int, alpha: float, cap: int) -> int:
     """The fewest rounds against `n_before` whose Mann-Whitney interval is bounded at `alpha`."""
     for n in range(1, cap + 1):
-        if 2 / math.comb(n_before + n, n) <= alpha:
+        if _mw_bounded(n_before, n, alpha):
             return n
     return cap
+
+
+def _mw_bounded(n1: int, n2: int, alpha: float) -> bool:
+    """Whether a Mann-Whitney interval of `n1` against `n2` samples can be bounded at `alpha`: the two
+    extreme orderings alone are rarer than alpha."""
+    return 2 / math.comb(n1 + n2, n2) <= alpha
 
 
 # --- rank machinery -------------------------------------------------------------------------------

@@ -197,9 +197,9 @@ class BudgetQuestion:
         if not self._judged:
             return Verdict.not_run("no round was timed")
         judged = self._evaluate(replace(self.context, stages_ms=self.stages_ms))
-        unexplained = self._host_explains(judged)
-        if unexplained is not None:
-            return Verdict.not_run(unexplained, set_aside=self._set_aside)
+        host_reason = self._host_explains(judged)
+        if host_reason is not None:
+            return Verdict.not_run(host_reason, set_aside=self._set_aside)
         if self._note:
             return judged.with_message(f"{judged.message}; {self._note}").with_values(
                 set_aside=self._set_aside

@@ -41,6 +41,7 @@ from zimage_qa.picture import PictureJudge, require_valid
 from zimage_qa.verdict import Status, Verdict
 
 WAIT_PROBE_S = 0.5  # while waiting out a slow host, one probe this often
+SPELL_FACTOR = 3  # back-to-back images in a host spell: at most this many times the images asked for, in all
 
 
 @dataclass
@@ -269,14 +270,26 @@ class ScenarioRunner:
         return result
 
     def run_back_to_back(
-        self, case: Case, first: int, most: int, time_budget_s: float, judge: Callable[[ScenarioRun], Verdict]
+        self,
+        case: Case,
+        first: int,
+        most: int,
+        time_budget_s: float,
+        judge: Callable[[ScenarioRun], Verdict],
+        host_wait_s: float = 0.0,
     ) -> tuple[Verdict, ScenarioRun]:
         """`first` generations back to back, each after a host probe; while `judge` says not yet judged (NOT_RUN),
-        more, up to `most` images within `time_budget_s`. The images are kept for the leak check."""
+        more, within `time_budget_s`: up to `most` images at normal host speed, and at most SPELL_FACTOR times
+        as many in all. A slow host is waited out (at most `host_wait_s`) before the first image, never between
+        two: the images stay back to back, and a spell inside the sequence is outlasted instead. The images are
+        kept for the leak check."""
         started = time.perf_counter()
         device = self.model.device
         before, allocated = read_memory(device).allocated_bytes or 0, []
+        cap = max(first, most)
         with self.run(case, warmup=0, record=False, label="back-to-back drift") as run:
+            run.probe()
+            waited = _wait_out(run, host_wait_s)
             batch = first
             while True:
                 for _ in range(batch):
@@ -286,13 +299,17 @@ class ScenarioRunner:
                 run.probe()
                 verdict = judge(run)
                 done, spent = len(run.timings), time.perf_counter() - started
-                batch = min(max(2, first // 2), max(first, most) - done)
+                host = run.host_state()
+                normal = done - (host.slow_count if host is not None else 0)
+                batch = min(max(2, first // 2), cap - normal, SPELL_FACTOR * cap - done)
                 if (
                     verdict.status is not Status.NOT_RUN
                     or batch <= 0
                     or spent + batch * spent / done > time_budget_s
                 ):
                     break
+        if waited:
+            verdict = verdict.with_values(host_wait_s=round(waited, 2))
         self.back_to_back[case.id] = BackToBack(before, tuple(allocated), run.result)
         return verdict, run
 

@@ -253,9 +253,11 @@ class GateSession:
             self.compile_s = compile_seconds(times[0], min(times[1:])) if compiled and times[1:] else None
 
     def host_probe(self) -> HostProbe | None:
-        """The probe of the host's launch path (None when `[run] host_probe` is off), made once."""
+        """The probe of the host's launch path (None when `[run] host_probe` is off), made once, with the normal
+        probe of this runner's budgets (where they store one) for every check, whichever ran first."""
         if self._probe is None and self.config.run_for(self.spec.profile).host_probe:
             self._probe = HostProbe(self.model().device)
+            self.budgets()
         return self._probe
 
     def expected_device(self) -> str:

@@ -170,3 +170,43 @@ def test_no_budget_for_this_device_is_not_run_with_the_measurement(gate_project:
             "*no latency budget for tiny (reference on cpu); measured median *: write this runner's budgets with --qa-update-budgets*"
         ]
     )
+
+
+def spell_project(gate_project: Project, host: str) -> pytest.Pytester:
+    """Drift on a steady stub, on a scripted host whose normal probe (10 ms) this runner's budgets store."""
+    made = gate_project("StubPipe(forward_s=0.003)", files=("test_latency.py",), host=host)
+    config = CONFIG.format(median="2s", worst="3s", load="30s")
+    made.makefile(".toml", qa=config.replace("[run]\n", "[run]\nhost_wait_s = 1\nmax_rounds = 8\n"))
+    folder = made.path / "golden" / "reference" / "cpu"
+    folder.mkdir(parents=True)
+    (folder / "budgets.toml").write_text(
+        '[[budgets]]\nprofile = "reference"\ndevice = "cpu"\nvariant = "eager"\nprobe = "10ms"\n'
+        'scenarios."tiny" = { median = "2s", worst = "3s" }\n'
+    )
+    return made
+
+
+def test_a_host_spell_longer_than_the_back_to_back_images_is_outlasted(gate_project: Project) -> None:
+    """The H200 run where 16 of 20 drift images fell in one spell: not judged, a strict failure. The sequence
+    now goes on while the host is slow, with no wait between two images, until enough ran at normal speed."""
+    made = spell_project(gate_project, "SlowHost(range(3, 20))")
+    result = run(made, "-k", "drift", "--qa-strict")
+    result.assert_outcomes(passed=1)
+    record = json.loads((made.path / "qa-report" / "results.json").read_text())["records"][0]
+    assert record["outcome"] == "passed" and record["values"]["host_wait_s"] == 1.0
+    slow, times = record["values"]["host_slow"], record["values"]["times_s"]
+    assert (
+        slow and len(times) > 8 and len(times) - len(slow) >= 5
+    )  # past max_rounds, 5 or more at normal speed
+
+
+def test_a_host_slow_through_the_back_to_back_images_is_not_judged(gate_project: Project) -> None:
+    made = spell_project(gate_project, "SlowHost(range(3, 10**6))")
+    result = run(made, "-k", "drift")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*x24: not judged: 0 images at normal host speed, 5 needed for a creep interval; host slow in 24 of 24*"
+        ]
+    )
+    run(made, "-k", "drift", "--qa-strict").assert_outcomes(failed=1)

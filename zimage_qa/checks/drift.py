@@ -49,9 +49,10 @@ class DriftLimits:
 
 
 def judge_drift(
-    label: str, images: Sequence[DriftImage], limits: DriftLimits, alpha: float = ALPHA
+    label: str, images: Sequence[DriftImage], limits: DriftLimits, alpha: float = ALPHA, host: str = ""
 ) -> Verdict:
-    """The verdict on K back-to-back images (see the module docstring)."""
+    """The verdict on K back-to-back images (see the module docstring); `host` describes the host probe's
+    readings (`HostState.describe`) for a verdict the host left undecided."""
     kept = [(i, image) for i, image in enumerate(images) if not image.host_slow]
     totals = [image.total_s for image in images]
     listing = ", ".join(
@@ -66,7 +67,7 @@ def judge_drift(
     if len(kept) < MIN_IMAGES:
         return Verdict.not_run(
             f"{head}: not judged: {len(kept)} images at normal host speed, {MIN_IMAGES} "
-            f"needed for a creep interval (times: {listing})",
+            f"needed for a creep interval{'; ' + host if host else ''} (times: {listing})",
             **values,
         )
     offloaded = all(image.transfer_s is not None for _, image in kept)

@@ -105,10 +105,12 @@ def test_back_to_back_drift(qa_gate: GateSession, qa_runner: ScenarioRunner, qa_
     limits = DriftLimits(t.drift_max_creep, t.drift_max_jitter_ms, t.drift_max_work_creep)
 
     def judge(run: ScenarioRun) -> Verdict:
-        return judge_drift(case.id, drift_images(run.measured, run.host_state()), limits)
+        host = run.host_state()
+        described = host.describe() if host is not None else ""
+        return judge_drift(case.id, drift_images(run.measured, host), limits, host=described)
 
     verdict, run = qa_runner.run_back_to_back(
-        case, settings.drift_images, settings.max_rounds, settings.time_budget_s, judge
+        case, settings.drift_images, settings.max_rounds, settings.time_budget_s, judge, settings.host_wait_s
     )
     if run.released_before:  # the gate had left a model on the device: released, untimed, before the image
         verdict = verdict.with_values(released_before_timing=[list(names) for names in run.released_before])

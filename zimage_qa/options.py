@@ -17,6 +17,7 @@ from typing import Any
 from zimage_qa.errors import QAUsageError
 from zimage_qa.golden.outcome import GoldenUpdate
 from zimage_qa.measure.units import parse_size
+from zimage_qa.models.variant import Variant
 
 
 class GpuLock(enum.Enum):
@@ -126,7 +127,7 @@ class GateOptions:
     baseline: Path | None = None
     candidate: str | None = None
     min_effect: float = 0.05
-    variant: str = ""  # deployment variant spec, e.g. "compile=inplace,offload=model" ("" = eager)
+    variant: Variant = field(default_factory=Variant)  # --qa-variant, e.g. compile=inplace,offload=model
     card_memory_bytes: int | None = None
     ocr_engine: OcrEngine = OcrEngine.RAPIDOCR
     easyocr_dir: Path | None = None
@@ -341,14 +342,10 @@ def resolve(
         raise QAUsageError(
             f"{where('config')} {config_path} is not a file; give a TOML file or a pyproject.toml"
         )
-    variant = text("variant") or ""
-    if variant:
-        from zimage_qa.models.variant import Variant
-
-        try:
-            Variant.parse(variant)  # one line naming the fix, at start-up
-        except QAUsageError as exc:
-            raise QAUsageError(f"{where('variant')}: {exc}") from None
+    try:
+        variant = Variant.parse(text("variant") or "")  # one line naming the fix, at start-up
+    except QAUsageError as exc:
+        raise QAUsageError(f"{where('variant')}: {exc}") from None
     shard = text("shard")
     gpu_lock, lock_wait_s = _gpu_lock(text("gpu-lock") or "wait", where("gpu-lock"))
     return GateOptions(

@@ -74,7 +74,6 @@ class GateSession:
     not_collected: dict[str, int] = field(default_factory=dict)  # a reason a check was left out -> how many
     _candidate: Candidate | None = None
     _baseline: Baseline | None = None
-    _deployment: Variant | None = None
     _probe: HostProbe | None = None
     _budgets: RunnerBudgets | None = None
 
@@ -155,15 +154,13 @@ class GateSession:
         return self.config.thresholds_for(self.spec.profile)
 
     def deployment(self) -> Variant:
-        """The deployment variant (--qa-variant), parsed once."""
-        if self._deployment is None:
-            self._deployment = Variant.parse(self.options.variant or "")
-        return self._deployment
+        """The deployment variant (--qa-variant)."""
+        return self.options.variant
 
     def _served(self, spec: ModelSpec) -> LoadedModel:
         """`spec` loaded and served as deployed (--qa-variant)."""
         model = self._load(spec)
-        if self.options.variant and getattr(model, "variant", None) is None:
+        if not self.options.variant.is_default and getattr(model, "variant", None) is None:
             model.variant = self.deployment().apply(model.pipe, model.device)
         return model
 

@@ -6,6 +6,7 @@ nothing heavy, so `import zimage_qa.history` stays fast.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 from collections.abc import Sequence
@@ -162,32 +163,7 @@ class Change:
         return self.method == "trend"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "benchmark": self.benchmark,
-            "metric": self.metric,
-            "group": self.group,
-            "run": self.run.to_dict(),
-            "change": _json_float(self.change),
-            "open": self.open,
-            "confirmed": self.confirmed,
-            "kind": self.kind.value,
-            "before": _json_float(self.before),
-            "after": _json_float(self.after),
-            "latest": _json_float(self.latest),
-            "runs_at_level": self.runs_at_level,
-            "z": _json_float(self.z),
-            "gradual": self.gradual,
-            "creep": self.creep,
-            "direction": self.direction.value,
-            "threshold": self.threshold,
-            "recovered_at": self.recovered_at.to_dict() if self.recovered_at else None,
-            "attribution": self.attribution,
-            "method": self.method,
-            "ci_low": _json_float(self.ci_low),
-            "ci_high": _json_float(self.ci_high),
-            "undecided": self.undecided,
-            "needed": self.needed,
-        }
+        return _json_fields(self, creep=self.creep)
 
 
 @dataclass(frozen=True)
@@ -215,22 +191,7 @@ class NotJudged:
     attribution: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "benchmark": self.benchmark,
-            "metric": self.metric,
-            "group": self.group,
-            "run": self.run.to_dict(),
-            "change": _json_float(self.change),
-            "ci_low": _json_float(self.ci_low),
-            "ci_high": _json_float(self.ci_high),
-            "n_before": self.n_before,
-            "n_after": self.n_after,
-            "unit": self.unit,
-            "undecided": self.undecided,
-            "needed": self.needed,
-            "current": self.current,
-            "attribution": self.attribution,
-        }
+        return _json_fields(self)
 
 
 @dataclass(frozen=True)
@@ -359,17 +320,7 @@ class Blip:
     worse: bool
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "benchmark": self.benchmark,
-            "metric": self.metric,
-            "group": self.group,
-            "run": self.run.to_dict(),
-            "runs": self.runs,
-            "change": _json_float(self.change),
-            "value": _json_float(self.value),
-            "level": _json_float(self.level),
-            "worse": self.worse,
-        }
+        return _json_fields(self)
 
 
 @dataclass(frozen=True)
@@ -552,6 +503,23 @@ def relative_change(after: float, before: float) -> float:
 
 def _json_float(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
+
+
+def _json_fields(record: Any, **extra: Any) -> dict[str, Any]:
+    """A finding's fields as `zqa history --json` writes them (run references as their dicts, enums as their
+    values, a NaN or an infinity as null), then `extra`."""
+    found = {f.name: _json_value(getattr(record, f.name)) for f in dataclasses.fields(record)}
+    return {**found, **extra}
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, float):
+        return _json_float(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, RunRef):
+        return value.to_dict()
+    return value
 
 
 def _pct(change: float) -> str:

@@ -113,16 +113,10 @@ class Variant:
     @property
     def label(self) -> str:
         """A short stable id for records, budgets, golden folders and history ("eager" by default)."""
-        parts = []
-        if self.compile is not CompileKind.NONE:
-            mode = "" if self.compile_mode == "default" else f"-{self.compile_mode}"
-            parts.append(f"compile-{self.compile.value}{mode}")
-        if self.offload is not OffloadKind.NONE:
-            parts.append(f"offload-{self.offload.value}")
-        if self.attention is not None:
-            parts.append(f"attn-{self.attention}")
-        if self.quantize is not None:
-            parts.append("quant-" + self.quantize.replace(":", "-"))
+        short = {"attention": "attn", "quantize": "quant"}
+        parts = (
+            f"{short.get(k, k)}-{v if k == 'attention' else v.replace(':', '-')}" for k, v in self._settings()
+        )
         return "+".join(parts) or "eager"
 
     @property
@@ -131,17 +125,21 @@ class Variant:
 
     def describe(self) -> str:
         """The compact string `parse` reads back."""
-        items = []
+        return ",".join(f"{k}={v}" for k, v in self._settings()) or "eager"
+
+    def _settings(self) -> list[tuple[str, str]]:
+        """(key, value) of each setting off its default, in the order `describe` and `label` spell them."""
+        found = []
         if self.compile is not CompileKind.NONE:
             mode = "" if self.compile_mode == "default" else f":{self.compile_mode}"
-            items.append(f"compile={self.compile.value}{mode}")
+            found.append(("compile", f"{self.compile.value}{mode}"))
         if self.offload is not OffloadKind.NONE:
-            items.append(f"offload={self.offload.value}")
+            found.append(("offload", self.offload.value))
         if self.attention is not None:
-            items.append(f"attention={self.attention}")
+            found.append(("attention", self.attention))
         if self.quantize is not None:
-            items.append(f"quantize={self.quantize}")
-        return ",".join(items) or "eager"
+            found.append(("quantize", self.quantize))
+        return found
 
     def check_installed(self) -> None:
         """Fail now, with the pip install to run, when a library this variant needs is missing."""

@@ -212,6 +212,7 @@ def test_the_gate_loads_onto_the_device_only_what_it_serves_resident(
     weights, on the device (torchao int4wo's default layout and bitsandbytes are CUDA-only)."""
     from zimage_qa.config import load_config
     from zimage_qa.models import pretrained
+    from zimage_qa.models.variant import Variant
     from zimage_qa.options import GateOptions
     from zimage_qa.session import GateSession
 
@@ -225,6 +226,7 @@ def test_the_gate_loads_onto_the_device_only_what_it_serves_resident(
         return original(path, device, dtype, place=place)
 
     monkeypatch.setattr(pretrained, "load_pretrained", load)
-    session = GateSession(GateOptions(variant=variant), load_config(), resolve_spec(str(folder)))
+    options = GateOptions(variant=Variant.parse(variant))
+    session = GateSession(options, load_config(), resolve_spec(str(folder)))
     loaded = session._load(session.spec)
     assert seen == [place] and type(loaded.pipe).__name__ == "ZImagePipeline"

@@ -11,6 +11,7 @@ from typing import Any
 
 from zimage_qa.config import Case
 from zimage_qa.decision import ALPHA, Decision, Looks, decide, paired_interval
+from zimage_qa.device import on_cuda, synchronize
 from zimage_qa.measure.probe import HostCalibration, HostProbe, bracketed
 from zimage_qa.measure.timer import Timer
 from zimage_qa.models.profiles import LoadedModel, ModelSpec, resolve_spec
@@ -71,9 +72,9 @@ class Sample:
 
 
 def timed(model: LoadedModel, case: Case, guidance: float) -> tuple[Sample, Any]:
-    on_cuda = model.device.startswith("cuda")
+    cuda = model.on_cuda
     before = None
-    if on_cuda:
+    if cuda:
         import torch
 
         torch.cuda.synchronize(model.device)
@@ -81,10 +82,8 @@ def timed(model: LoadedModel, case: Case, guidance: float) -> tuple[Sample, Any]
         before = torch.cuda.memory_allocated(model.device)
     started = time.perf_counter()
     image = model.generate(case.prompt, case.width, case.height, case.steps, case.seed, guidance)
-    if on_cuda:
-        import torch
-
-        torch.cuda.synchronize(model.device)
+    if cuda:
+        synchronize(model.device)
     seconds = time.perf_counter() - started
     transient = None
     if before is not None:
@@ -170,7 +169,7 @@ def run_pairs(pairs: PairRun, timer: Timer, first: int, most: int, min_effect: f
 
 def allocated(device: str) -> int | None:
     """What torch's allocator holds on `device` now (None off CUDA)."""
-    if not device.startswith("cuda"):
+    if not on_cuda(device):
         return None
     import torch
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zimage_qa.device import Device
 from zimage_qa.errors import QAUsageError
 from zimage_qa.golden.outcome import GoldenUpdate
 from zimage_qa.measure.units import parse_size
@@ -33,41 +34,6 @@ class OcrEngine(enum.Enum):
     PPOCRV4 = "ppocrv4"  # rapidocr-onnxruntime, PP-OCRv4 models in the wheel
     EASYOCR = "easyocr"
     BOTH = "both"  # rapidocr and ppocrv4: a text passes only when both read it
-
-
-_DEVICE = re.compile(r"^(auto|cpu|cuda)(?::(\d+))?$")
-
-
-@dataclass(frozen=True)
-class Device:
-    """The device option, parsed once: `auto`, `cpu`, `cuda` or `cuda:N`. Shared by the header, the lock,
-    the memory reads and the loader."""
-
-    kind: str  # auto | cpu | cuda
-    index: int = 0
-
-    @classmethod
-    def parse(cls, text: str, where: str = "--qa-device") -> Device:
-        match = _DEVICE.match(str(text).strip().lower())
-        if match is None or (match.group(1) != "cuda" and match.group(2) is not None):
-            raise QAUsageError(f"{where} {text!r} is not a device; use auto, cpu, cuda or cuda:N")
-        return cls(match.group(1), int(match.group(2) or 0))
-
-    def resolved(self, profile: str, cuda_available: bool | None = None) -> str:
-        """The torch device string the model goes to: `auto` means CPU for the reference profile, else
-        the first CUDA device (or the CPU when none is visible, which the GPU checks then report)."""
-        if self.kind == "cpu" or (self.kind == "auto" and profile == "reference"):
-            return "cpu"
-        if self.kind == "auto" and cuda_available is False:
-            return "cpu"
-        return f"cuda:{self.index}"
-
-    @property
-    def is_cpu(self) -> bool:
-        return self.kind == "cpu"
-
-    def __str__(self) -> str:
-        return self.kind if self.kind != "cuda" else f"cuda:{self.index}"
 
 
 _DTYPES = {

@@ -140,7 +140,7 @@ class ScenarioRunner:
 
     @property
     def on_cuda(self) -> bool:
-        return self.model.device.startswith("cuda")
+        return self.model.on_cuda
 
     @contextlib.contextmanager
     def run(

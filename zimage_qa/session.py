@@ -18,6 +18,7 @@ from typing import Any
 from zimage_qa.budgets import BudgetDraft, RunnerBudgets, budget_path
 from zimage_qa.candidate import Candidate, candidate_spec
 from zimage_qa.config import BudgetSet, Case, QAConfig, RunSettings, Thresholds, load_config
+from zimage_qa.device import synchronize
 from zimage_qa.errors import InvalidPicture, QAUsageError
 from zimage_qa.faults import first_line, is_sticky_device_error
 from zimage_qa.fleet.shard import select_shard
@@ -182,7 +183,7 @@ class GateSession:
     def gpu_reason(self) -> str | None:
         """Why GPU-only checks cannot run here, or None when they can."""
         model = self.model()
-        if not model.device.startswith("cuda"):
+        if not model.on_cuda:
             why = (
                 "the reference profile runs on the CPU"
                 if self.spec.profile == "reference"
@@ -240,7 +241,7 @@ class GateSession:
         for _ in range(max(2, warmup) if compiled else warmup):
             started = time.perf_counter()
             model.generate(case.prompt, case.width, case.height, case.steps, case.seed, self.config.guidance)
-            _synchronize(model.device)
+            synchronize(model.device)
             times.append(time.perf_counter() - started)
             for _ in range(WARM_PROBES if probe is not None else 0):  # the session's normal host speed
                 self.calibration.add(probe.read_ms())  # type: ignore[union-attr]
@@ -269,7 +270,7 @@ class GateSession:
 
     def device_name(self) -> str:
         model = self.model()
-        if not model.device.startswith("cuda"):
+        if not model.on_cuda:
             return "cpu"
         import torch
 
@@ -396,13 +397,6 @@ class GateSession:
     def not_run_reason(self) -> str | None:
         """Why a GPU check must not start (a sticky device error earlier in the run), or None."""
         return f"not run: {self.fatal}" if self.fatal else None
-
-
-def _synchronize(device: str) -> None:
-    if device.startswith("cuda"):
-        import torch
-
-        torch.cuda.synchronize(device)
 
 
 def new_plan(cases: Iterable[Any]) -> list[Case]:

@@ -39,7 +39,7 @@ def guidance_verdict(model: LoadedModel, config: QAConfig, case: Case) -> Verdic
 
 
 def dtype_verdict(model: LoadedModel) -> Verdict:
-    expected = "bfloat16" if model.device.startswith("cuda") else "float32"
+    expected = "bfloat16" if model.on_cuda else "float32"
     wanted = model.dtype_name if model.spec.profile != "synthetic" else "bfloat16"
     found = {
         name: str(getattr(model.pipe, name).dtype).removeprefix("torch.")

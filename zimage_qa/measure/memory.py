@@ -14,6 +14,7 @@ from enum import Enum
 from typing import Any
 
 from zimage_qa.decision import ALPHA, Interval, Outcome, decide, trend
+from zimage_qa.device import on_cuda
 from zimage_qa.errors import QAUsageError
 from zimage_qa.measure import _nvml
 from zimage_qa.measure.gpu_state import GpuState, merge_states, read_gpu_state
@@ -132,7 +133,7 @@ class MemorySnapshot:
 def _cuda_torch(device: object) -> Any | None:
     """torch, when it is imported and `device` is a CUDA device that is available; else None."""
     torch = sys.modules.get("torch")
-    if torch is None or not str(device).startswith("cuda") or not torch.cuda.is_available():
+    if torch is None or not on_cuda(device) or not torch.cuda.is_available():
         return None
     return torch
 

@@ -9,6 +9,7 @@ import sys
 import traceback
 from types import TracebackType
 
+from zimage_qa.device import on_cuda
 from zimage_qa.measure.memory import read_torch_peaks
 from zimage_qa.measure.units import SIZE_UNITS, format_bytes
 
@@ -37,7 +38,7 @@ def is_oom(exc: BaseException) -> bool:
 
 def _free_bytes(device: object) -> int | None:
     torch = sys.modules.get("torch")
-    if torch is None or not str(device).startswith("cuda") or not torch.cuda.is_available():
+    if torch is None or not on_cuda(device) or not torch.cuda.is_available():
         return None
     try:
         return int(torch.cuda.mem_get_info(device)[0])
@@ -49,7 +50,7 @@ def process_cap(device: object) -> tuple[float, int] | None:
     """(fraction, bytes) of a per-process memory cap set with torch.cuda.set_per_process_memory_fraction,
     None when there is none (fraction 1) or no CUDA."""
     torch = sys.modules.get("torch")
-    if torch is None or not str(device).startswith("cuda") or not torch.cuda.is_available():
+    if torch is None or not on_cuda(device) or not torch.cuda.is_available():
         return None
     try:
         fraction = float(torch.cuda.get_per_process_memory_fraction(device))
@@ -70,7 +71,7 @@ def release_memory(exc: BaseException | None = None, device: object = "cuda:0") 
         exc = exc.__cause__ or exc.__context__
     gc.collect()
     torch = sys.modules.get("torch")
-    if torch is not None and str(device).startswith("cuda") and torch.cuda.is_available():
+    if torch is not None and on_cuda(device) and torch.cuda.is_available():
         torch.cuda.empty_cache()
 
 

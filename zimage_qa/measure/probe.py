@@ -26,6 +26,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from zimage_qa.device import on_cuda
+
 SLOW_FACTOR = 1.25  # a probe this much slower than normal marks the host as slow
 LAUNCH_BOUND_S = 0.7  # an image quicker than this is CPU/launch-bound: it moves with the host's speed
 CUDA_LAUNCHES = 2000
@@ -52,12 +54,13 @@ class HostProbe:
 
     def __init__(self, device: str) -> None:
         self.device = device
+        self.on_cuda = on_cuda(device)
         self._work: Callable[[], None] | None = None
         self._finish: Callable[[], None] = lambda: None
 
     def busy(self) -> bool:
         """On the CPU: whether other processes hold the CPUs now (`busy_cpu`); never on a GPU."""
-        if self.device.startswith("cuda"):
+        if self.on_cuda:
             return False
         import torch
 
@@ -65,7 +68,7 @@ class HostProbe:
 
     @property
     def kind(self) -> str:
-        return f"{CUDA_LAUNCHES} kernel launches" if self.device.startswith("cuda") else "CPU matrix products"
+        return f"{CUDA_LAUNCHES} kernel launches" if self.on_cuda else "CPU matrix products"
 
     def read_ms(self) -> float:
         """One probe, in milliseconds (launch loop only on CUDA; the device is synchronised after)."""
@@ -83,7 +86,7 @@ class HostProbe:
     def _build(self) -> None:
         import torch
 
-        if self.device.startswith("cuda"):
+        if self.on_cuda:
             x = torch.zeros(1, device=self.device)
             torch.cuda.synchronize(self.device)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zimage_qa.device import Device, on_cuda, synchronize
 from zimage_qa.errors import QAUsageError
 from zimage_qa.models import pretrained
 from zimage_qa.models.identity import (
@@ -113,19 +114,16 @@ def _check_repo_id(model_id: str, given: str) -> None:
         )
 
 
-def resolve_device(requested: str, spec: ModelSpec) -> str:
-    """`auto` means CUDA when visible (always for synthetic), else CPU; the reference stays on CPU."""
+def resolve_device(requested: str | Device, spec: ModelSpec) -> str:
+    """The torch device for `--qa-device` (`Device.resolved`): `auto` means CUDA when visible, else CPU; the
+    reference stays on CPU. A string comes from a loader hook (`pytest_zqa_loader` hands its loader one)."""
     import torch
 
-    if requested not in ("auto", "cpu") and not requested.startswith("cuda"):
-        raise QAUsageError(f"--qa-device {requested!r} is not known; use auto, cpu, cuda or cuda:N")
-    if requested == "auto":
-        if spec.kind is ProfileKind.REFERENCE:
-            return "cpu"
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if requested.startswith("cuda") and not torch.cuda.is_available():
-        raise QAUsageError(f"--qa-device {requested} was asked for but no CUDA device is visible; use cpu")
-    return requested
+    device = requested if isinstance(requested, Device) else Device.parse(requested)
+    available = torch.cuda.is_available()
+    if device.kind == "cuda" and not available:
+        raise QAUsageError(f"--qa-device {device} was asked for but no CUDA device is visible; use cpu")
+    return device.resolved(spec.kind.value, available)
 
 
 def resolve_dtype(requested: str, device: str) -> Any:
@@ -133,7 +131,7 @@ def resolve_dtype(requested: str, device: str) -> Any:
     import torch
 
     if requested == "auto":
-        return torch.bfloat16 if device.startswith("cuda") else torch.float32
+        return torch.bfloat16 if on_cuda(device) else torch.float32
     if requested not in DTYPES:
         raise QAUsageError(f"--qa-dtype {requested!r} is not known; use auto, bf16, fp16 or fp32")
     return getattr(torch, DTYPES[requested])
@@ -159,6 +157,10 @@ class LoadedModel:
     @property
     def dtype_name(self) -> str:
         return str(self.dtype).removeprefix("torch.")
+
+    @property
+    def on_cuda(self) -> bool:
+        return on_cuda(self.device)
 
     def generator(self, seed: int) -> Any:
         import torch
@@ -209,12 +211,12 @@ def _replay_warnings(caught: list[warnings.WarningMessage]) -> bool:
 
 
 def load_model(
-    spec: ModelSpec, device: str = "auto", dtype: str = "auto", *, on_host: bool = False
+    spec: ModelSpec, device: str | Device = "auto", dtype: str = "auto", *, on_host: bool = False
 ) -> LoadedModel:
     """Build or load the pipeline for `spec` once; the caller keeps it for the whole session. `on_host`:
     weights from a folder or hub stay in host memory (the deployment offloads them); the built-in
     profiles are built where they run (the synthetic one on the GPU: random init on the host is slow)."""
-    if spec.kind is ProfileKind.SYNTHETIC and device in ("auto", "cpu"):
+    if spec.kind is ProfileKind.SYNTHETIC and str(device) in ("auto", "cpu"):
         import torch
 
         if device == "cpu" or not torch.cuda.is_available():
@@ -238,7 +240,7 @@ def load_model(
         else:
             folder = pretrained.hf_snapshot(spec.source, spec.revision)
         pipe = pretrained.load_pretrained(folder, resolved_device, torch_dtype, place=not on_host)
-    _synchronize(resolved_device)
+    synchronize(resolved_device)
     load_s = time.perf_counter() - started
     return LoadedModel(spec, pipe, resolved_device, torch_dtype, load_s, identity=identify(spec, folder))
 
@@ -252,10 +254,3 @@ def identify(spec: ModelSpec, folder: Path | None) -> WeightsIdentity:
     if spec.kind is ProfileKind.MODELSCOPE:
         return modelscope_identity(folder)
     return folder_identity(folder)
-
-
-def _synchronize(device: str) -> None:
-    if device.startswith("cuda"):
-        import torch
-
-        torch.cuda.synchronize(device)

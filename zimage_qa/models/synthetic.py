@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from zimage_qa.device import on_cuda
 from zimage_qa.errors import QAUsageError
 from zimage_qa.models.tokenizer import byte_level_tokenizer
 
@@ -70,7 +71,7 @@ def build_synthetic_pipeline(device: str = "cuda", dtype: Any = None) -> Any:
     )
     from transformers import Qwen3Config, Qwen3Model
 
-    if not device.startswith("cuda") or not torch.cuda.is_available():
+    if not on_cuda(device) or not torch.cuda.is_available():
         raise QAUsageError(
             "the synthetic profile needs a CUDA GPU and none is visible; "
             "use --qa-model reference on this machine, or run on a GPU host"

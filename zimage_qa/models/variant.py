@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from zimage_qa.device import on_cuda
 from zimage_qa.errors import QAUsageError
 
 COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
@@ -242,7 +243,7 @@ def _offload(pipe: Any, kind: OffloadKind, device: str) -> str:
         pipe.enable_model_cpu_offload(device=device)
     else:
         pipe.enable_sequential_cpu_offload(device=device)
-    if not device.startswith("cuda"):
+    if not on_cuda(device):
         return f"offload={kind.value} onto {device}: the hooks run but move nothing"
     return ""
 
@@ -266,7 +267,7 @@ def _quantize(pipe: Any, text: str, device: str) -> str:
 def _quantize_bnb(pipe: Any, method: str, device: str) -> str:
     """Swap the transformer's Linear layers for bitsandbytes ones; the weights quantize on the move to
     the device (bitsandbytes quantizes on CUDA only)."""
-    if not device.startswith("cuda"):
+    if not on_cuda(device):
         raise QAUsageError(f"quantize=bnb:{method} needs a CUDA device, got {device}; use torchao on CPU")
     import bitsandbytes as bnb
     import torch

@@ -17,7 +17,7 @@ from typing import Any
 from zimage_qa.errors import QAUsageError
 from zimage_qa.measure.memory import NvmlSampler
 from zimage_qa.measure.stages import StageRecorder
-from zimage_qa.measure.stats import relative_iqr
+from zimage_qa.measure.stats import summarize
 from zimage_qa.verdict import Status
 
 ARMS = ("bare", "recorder", "gate")
@@ -46,7 +46,7 @@ class OverheadReport:
     def bare_rel_iqr(self) -> float:
         """Spread of the bare loop itself: above MAX_NOISE_REL the ratios cannot resolve 1 %."""
         bare = self.times_s.get("bare", ())
-        return relative_iqr(bare) if bare else 0.0
+        return summarize(bare).rel_iqr if bare else 0.0
 
     def within_targets(self, max_gate_rel: float = 0.01, max_sampler_rel: float = 0.005) -> bool:
         return self.gate_ratio - 1.0 <= max_gate_rel and self.sampler_cost_rel < max_sampler_rel

@@ -155,15 +155,6 @@ class ShardPlan:
         return owner is None or owner == index
 
 
-def shard_of(test_name: str, index: int, count: int, plan: ShardPlan) -> bool:
-    """Whether shard `index` of `count` runs `test_name` under `plan` (one made for `count` shards)."""
-    if plan.count != count:
-        raise QAUsageError(
-            f"the shard plan has {plan.count} shards, not {count}; make it with assign(units, {count})"
-        )
-    return plan.selects(test_name, index)
-
-
 def select_shard(
     nodeids: Sequence[str],
     shard: Shard,

@@ -73,11 +73,16 @@ def file_digest(path: Path) -> str:
     known = load("digests", key)
     if isinstance(known, str) and len(known) == 64 and all(c in "0123456789abcdef" for c in known):
         return known
+    digest = sha256_file(path)
+    store("digests", key, digest)
+    return digest
+
+
+def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
-    store("digests", key, digest.hexdigest())
     return digest.hexdigest()
 
 

@@ -2,8 +2,8 @@
 alike in shape (`same_stroke.txt`, pycorrector's 形近字 list), and the near-miss texts made from them.
 
 `look_alikes("福")` gives the characters the hand table says a reader could take 福 for (副, 幅);
-`known_look_alikes("馆")` those of the known groups; `substitutions(text)` gives `text` with one
-character replaced by one of its table look-alikes. The calibration adds the recogniser's own
+`known_look_alikes("馆")` those of the known groups; the near-miss texts are `text` with one character
+replaced by one of them (`zimage_qa.glyphs.probe.candidates`). The calibration adds the recogniser's own
 runners-up (`zimage_qa.glyphs.calibration`) and renders them all: the near misses an OCR engine
 must tell apart from `text` before it may judge it.
 """
@@ -88,15 +88,6 @@ def known_look_alikes(ch: str) -> tuple[str, ...]:
 def look_alikes(ch: str) -> tuple[str, ...]:
     """The characters `ch` can be taken for (Latin letters are case-sensitive: `I` is not `i`)."""
     return table().get(ch, ())
-
-
-def substitutions(text: str, per_character: int = 2) -> tuple[Substitution, ...]:
-    """`text` with one character replaced by a look-alike: up to `per_character` per position."""
-    found = []
-    for index, ch in enumerate(text):
-        for other in look_alikes(ch)[:per_character]:
-            found.append(Substitution(text[:index] + other + text[index + 1 :], index, ch, other))
-    return tuple(found)
 
 
 def characters() -> str:

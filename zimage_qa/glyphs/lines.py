@@ -9,10 +9,8 @@ used from one worker thread other than the one that built it (calls are serialis
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from zimage_qa.errors import QAUsageError
@@ -132,14 +130,6 @@ def to_box(points: Any) -> Box:
     if len(pts) != 4:
         raise ValueError(f"an OCR box needs 4 points, got {len(pts)}")
     return pts[0], pts[1], pts[2], pts[3]
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class CombinedEngine:

@@ -531,7 +531,3 @@ def _pct(change: float) -> str:
 def _span(changes: Sequence[float]) -> str:
     low, high = min(changes), max(changes)
     return _pct(low) if _pct(low) == _pct(high) else f"{_pct(low)} to {_pct(high)}"
-
-
-def _num(value: float) -> str:
-    return f"{value:.4g}"

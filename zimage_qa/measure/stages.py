@@ -88,10 +88,6 @@ class GenerationTiming:
             "those marks use host time, which runs ahead of the device",
         )
 
-    def to_extra_info(self) -> dict[str, object]:
-        """The pytest-benchmark `extra_info` fields this record owns (`stages_ms`, `nfe`)."""
-        return {"stages_ms": {k: round(v, 3) for k, v in self.stages_ms.items()}, "nfe": self.nfe}
-
 
 @dataclass(frozen=True)
 class _Mark:

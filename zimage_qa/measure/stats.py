@@ -43,23 +43,6 @@ def iqr(values: Sequence[float]) -> float:
     return q3 - q1
 
 
-def relative_iqr(values: Sequence[float]) -> float:
-    """IQR / median; 0 for identical values, inf when the median is 0 but the values spread."""
-    spread, mid = iqr(values), median(values)
-    if mid == 0:
-        return 0.0 if spread == 0 else math.inf
-    return spread / abs(mid)
-
-
-def cv(values: Sequence[float]) -> float:
-    """Coefficient of variation (sample standard deviation / mean); 0 for fewer than two values."""
-    data = _checked(values)
-    if len(data) < 2:
-        return 0.0
-    mean = statistics.fmean(data)
-    return statistics.stdev(data) / abs(mean) if mean else math.inf
-
-
 @dataclass(frozen=True)
 class Summary:
     """Order statistics of one sample (seconds for latency, bytes for memory: the caller knows)."""
@@ -82,10 +65,6 @@ class Summary:
         if self.median == 0:
             return 0.0 if self.iqr == 0 else math.inf
         return self.iqr / abs(self.median)
-
-    @property
-    def cv(self) -> float:
-        return self.stdev / abs(self.mean) if self.mean else 0.0
 
 
 def summarize(values: Sequence[float]) -> Summary:

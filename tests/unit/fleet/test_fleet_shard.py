@@ -18,7 +18,6 @@ from zimage_qa.fleet.shard import (
     plan_units,
     select_shard,
     shard_cost,
-    shard_of,
     unit_of,
 )
 from zimage_qa.options import Shard
@@ -57,9 +56,6 @@ def test_both_tests_of_a_scenario_go_to_one_shard_and_a_test_to_one_shard() -> N
         assert len(latency) == 1 and latency == vram
     for unknown in ("test_something_new", "test_new_case[x]", "tests/gate/test_x.py::test_y"):
         assert sum(plan.selects(unknown, k) for k in range(3)) == 1
-        assert shard_of(unknown, 0, 3, plan) == plan.selects(unknown, 0)
-    with pytest.raises(QAUsageError, match="has 3 shards, not 2"):
-        shard_of("test_latency[512-simple]", 0, 2, plan)
 
 
 def test_unit_names() -> None:

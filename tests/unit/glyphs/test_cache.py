@@ -14,9 +14,9 @@ from scripted_engine import Scripted, tag_renders
 
 import zimage_qa.glyphs.calibration as calibration
 from zimage_qa.glyphs import cache
+from zimage_qa.glyphs.cache import sha256_file
 from zimage_qa.glyphs.calibration import CalibrationStatus, calibrate
 from zimage_qa.glyphs.fontset import style, with_user_fonts
-from zimage_qa.glyphs.lines import sha256_file
 
 
 def counting(model: str = "m1", reads: str | None = None) -> Scripted:

@@ -11,8 +11,9 @@ from glyph_render import render
 from PIL import Image
 
 from zimage_qa.errors import QAUsageError
+from zimage_qa.glyphs.cache import sha256_file
 from zimage_qa.glyphs.engines import ENGINE_NAMES, get_engine
-from zimage_qa.glyphs.lines import CombinedEngine, EngineInfo, OcrEngine, TextLine, sha256_file
+from zimage_qa.glyphs.lines import CombinedEngine, EngineInfo, OcrEngine, TextLine
 from zimage_qa.glyphs.ppocr4 import PpOcrV4Engine
 from zimage_qa.glyphs.rapid import RapidOcrEngine, model_dir
 from zimage_qa.glyphs.verdict import judge

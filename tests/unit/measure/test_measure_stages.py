@@ -34,16 +34,6 @@ def test_stage_split_nfe_and_total(sleep_pipe: SleepPipeline) -> None:
     assert recorder.last is timing
 
 
-def test_extra_info_fields(sleep_pipe: SleepPipeline) -> None:
-    with StageRecorder().attach(sleep_pipe) as recorder, recorder.generation() as g:
-        sleep_pipe(num_inference_steps=2)
-    info = g.timing.to_extra_info()
-    assert set(info) == {"stages_ms", "nfe"}
-    stages = info["stages_ms"]
-    assert isinstance(stages, dict) and set(stages) == {"text_encode", "denoise", "vae_decode"}
-    assert info["nfe"] == 2
-
-
 @pytest.mark.parametrize("steps", [1, 8, 9])
 def test_nfe_counts_every_forward(sleep_pipe: SleepPipeline, steps: int) -> None:
     sleep_pipe.transformer.seconds = sleep_pipe.text_encoder.seconds = sleep_pipe.vae.seconds = 0.0

@@ -9,6 +9,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
+from zimage_qa.device import synchronize
 from zimage_qa.errors import QAUsageError
 
 
@@ -90,11 +91,6 @@ class FlopCache:
         return len(self._flops)
 
 
-def _sync(torch: Any, device: Any) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 @functools.cache
 def _peak(device: str, dtype_name: str, n: int, reps: int) -> float:
     import torch
@@ -107,11 +103,11 @@ def _peak(device: str, dtype_name: str, n: int, reps: int) -> float:
     with torch.no_grad():
         for _ in range(3):
             torch.mm(a, b)
-        _sync(torch, dev)
+        synchronize(dev)
         start = time.perf_counter()
         for _ in range(reps):
             torch.mm(a, b)
-        _sync(torch, dev)
+        synchronize(dev)
     elapsed = time.perf_counter() - start
     return reps * 2 * n**3 / elapsed / 1e12
 

@@ -1,5 +1,7 @@
 # Sourced by the GPU benchmark scripts: the carried wheels, the repository on the path, the card named.
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
+# The wheels are byte-compiled at install, as pip does for a user: the gate's first import of diffusers no longer
+# compiles it inside the timed run (it did until 2026-12-03: a few seconds in every wall time before).
+python3 -m pip install -q --no-index --no-deps --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
 export PYTHONPATH="/tmp/site:$PWD:$PWD/benchmarks/gpu" PYTHONUNBUFFERED=1 ZQA_LOCK_DIR=/tmp/zqa-locks
 mkdir -p "$OUT" /tmp/zqa-locks /tmp/runs
 nvidia-smi --query-gpu=index,name,driver_version,clocks.sm,clocks.max.sm,power.draw --format=csv > "$OUT/gpus.txt"

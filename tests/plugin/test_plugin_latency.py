@@ -210,3 +210,17 @@ def test_a_host_slow_through_the_back_to_back_images_is_not_judged(gate_project:
         ]
     )
     run(made, "-k", "drift", "--qa-strict").assert_outcomes(failed=1)
+
+
+def test_a_broken_budget_file_fails_the_checks_that_read_it_not_the_drift(gate_project: Project) -> None:
+    """The probe's stored normal comes from the runner's budgets when the probe is made; a file that does not
+    parse is the latency check's error to report (one line naming the file), not every check's."""
+    made = project(gate_project, "StubPipe(forward_s=0.003)")
+    folder = made.path / "golden" / "reference" / "cpu"
+    folder.mkdir(parents=True)
+    (folder / "budgets.toml").write_text("[[budgets]\nprofile = \n")
+    drift = run(made, "-k", "drift")
+    drift.assert_outcomes(passed=1)
+    latency = run(made, "-k", "tiny")
+    assert latency.ret != 0
+    latency.stdout.fnmatch_lines(["*budgets.toml*"])

@@ -216,10 +216,11 @@ def load_model(
     """Build or load the pipeline for `spec` once; the caller keeps it for the whole session. `on_host`:
     weights from a folder or hub stay in host memory (the deployment offloads them); the built-in
     profiles are built where they run (the synthetic one on the GPU: random init on the host is slow)."""
-    if spec.kind is ProfileKind.SYNTHETIC and str(device) in ("auto", "cpu"):
+    device = device if isinstance(device, Device) else Device.parse(device)
+    if spec.kind is ProfileKind.SYNTHETIC and device.kind in ("auto", "cpu"):
         import torch
 
-        if device == "cpu" or not torch.cuda.is_available():
+        if device.kind == "cpu" or not torch.cuda.is_available():
             raise QAUsageError(
                 "the synthetic profile needs a CUDA GPU and none is visible; "
                 "use --qa-model reference on this machine, or run on a GPU host"
